@@ -1,0 +1,61 @@
+// disallow-latest-tag
+// Rule: "Every image is pinned: it names a tag other than a mutable one (default: latest), or a digest."
+// A reference with no tag means "latest". A digest is immutable and satisfies the rule whatever the tag.
+// With requireDigest, every image must carry a digest.
+import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { parseReference, ReferenceError } from '../../src/images/reference.js';
+
+export interface LatestTagParams {
+  readonly disallowedTags: readonly string[];
+  readonly requireDigest: boolean;
+}
+
+const PIN_FIX = 'pin a version tag or a digest';
+
+// Checks one container's image reference against the tag rules.
+function checkImage(site: ContainerSite, params: LatestTagParams): Finding | undefined {
+  const image = site.container.image;
+  let ref;
+  try {
+    ref = parseReference(image);
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
+  }
+  const repo = image.split('@')[0] ?? image;
+  const name = ref.tag === undefined ? repo : repo.slice(0, -(ref.tag.length + 1));
+  if (params.requireDigest && ref.digest === undefined) {
+    return { container: site, problem: `image "${image}" is not pinned by digest`, fix: `use ${name}@sha256:<digest> (tags can move)` };
+  }
+  if (ref.digest !== undefined) return undefined;
+  if (ref.tag === undefined) {
+    return { container: site, problem: `image "${image}" has no tag, which means "latest"`, fix: `${PIN_FIX}, e.g. ${name}:<version> or ${name}@sha256:<digest>` };
+  }
+  if (params.disallowedTags.includes(ref.tag)) {
+    return { container: site, problem: `image "${image}" uses the mutable tag "${ref.tag}"`, fix: `${PIN_FIX}, e.g. ${name}:<version> or ${name}@sha256:<digest>` };
+  }
+  return undefined;
+}
+
+// Checks every container's image for a missing or disallowed tag.
+function check({ pod, params }: CheckInput<LatestTagParams>): Finding[] {
+  return pod.containers.flatMap((site) => {
+    const finding = checkImage(site, params);
+    return finding ? [finding] : [];
+  });
+}
+
+export const disallowLatestTag: Policy<LatestTagParams> = {
+  id: 'disallow-latest-tag',
+  title: 'No mutable image tags',
+  description: 'Every image names a version tag (not latest, not missing) or a digest; optionally a digest is required.',
+  defaultAction: 'deny',
+  facts: [],
+  appliesToWindows: true,
+  paramsSchema: {
+    disallowedTags: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    requireDigest: { type: 'boolean' },
+  },
+  defaults: { disallowedTags: ['latest'], requireDigest: false },
+  check,
+};

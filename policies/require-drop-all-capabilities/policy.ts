@@ -1,0 +1,53 @@
+// require-drop-all-capabilities
+// Rule (Pod Security Standards, restricted): "Containers must drop ALL capabilities, and are only
+// permitted to add back the NET_BIND_SERVICE capability." spec.containers[*], spec.initContainers[*],
+// spec.ephemeralContainers[*]: securityContext.capabilities.drop must include "ALL";
+// securityContext.capabilities.add may only hold allowed names.
+import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+
+export interface DropAllParams {
+  readonly allowedCapabilities: readonly string[];
+}
+
+function dropFinding(site: ContainerSite, drop: readonly string[]): Finding | undefined {
+  if (drop.includes('ALL')) return undefined;
+  const lower = drop.find((name) => name.toUpperCase() === 'ALL');
+  const problem = lower
+    ? `capabilities.drop has "${lower}", expected exactly "ALL" (capability names are case-sensitive)`
+    : `does not drop all capabilities (capabilities.drop: ${drop.length ? JSON.stringify(drop) : 'unset'})`;
+  return { container: site, problem, fix: 'set securityContext.capabilities.drop: ["ALL"]' };
+}
+
+function addFindings(site: ContainerSite, add: readonly string[], allowed: readonly string[]): Finding[] {
+  const shown = allowed.length ? allowed.join(', ') : 'none';
+  return add
+    .filter((name) => !allowed.includes(name))
+    .map((name) => ({
+      container: site,
+      problem: `adds capability "${name}" (allowed: ${shown})`,
+      fix: `remove "${name}" from securityContext.capabilities.add`,
+    }));
+}
+
+// Checks that every container drops ALL and adds back only allowed capabilities.
+function check({ pod, params }: CheckInput<DropAllParams>): Finding[] {
+  return pod.containers.flatMap((site) => {
+    const caps = site.container.securityContext?.capabilities;
+    const drop = dropFinding(site, caps?.drop ?? []);
+    return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
+  });
+}
+
+export const requireDropAllCapabilities: Policy<DropAllParams> = {
+  id: 'require-drop-all-capabilities',
+  title: 'Drop all Linux capabilities',
+  description: 'Every container drops ALL capabilities and adds back only allowed ones (default NET_BIND_SERVICE).',
+  defaultAction: 'deny',
+  facts: [],
+  appliesToWindows: false,
+  paramsSchema: {
+    allowedCapabilities: { type: 'array', items: { type: 'string', pattern: '^[A-Z_0-9]+$' }, uniqueItems: true },
+  },
+  defaults: { allowedCapabilities: ['NET_BIND_SERVICE'] },
+  check,
+};

@@ -1,0 +1,3 @@
+module portcullis.dev/go-tools/etcd
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module portcullis.dev/go-tools/ocireg
+
+go 1.26.0

@@ -1,0 +1,71 @@
+// Reads Kubernetes manifests: files, directories and stdin; multi-document YAML, JSON and List kinds.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { isObject } from '../workload/k8s.js';
+import type { JsonObject } from '../workload/k8s.js';
+
+export class ManifestError extends Error {
+  readonly code = 'MANIFEST_INVALID' as const;
+}
+
+export interface Manifest {
+  readonly file: string;
+  /** 0-based YAML document index in the file */
+  readonly doc: number;
+  /** 1-based line where the object starts */
+  readonly line: number;
+  readonly object: JsonObject;
+}
+
+const EXTENSIONS = /\.(ya?ml|json)$/i;
+
+function filesUnder(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) return filesUnder(full);
+      return EXTENSIONS.test(entry.name) ? [full] : [];
+    });
+}
+
+// Expands List kinds (kind: List, PodList, ...) into their items.
+function expand(object: JsonObject): JsonObject[] {
+  if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
+    return object.items.filter(isObject).flatMap(expand);
+  }
+  return [object];
+}
+
+// Parses manifest text; throws ManifestError naming the file and line of a syntax error.
+export function parseManifests(text: string, file: string): Manifest[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const out: Manifest[] = [];
+  docs.forEach((doc, index) => {
+    const err = doc.errors[0];
+    if (err) throw new ManifestError(`${file}: line ${err.linePos?.[0]?.line ?? '?'}: ${err.message.split('\n')[0]}`);
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    if (!isObject(value)) throw new ManifestError(`${file}: document ${index}: expected a Kubernetes object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    const line = doc.contents ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    for (const object of expand(value)) out.push({ file, doc: index, line, object });
+  });
+  return out;
+}
+
+// Reads every manifest under these paths ('-' is stdin).
+export function readManifests(paths: readonly string[], stdin: () => string): Manifest[] {
+  return paths.flatMap((path) => {
+    if (path === '-') return parseManifests(stdin(), '<stdin>');
+    let files: string[];
+    try {
+      files = filesUnder(path);
+    } catch (err) {
+      throw new ManifestError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    return files.flatMap((file) => parseManifests(readFileSync(file, 'utf8'), file));
+  });
+}

@@ -1,0 +1,66 @@
+// portcullis audit: evaluate manifests offline with the same engine as the webhook.
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { ConfigError } from '../config/load.js';
+import { readManifests, ManifestError } from '../audit/manifests.js';
+import { evaluateManifest, wouldBeDenied } from '../audit/offline.js';
+import { formatJson, formatTable } from '../audit/format.js';
+import { createRuntime } from './runtime.js';
+import { parseFlags, usageFailure } from './flags.js';
+
+const USAGE = `usage: portcullis audit -f PATH... [--config FILE] [--output table|json]
+  -f, --filename PATH   file, directory or - for stdin; repeatable; YAML (multi-document), JSON, List kinds
+  --config FILE         PortcullisConfig YAML (default: the built-in config)
+  --output FORMAT       table (default) or json
+exit status: 0 nothing would be denied, 1 something would be denied, 2 bad input`;
+
+const FLAGS = {
+  filename: { type: 'string', short: 'f', multiple: true },
+  config: { type: 'string' },
+  output: { type: 'string', short: 'o', default: 'table' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const FORMATTERS = { table: formatTable, json: formatJson } as const;
+
+export async function runAudit(argv: string[]): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseFlags(argv, FLAGS, true));
+  } catch (err) {
+    return usageFailure(err, USAGE);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const paths = [...(values.filename ?? []), ...positionals];
+  const format = FORMATTERS[values.output as keyof typeof FORMATTERS];
+  if (paths.length === 0 || !format) {
+    process.stderr.write(`portcullis: expected -f PATH and --output table|json\n${USAGE}\n`);
+    return 2;
+  }
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  let runtime;
+  try {
+    runtime = await createRuntime({ configPath: values.config, logger, watch: false });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config}: ${p.path}: ${p.reason}\n`);
+    return 2;
+  }
+  try {
+    const manifests = readManifests(paths, () => readFileSync(0, 'utf8'));
+    const results = [];
+    for (const m of manifests) results.push(await evaluateManifest(runtime.engine, m));
+    process.stdout.write(format(results));
+    return results.some(wouldBeDenied) ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof ManifestError)) throw err;
+    process.stderr.write(`portcullis: ${err.message}\n`);
+    return 2;
+  } finally {
+    await runtime.close();
+  }
+}

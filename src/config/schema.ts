@@ -1,0 +1,52 @@
+// JSON Schema of the PortcullisConfig file, built from the policy registry.
+import type { Policy } from '../engine/types.js';
+
+const ACTIONS = ['deny', 'warn', 'audit', 'off'];
+const NAMESPACE = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 };
+
+function policySchema(policy: Policy): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      action: { enum: ACTIONS },
+      exclude: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { images: { type: 'array', items: { type: 'string', minLength: 1 } } },
+      },
+      ...policy.paramsSchema,
+    },
+  };
+}
+
+// Builds the config schema for these policies and this registry section schema.
+export function configSchema(policies: readonly Policy[], registrySchema: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['apiVersion', 'kind'],
+    properties: {
+      apiVersion: { const: 'portcullis.dev/v1alpha1' },
+      kind: { const: 'PortcullisConfig' },
+      mode: { enum: ['enforce', 'audit'] },
+      registry: registrySchema,
+      signatures: { type: 'object' },
+      policies: {
+        type: 'object',
+        additionalProperties: false,
+        properties: Object.fromEntries(policies.map((p) => [p.id, policySchema(p)])),
+      },
+      exclude: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { namespaces: { type: 'array', items: NAMESPACE, uniqueItems: true } },
+      },
+      audit: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { namespaces: { type: 'array', items: NAMESPACE, uniqueItems: true } },
+      },
+    },
+  };
+}

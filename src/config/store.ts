@@ -1,0 +1,53 @@
+// Holds the current config and reloads it when its file changes; a bad file keeps the last good config.
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from './types.js';
+import { parseConfig } from './load.js';
+import { DEFAULT_CONFIG_YAML } from './defaults.js';
+
+export interface ConfigStore {
+  current(): Config;
+  /** the file being watched, or undefined for the built-in defaults */
+  readonly path: string | undefined;
+  onChange(listener: (config: Config) => void): void;
+  close(): void;
+}
+
+// Loads the config file (or the built-in default) once; throws ConfigError when it is invalid.
+export function loadConfigFile(path: string | undefined): Config {
+  if (path === undefined) return parseConfig(DEFAULT_CONFIG_YAML, 'built-in default config');
+  return parseConfig(readFileSync(path, 'utf8'), path);
+}
+
+// A store that polls the file (which survives the symlink swaps of mounted ConfigMaps) and swaps in valid changes.
+export function createConfigStore(path: string | undefined, logger: Logger, intervalMs = 1000): ConfigStore {
+  let config = loadConfigFile(path);
+  const listeners: Array<(c: Config) => void> = [];
+  const reload = (): void => {
+    try {
+      config = loadConfigFile(path);
+      logger.info({ path }, 'config reloaded');
+      for (const listener of listeners) listener(config);
+    } catch (err) {
+      logger.error({ path, err }, 'config reload failed; keeping the last good config');
+    }
+  };
+  if (path !== undefined) {
+    watchFile(path, { interval: intervalMs, persistent: false }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) reload();
+    });
+  }
+  return {
+    current: () => config,
+    path,
+    onChange: (listener) => void listeners.push(listener),
+    close: () => {
+      if (path !== undefined) unwatchFile(path);
+    },
+  };
+}
+
+/** A store for a fixed config (tests, the offline CLI). */
+export function staticConfigStore(config: Config): ConfigStore {
+  return { current: () => config, path: undefined, onChange: () => undefined, close: () => undefined };
+}

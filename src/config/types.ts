@@ -1,0 +1,20 @@
+// The validated, defaulted configuration the engine and server read.
+import type { Action, Mode } from '../engine/types.js';
+
+export interface PolicySettings {
+  readonly action: Action;
+  /** image globs this policy skips */
+  readonly excludeImages: readonly string[];
+  /** the policy's parameters, defaults filled in */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface Config {
+  readonly mode: Mode;
+  /** the raw `registry:` section; the images module resolves its defaults */
+  readonly registry: Readonly<Record<string, unknown>> & { readonly enabled: boolean };
+  readonly policies: Readonly<Record<string, PolicySettings>>;
+  readonly excludeNamespaces: readonly string[];
+  /** namespaces decided in audit mode whatever the global mode */
+  readonly auditNamespaces: readonly string[];
+}

@@ -1,0 +1,179 @@
+// The engine: expands an object into its pod spec, gathers facts, runs the policies and joins the results.
+import { isDeepStrictEqual } from 'node:util';
+import picomatch from 'picomatch';
+import type { Config, PolicySettings } from '../config/types.js';
+import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
+import { isObject, WorkloadError } from '../workload/k8s.js';
+import type { ContainerSite, FactKind, Finding, Policy, PodSite } from './types.js';
+import type { FactGatherer } from './facts.js';
+import { NO_FACT_GATHERER } from './facts.js';
+import { decide, formatFinding, skipped } from './decision.js';
+import type { Decision, Effect, Violation } from './decision.js';
+import { POLICIES } from './registry.js';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface EvaluationInput {
+  readonly group: string;
+  readonly kind: string;
+  readonly operation: Operation;
+  readonly namespace?: string;
+  readonly subresource?: string;
+  readonly object: unknown;
+  readonly oldObject?: unknown;
+  /** decide in audit mode whatever the config says (the /validate/audit endpoint) */
+  readonly forceAudit?: boolean;
+}
+
+export interface EvaluationOptions {
+  /** epoch milliseconds by which fact look-ups must finish */
+  readonly deadline: number;
+}
+
+export interface Engine {
+  evaluate(input: EvaluationInput, options: EvaluationOptions): Promise<Decision>;
+}
+
+export interface EngineOptions {
+  readonly config: () => Config;
+  readonly facts?: FactGatherer;
+  readonly policies?: readonly Policy[];
+}
+
+const globCache = new Map<string, (s: string) => boolean>();
+function matchesAny(globs: readonly string[], value: string): boolean {
+  return globs.some((glob) => {
+    let m = globCache.get(glob);
+    if (!m) {
+      m = picomatch(glob, { dot: true });
+      globCache.set(glob, m);
+    }
+    return m(value);
+  });
+}
+
+/** Which findings an UPDATE introduced: a container is new or changed, or pod-level fields changed. */
+interface Novelty {
+  podLevelChanged: boolean;
+  changedContainer(site: ContainerSite): boolean;
+}
+
+const EVERYTHING_NEW: Novelty = { podLevelChanged: true, changedContainer: () => true };
+
+function withoutContainers(spec: unknown): unknown {
+  if (!isObject(spec)) return spec;
+  const { containers: _c, initContainers: _i, ephemeralContainers: _e, ...rest } = spec;
+  return rest;
+}
+
+function containerByName(spec: unknown, list: string, name: string): unknown {
+  if (!isObject(spec) || !Array.isArray(spec[list])) return undefined;
+  return (spec[list] as unknown[]).find((c) => isObject(c) && c.name === name);
+}
+
+// Compares an UPDATE's pod spec with the old one to find what it changed.
+function noveltyOf(input: EvaluationInput): Novelty | 'unchanged' {
+  if (input.operation !== 'UPDATE' || input.oldObject === undefined) return EVERYTHING_NEW;
+  const spec = rawPodSpec(input.object, input.group, input.kind);
+  const old = rawPodSpec(input.oldObject, input.group, input.kind);
+  if (isDeepStrictEqual(spec, old)) return 'unchanged';
+  const podLevelChanged = !isDeepStrictEqual(withoutContainers(spec), withoutContainers(old));
+  return {
+    podLevelChanged,
+    changedContainer: (site) => {
+      const before = containerByName(old, site.list, site.name);
+      const after = isObject(spec) && Array.isArray(spec[site.list]) ? (spec[site.list] as unknown[])[site.index] : undefined;
+      return before === undefined || !isDeepStrictEqual(before, after);
+    },
+  };
+}
+
+function isPreexisting(novelty: Novelty | 'unchanged', finding: Finding): boolean {
+  if (novelty === 'unchanged') return true;
+  if (novelty.podLevelChanged) return false;
+  return finding.container ? !novelty.changedContainer(finding.container) : true;
+}
+
+function effectOf(settings: PolicySettings, audit: boolean, preexisting: boolean): { effect: Effect; wouldDeny: boolean } {
+  if (settings.action === 'deny') {
+    return audit || preexisting ? { effect: 'warn', wouldDeny: true } : { effect: 'deny', wouldDeny: false };
+  }
+  return { effect: settings.action === 'warn' ? 'warn' : 'audit', wouldDeny: false };
+}
+
+function applicable(policies: readonly Policy[], config: Config, pod: PodSite): Array<[Policy, PolicySettings]> {
+  return policies.flatMap((policy): Array<[Policy, PolicySettings]> => {
+    const settings = config.policies[policy.id];
+    if (!settings || settings.action === 'off') return [];
+    if (pod.windows && !policy.appliesToWindows) return [];
+    return [[policy, settings]];
+  });
+}
+
+// The images each fact kind is needed for, leaving out images a policy excludes.
+function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<FactKind, Set<string>> {
+  const needs = new Map<FactKind, Set<string>>();
+  for (const [policy, settings] of active) {
+    for (const kind of policy.facts) {
+      const set = needs.get(kind) ?? new Set<string>();
+      for (const site of pod.containers) {
+        if (!matchesAny(settings.excludeImages, site.container.image)) set.add(site.container.image);
+      }
+      needs.set(kind, set);
+    }
+  }
+  return needs;
+}
+
+function invalidObject(err: WorkloadError): Decision {
+  const message = `[portcullis] object: ${err.message} — fix the field so the pod spec can be checked`;
+  return { allowed: false, violations: [], message, warnings: [], auditAnnotations: { decision: 'deny' } };
+}
+
+// Creates the engine every entry point uses (webhook, background scan, offline CLI).
+export function createEngine(options: EngineOptions): Engine {
+  const policies = options.policies ?? POLICIES;
+  const gatherer = options.facts ?? NO_FACT_GATHERER;
+  return {
+    async evaluate(input, { deadline }) {
+      if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
+      const config = options.config();
+      if (input.namespace && config.excludeNamespaces.includes(input.namespace)) return skipped(`namespace ${input.namespace} is excluded`);
+      if (!carriesPods(input.group, input.kind)) return skipped(`kind ${input.kind} carries no pod spec`);
+      if (input.subresource && !(input.kind === 'Pod' && input.subresource === 'ephemeralcontainers')) return skipped(`subresource ${input.subresource}`);
+      let pod: PodSite | undefined;
+      try {
+        pod = podSiteOf(input.object, input.group, input.kind);
+      } catch (err) {
+        if (err instanceof WorkloadError) return invalidObject(err);
+        throw err;
+      }
+      if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
+      const novelty = noveltyOf(input);
+      const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
+      const active = applicable(policies, config, pod);
+      const needs = factNeeds(active, pod);
+      const facts = await gatherer.gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
+      const violations: Violation[] = [];
+      for (const [policy, settings] of active) {
+        const findings = policy.check({ pod, params: settings.params, facts });
+        for (const finding of findings) {
+          if (finding.container && matchesAny(settings.excludeImages, finding.container.container.image)) continue;
+          const preexisting = isPreexisting(novelty, finding);
+          const c = finding.container;
+          violations.push({
+            policy: policy.id,
+            ...effectOf(settings, audit, preexisting),
+            preexisting,
+            ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
+            problem: finding.problem,
+            fix: finding.fix,
+            message: formatFinding(policy.id, finding),
+          });
+        }
+      }
+      return decide(violations);
+    },
+  };
+}
+

@@ -1,0 +1,23 @@
+// The facts the engine gathers for policies before running them (image configs, signatures).
+import type { Facts, FactKind, PodSite } from './types.js';
+
+export interface FactRequest {
+  readonly pod: PodSite;
+  readonly namespace?: string;
+  /** the images each kind of fact is needed for */
+  readonly images: ReadonlyMap<FactKind, ReadonlySet<string>>;
+  /** epoch milliseconds by which every look-up must have finished */
+  readonly deadline: number;
+}
+
+export interface FactGatherer {
+  gather(request: FactRequest): Promise<Facts>;
+}
+
+/** Facts when nothing can be looked up: every image fact is unavailable. */
+export const NO_FACTS: Facts = {
+  image: () => ({ status: 'unavailable' }),
+  signature: () => ({ status: 'unavailable', message: 'signature verification is not configured' }),
+};
+
+export const NO_FACT_GATHERER: FactGatherer = { gather: async () => NO_FACTS };

@@ -1,0 +1,71 @@
+// Small internal types shared by the engine, the policies and their callers.
+import type { Container, PodSpec } from '../workload/k8s.js';
+
+export type Action = 'deny' | 'warn' | 'audit' | 'off';
+export type Mode = 'enforce' | 'audit';
+export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
+export type FactKind = 'imageConfig' | 'signature';
+
+/** One container of a pod spec, with where it sits. */
+export interface ContainerSite {
+  readonly list: ContainerList;
+  readonly index: number;
+  readonly name: string;
+  readonly container: Container;
+}
+
+/** One pod spec found in an object, with the path to it (e.g. "spec.template.spec"). */
+export interface PodSite {
+  readonly path: string;
+  readonly spec: PodSpec;
+  readonly containers: readonly ContainerSite[];
+  readonly windows: boolean;
+}
+
+/** What a check found wrong with one container (or the pod when container is absent). */
+export interface Finding {
+  readonly container?: ContainerSite;
+  /** what is wrong, e.g. "runs as root (runAsUser: 0)" */
+  readonly problem: string;
+  /** how to fix it, e.g. "set securityContext.runAsUser to a non-zero UID" */
+  readonly fix: string;
+}
+
+/** Facts about one image, as gathered by the engine before checks run. */
+export type ImageFact =
+  | { readonly status: 'ok'; readonly digest: string; readonly user: string; readonly platform: string }
+  | { readonly status: 'error'; readonly message: string }
+  | { readonly status: 'unavailable' };
+
+export interface SignatureFact {
+  readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
+  readonly message: string;
+}
+
+/** Read-only view of the facts gathered for one pod. */
+export interface Facts {
+  image(image: string): ImageFact;
+  signature(image: string): SignatureFact;
+}
+
+export interface CheckInput<P> {
+  readonly pod: PodSite;
+  readonly params: P;
+  readonly facts: Facts;
+}
+
+/** A policy: pure, synchronous check plus its metadata. */
+export interface Policy<P extends object = object> {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly defaultAction: Action;
+  /** image facts the engine gathers before running the check */
+  readonly facts: readonly FactKind[];
+  /** whether the check applies to pods with spec.os.name: windows */
+  readonly appliesToWindows: boolean;
+  /** JSON schema of the policy's parameters (without action/exclude, which every policy has) */
+  readonly paramsSchema: Readonly<Record<string, unknown>>;
+  readonly defaults: P;
+  check(input: CheckInput<P>): Finding[];
+}

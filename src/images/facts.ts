@@ -1,0 +1,321 @@
+// Image facts for the policy engine: resolve an image reference to its platform manifest and config
+// User, with digest/tag/failure caches and one shared in-flight look-up per image.
+
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { RegistryClient, type CallOptions, type FetchedManifest, type RepoRef } from './client.js';
+import { credentialId, loadDockerConfig, type DockerConfigJson } from './credentials.js';
+import { RegistryError } from './errors.js';
+import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
+import { createImageMetrics, type ImageMetrics } from './metrics.js';
+import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
+import { choosePlatform, formatPlatform, type Platform } from './platform.js';
+import { parseReference, ReferenceError, type ImageReference } from './reference.js';
+
+export type { Platform } from './platform.js';
+export type { DockerConfigJson } from './credentials.js';
+
+export interface ImageFacts {
+  /** as written in the pod spec */
+  reference: string;
+  registry: string;
+  repository: string;
+  /** digest of the platform-specific image manifest that was inspected */
+  digest: string;
+  /** digest of the index / manifest list when the reference resolved to one */
+  indexDigest?: string;
+  /** the platform chosen */
+  platform: Platform;
+  /** the config's config.User, '' when unset */
+  user: string;
+}
+
+export interface LookupOptions {
+  platform: Platform;
+  /** epoch ms */
+  deadline: number;
+  credentials?: DockerConfigJson;
+}
+
+export type FactsResult = { ok: true; facts: ImageFacts } | { ok: false; error: RegistryError };
+
+export interface ImageFactsSource {
+  lookup(image: string, opts: LookupOptions): Promise<FactsResult>;
+  close(): Promise<void>;
+}
+
+export interface ImageFactsDeps {
+  metrics?: Registry;
+  logger?: Logger;
+  /** a client to use instead of one built from the options (tests, sharing with signature checks) */
+  client?: RegistryClient;
+}
+
+interface ManifestEntry {
+  kind: 'manifest';
+  user: string;
+  platform: Platform;
+  configDigest: string;
+}
+interface IndexChoice {
+  kind: 'choice';
+  digest: string;
+  platform: Platform;
+}
+type DigestEntry = ManifestEntry | IndexChoice;
+
+interface Resolved {
+  digest: string;
+  indexDigest?: string;
+  platform: Platform;
+  user: string;
+}
+
+interface Flight {
+  promise: Promise<FactsResult>;
+  deadline: number;
+}
+
+const CACHEABLE_CONFIG_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
+const MAX_INDEX_DEPTH = 2;
+
+function ok(facts: ImageFacts): FactsResult {
+  return { ok: true, facts };
+}
+function fail(error: RegistryError): FactsResult {
+  return { ok: false, error };
+}
+
+// Builds the image facts source from registry options; throws when the CA file or docker config cannot be read.
+export function createImageFactsSource(options: RegistryOptions | RegistryOptionsInput, deps: ImageFactsDeps = {}): ImageFactsSource {
+  const resolved = resolveRegistryOptions(options);
+  if (!resolved.enabled) return disabledSource();
+  return new FactsSource(resolved, deps);
+}
+
+function disabledSource(): ImageFactsSource {
+  return {
+    lookup: async () => fail(new RegistryError('REGISTRY_DISABLED', 'registry look-ups are disabled (registry.enabled: false)')),
+    close: async () => {},
+  };
+}
+
+class FactsSource implements ImageFactsSource {
+  private readonly client: RegistryClient;
+  private readonly ownsClient: boolean;
+  private readonly metrics: ImageMetrics;
+  private readonly logger: Logger | undefined;
+  private readonly timeoutMs: number;
+  private readonly digests: LRUCache<string, DigestEntry>;
+  private readonly tags: LRUCache<string, string>;
+  private readonly lastKnown: LRUCache<string, string>;
+  private readonly failures: LRUCache<string, RegistryError>;
+  private readonly inflight = new Map<string, Flight>();
+  private closed = false;
+  private readonly cacheFailures: boolean;
+  private readonly cacheTags: boolean;
+
+  constructor(options: RegistryOptions, deps: ImageFactsDeps) {
+    const t = registryTimings(options);
+    this.timeoutMs = t.timeoutMs;
+    this.metrics = createImageMetrics(deps.metrics);
+    this.logger = deps.logger?.child({ component: 'images' });
+    this.ownsClient = !deps.client;
+    this.client =
+      deps.client ??
+      new RegistryClient({
+        insecure: options.insecure,
+        ...(options.caFile ? { caFile: options.caFile } : {}),
+        ...(options.dockerConfig ? { dockerConfig: loadDockerConfig(options.dockerConfig) } : {}),
+        concurrencyPerRegistry: options.concurrencyPerRegistry,
+        maxResponseBytes: options.maxResponseBytes,
+        ...(this.logger ? { logger: this.logger } : {}),
+        observe: (registry, status) => this.metrics.request(registry, status),
+      });
+    const { maxEntries, maxBytes } = options.cache;
+    this.digests = new LRUCache<string, DigestEntry>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (v, k) => k.length + (v.kind === 'manifest' ? v.user.length + v.configDigest.length + 96 : v.digest.length + 64),
+      ttl: t.digestTtlMs || undefined,
+    } as LRUCache.Options<string, DigestEntry, unknown>);
+    this.tags = new LRUCache<string, string>({ max: maxEntries, ttl: Math.max(t.tagTtlMs, 1) });
+    this.lastKnown = new LRUCache<string, string>({ max: maxEntries, ttl: t.digestTtlMs || undefined } as LRUCache.Options<string, string, unknown>);
+    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), ttl: Math.max(t.failureTtlMs, 1) });
+    this.cacheFailures = t.failureTtlMs > 0;
+    this.cacheTags = t.tagTtlMs > 0;
+  }
+
+  async lookup(image: string, opts: LookupOptions): Promise<FactsResult> {
+    const started = performance.now();
+    const result = await this.lookupInner(image, opts);
+    this.metrics.lookup(result.ok ? 'ok' : 'error', (performance.now() - started) / 1000);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.digests.clear();
+    this.tags.clear();
+    this.lastKnown.clear();
+    this.failures.clear();
+    if (this.ownsClient) await this.client.close();
+  }
+
+  private async lookupInner(image: string, opts: LookupOptions): Promise<FactsResult> {
+    if (this.closed) return fail(new RegistryError('SOURCE_CLOSED', 'image facts source is closed'));
+    let ref: ImageReference;
+    try {
+      ref = parseReference(image);
+    } catch (err) {
+      const msg = err instanceof ReferenceError ? err.message : 'invalid image reference';
+      return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
+    }
+    const platform = opts.platform;
+    const deadline = Math.min(opts.deadline, Date.now() + this.timeoutMs);
+    const cached = this.fromCache(ref, platform);
+    this.metrics.cache('facts', cached !== undefined);
+    if (cached) return ok(this.toFacts(image, ref, cached));
+
+    const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+    let credId: string;
+    try {
+      credId = credentialId(this.client.credentialFor(repo, opts.credentials));
+    } catch {
+      credId = 'invalid';
+    }
+    const key = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}|${formatPlatform(platform)}|${credId}`;
+    const failed = this.failures.get(key);
+    this.metrics.cache('failure', failed !== undefined);
+    if (failed) return fail(failed);
+
+    for (let round = 0; round < 2; round++) {
+      let flight = this.inflight.get(key);
+      this.metrics.cache('inflight', flight !== undefined);
+      if (!flight) flight = this.startFlight(key, image, ref, platform, deadline, opts.credentials);
+      const result = await raceDeadline(flight.promise, deadline, ref.registry);
+      // a shared look-up that ran out of its (earlier) deadline: try again with ours
+      if (!result.ok && result.error.code === 'REGISTRY_TIMEOUT' && flight.deadline < deadline - 20 && Date.now() < deadline - 20) continue;
+      return result.ok ? ok({ ...result.facts, reference: image }) : result;
+    }
+    return fail(new RegistryError('REGISTRY_TIMEOUT', `${ref.registry}: no answer before the deadline`, { registry: ref.registry }));
+  }
+
+  private startFlight(key: string, image: string, ref: ImageReference, platform: Platform, deadline: number, credentials?: DockerConfigJson): Flight {
+    const promise = this.resolveImage(ref, platform, { deadline, ...(credentials ? { credentials } : {}) }).then(
+      (r) => ok(this.toFacts(image, ref, r)),
+      (err: unknown) => {
+        const e = err instanceof RegistryError ? err : new RegistryError('REGISTRY_UNREACHABLE', `${ref.registry}: ${err instanceof Error ? err.message.slice(0, 200) : 'unexpected error'}`, { registry: ref.registry, cause: err });
+        // timeouts depend on the caller's deadline, so they are not remembered
+        if (e.code !== 'REGISTRY_TIMEOUT' && !this.closed && this.cacheFailures) this.failures.set(key, e);
+        this.logger?.warn({ registry: ref.registry, repository: ref.repository, code: e.code, err: e.message }, 'image look-up failed');
+        return fail(e);
+      },
+    );
+    const flight: Flight = { promise, deadline };
+    this.inflight.set(key, flight);
+    void promise.finally(() => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    });
+    return flight;
+  }
+
+  private toFacts(image: string, ref: ImageReference, r: Resolved): ImageFacts {
+    return {
+      reference: image,
+      registry: ref.registry,
+      repository: ref.repository,
+      digest: r.digest,
+      ...(r.indexDigest ? { indexDigest: r.indexDigest } : {}),
+      platform: r.platform,
+      user: r.user,
+    };
+  }
+
+  private repoKey(ref: ImageReference): string {
+    return `${ref.registry}/${ref.repository}`;
+  }
+
+  // Facts from the caches alone: tag -> digest, digest -> manifest entry or index choice -> manifest entry.
+  private fromCache(ref: ImageReference, platform: Platform): Resolved | undefined {
+    const top = ref.digest ?? this.tags.get(`${this.repoKey(ref)}:${ref.tag ?? 'latest'}`);
+    if (!top) return undefined;
+    return this.fromDigestCache(this.repoKey(ref), top, platform, 0);
+  }
+
+  private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
+    const m = this.digests.get(`${repoKey}@${digest}`);
+    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user };
+    const choice = this.digests.get(`${repoKey}@${digest}#${formatPlatform(platform)}`);
+    if (!choice || choice.kind !== 'choice' || depth >= MAX_INDEX_DEPTH) return undefined;
+    const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1);
+    return inner ? { ...inner, indexDigest: digest, platform: choice.platform } : undefined;
+  }
+
+  // The registry work of one look-up: tag -> digest (HEAD when we knew it before), then manifests and config.
+  private async resolveImage(ref: ImageReference, platform: Platform, call: CallOptions): Promise<Resolved> {
+    const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+    const repoKey = this.repoKey(ref);
+    if (ref.digest) return this.resolveDigest(repo, repoKey, ref.digest, undefined, platform, call, 0);
+    const tag = ref.tag ?? 'latest';
+    const tagKey = `${repoKey}:${tag}`;
+    const cachedTop = this.tags.get(tagKey);
+    if (cachedTop) return this.resolveDigest(repo, repoKey, cachedTop, undefined, platform, call, 0);
+    const previous = this.lastKnown.get(tagKey);
+    let top: string;
+    let fetched: FetchedManifest | undefined;
+    if (previous && this.fromDigestCache(repoKey, previous, platform, 0)) {
+      // the tag was seen before: a HEAD is enough to learn whether it moved
+      top = (await this.client.resolve(repo, tag, call)).digest;
+    } else {
+      fetched = await this.client.getManifest(repo, tag, call);
+      top = fetched.digest;
+    }
+    if (this.cacheTags) this.tags.set(tagKey, top);
+    this.lastKnown.set(tagKey, top);
+    return this.resolveDigest(repo, repoKey, top, fetched, platform, call, 0);
+  }
+
+  private async resolveDigest(repo: RepoRef, repoKey: string, digest: string, fetched: FetchedManifest | undefined, platform: Platform, call: CallOptions, depth: number): Promise<Resolved> {
+    const hit = this.fromDigestCache(repoKey, digest, platform, depth);
+    if (hit) return hit;
+    const m = fetched ?? (await this.client.getManifest(repo, digest, call));
+    const registry = repo.registry;
+    if (m.manifest.kind === 'index') {
+      if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('INVALID_MANIFEST', `${registry}: index nested more than ${MAX_INDEX_DEPTH} deep`, { registry });
+      const entries = m.manifest.manifests.filter((d) => d.mediaType === MEDIA_TYPES.ociManifest || d.mediaType === MEDIA_TYPES.dockerManifest || isIndexMediaType(d.mediaType));
+      const i = choosePlatform(platform, entries.map((d) => d.platform));
+      const chosen = i === -1 ? undefined : entries[i];
+      if (!chosen || !chosen.platform) {
+        const have = entries.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])).slice(0, 10).join(', ');
+        throw new RegistryError('PLATFORM_NOT_FOUND', `${registry}: expected ${formatPlatform(platform)} in the index, got ${have || 'no platforms'}`, { registry });
+      }
+      this.digests.set(`${repoKey}@${digest}#${formatPlatform(platform)}`, { kind: 'choice', digest: chosen.digest, platform: chosen.platform });
+      const inner = await this.resolveDigest(repo, repoKey, chosen.digest, undefined, platform, call, depth + 1);
+      return { ...inner, indexDigest: digest, platform: chosen.platform };
+    }
+    const config = m.manifest.config;
+    if (!CACHEABLE_CONFIG_TYPES.has(config.mediaType)) {
+      throw new RegistryError('INVALID_MANIFEST', `${registry}: expected an image config, got "${config.mediaType.slice(0, 100)}" (not a container image)`, { registry });
+    }
+    const blob = await this.client.getBlob(repo, config.digest, { ...call, expectedSize: config.size });
+    const cfg = parseImageConfig(blob, registry);
+    const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
+    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, platform: imagePlatform, configDigest: config.digest });
+    return { digest, platform: imagePlatform, user: cfg.user };
+  }
+}
+
+// Settles with the promise, or with REGISTRY_TIMEOUT when the deadline passes first.
+function raceDeadline(p: Promise<FactsResult>, deadline: number, registry: string): Promise<FactsResult> {
+  const remaining = deadline - Date.now();
+  const timeout = () => fail(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry }));
+  if (remaining <= 0) return Promise.race([p, Promise.resolve(timeout())]);
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<FactsResult>((resolve) => {
+    timer = setTimeout(() => resolve(timeout()), remaining);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+

@@ -1,0 +1,51 @@
+// prom-client metrics of the image client, registered on the Registry the caller passes (never the global one).
+
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface ImageMetrics {
+  request(registry: string, status: number | 'error'): void;
+  cache(cache: 'facts' | 'failure' | 'inflight', hit: boolean): void;
+  lookup(result: 'ok' | 'error', seconds: number): void;
+}
+
+const MAX_REGISTRY_LABELS = 64;
+
+// Returns a metric already registered under the name, or registers a new one.
+function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export function createImageMetrics(registry?: Registry): ImageMetrics {
+  if (!registry) return { request() {}, cache() {}, lookup() {} };
+  const requests = getOrCreate(registry, 'portcullis_registry_requests_total', () =>
+    new Counter({ name: 'portcullis_registry_requests_total', help: 'HTTP requests to image registries, by registry and status', labelNames: ['registry', 'status'] as const, registers: [registry] }),
+  );
+  const hits = getOrCreate(registry, 'portcullis_registry_cache_hits_total', () =>
+    new Counter({ name: 'portcullis_registry_cache_hits_total', help: 'image look-ups answered from a cache (facts, failure) or joined to one in flight', labelNames: ['cache'] as const, registers: [registry] }),
+  );
+  const misses = getOrCreate(registry, 'portcullis_registry_cache_misses_total', () =>
+    new Counter({ name: 'portcullis_registry_cache_misses_total', help: 'image look-ups not answered from a cache', labelNames: ['cache'] as const, registers: [registry] }),
+  );
+  const latency = getOrCreate(registry, 'portcullis_image_lookup_duration_seconds', () =>
+    new Histogram({
+      name: 'portcullis_image_lookup_duration_seconds',
+      help: 'image facts look-up latency, by result',
+      labelNames: ['result'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  );
+  const seen = new Set<string>();
+  // keeps the registry label bounded: pod specs name arbitrary registries
+  const label = (r: string) => {
+    if (seen.has(r)) return r;
+    if (seen.size >= MAX_REGISTRY_LABELS) return 'other';
+    seen.add(r);
+    return r;
+  };
+  return {
+    request: (r, status) => requests.inc({ registry: label(r), status: String(status) }),
+    cache: (cache, hit) => (hit ? hits : misses).inc({ cache }),
+    lookup: (result, seconds) => latency.observe({ result }, seconds),
+  };
+}

@@ -1,0 +1,89 @@
+// Container image references, parsed with the distribution reference grammar
+// (github.com/distribution/reference): [host[:port]/]path[:tag][@algorithm:hex].
+
+export type ReferenceErrorCode = 'REFERENCE_EMPTY' | 'REFERENCE_TOO_LONG' | 'REFERENCE_INVALID' | 'REFERENCE_UPPERCASE';
+
+export class ReferenceError extends Error {
+  readonly code: ReferenceErrorCode;
+  constructor(code: ReferenceErrorCode, message: string) {
+    super(message);
+    this.name = 'ReferenceError';
+    this.code = code;
+  }
+}
+
+export interface ImageReference {
+  /** the string as written in the pod spec */
+  readonly original: string;
+  /** registry host (with port), docker.io when the reference names none */
+  readonly registry: string;
+  /** repository path, with library/ added for official docker.io images */
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+export const DEFAULT_REGISTRY = 'docker.io';
+const NAME_TOTAL_LENGTH_MAX = 255;
+
+const alnum = '[a-z0-9]+';
+const separator = '(?:[._]|__|[-]+)';
+const pathComponent = `${alnum}(?:${separator}${alnum})*`;
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const ipv6 = '\\[(?:[a-fA-F0-9:]+)\\]';
+const domainName = `${domainComponent}(?:\\.${domainComponent})*`;
+const host = `(?:${domainName}|${ipv6})`;
+const domain = `${host}(?::[0-9]+)?`;
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const namePath = `${pathComponent}(?:/${pathComponent})*`;
+const referenceRe = new RegExp(`^((?:${domain}/)?${namePath})(?::(${tag}))?(?:@(${digest}))?$`);
+const anchoredDomain = new RegExp(`^${domain}$`);
+
+// Splits a name into registry and repository the way docker does: the first component is a registry
+// when it has a dot or a port, or is "localhost" (or an IPv6 literal).
+function splitName(name: string): { registry: string; repository: string } {
+  const slash = name.indexOf('/');
+  const first = slash === -1 ? '' : name.slice(0, slash);
+  const isHost =
+    first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[') || first !== first.toLowerCase());
+  if (isHost && anchoredDomain.test(first)) {
+    const registry = first === 'index.docker.io' ? DEFAULT_REGISTRY : first;
+    const repository = name.slice(slash + 1);
+    return { registry, repository: registry === DEFAULT_REGISTRY && !repository.includes('/') ? `library/${repository}` : repository };
+  }
+  return { registry: DEFAULT_REGISTRY, repository: name.includes('/') ? name : `library/${name}` };
+}
+
+// Parses an image reference; throws ReferenceError with the reason when it does not follow the grammar.
+export function parseReference(input: string): ImageReference {
+  if (input.length === 0) throw new ReferenceError('REFERENCE_EMPTY', 'expected an image reference, got an empty string');
+  const match = referenceRe.exec(input);
+  if (!match) {
+    const lower = input.toLowerCase();
+    if (lower !== input && referenceRe.test(lower)) {
+      throw new ReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${input}"`);
+    }
+    throw new ReferenceError('REFERENCE_INVALID', `expected [registry/]repository[:tag][@digest], got "${input}"`);
+  }
+  const [, name = '', tagPart, digestPart] = match;
+  if (name.length > NAME_TOTAL_LENGTH_MAX) {
+    throw new ReferenceError('REFERENCE_TOO_LONG', `expected a repository name of at most ${NAME_TOTAL_LENGTH_MAX} characters, got ${name.length}`);
+  }
+  const { registry, repository } = splitName(name);
+  if (repository !== repository.toLowerCase()) {
+    throw new ReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${repository}"`);
+  }
+  return {
+    original: input,
+    registry,
+    repository,
+    ...(tagPart !== undefined ? { tag: tagPart } : {}),
+    ...(digestPart !== undefined ? { digest: digestPart } : {}),
+  };
+}
+
+// The canonical form, registry/repository[:tag][@digest].
+export function formatReference(ref: ImageReference): string {
+  return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}

@@ -1,0 +1,57 @@
+// The request body parser: JSON only, bounded in size and nesting depth.
+import type { FastifyInstance } from 'fastify';
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_JSON_DEPTH = 128;
+
+export class BodyError extends Error {
+  readonly code: 'INVALID_JSON' | 'JSON_TOO_DEEP';
+  readonly statusCode = 400;
+  constructor(code: 'INVALID_JSON' | 'JSON_TOO_DEEP', message: string) {
+    super(message);
+    this.name = 'BodyError';
+    this.code = code;
+  }
+}
+
+// Returns the deepest nesting of objects and arrays in JSON text, stopping once it passes max.
+export function jsonDepth(text: string, max: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > deepest && (deepest = depth) > max) return deepest;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
+}
+
+// Parses JSON with a depth limit; throws BodyError.
+export function parseJsonBody(text: string): unknown {
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new BodyError('JSON_TOO_DEEP', `expected JSON nested at most ${MAX_JSON_DEPTH} levels, got more`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BodyError('INVALID_JSON', `expected a JSON body, got invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+// Registers the JSON parser for application/json (and +json types) on the app.
+export function registerJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}

@@ -1,0 +1,98 @@
+// POST /validate and /validate/audit: decode the review, ask the engine, answer before the deadline.
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeReview, encodeReview, AdmissionError } from '../admission/review.js';
+import type { AdmissionRequest } from '../admission/review.js';
+import { deadlineFor } from '../admission/deadline.js';
+import type { Engine } from '../engine/evaluate.js';
+import type { Decision } from '../engine/decision.js';
+import type { AdmissionMetrics } from './metrics.js';
+
+export interface ValidateOptions {
+  readonly engine: Engine;
+  readonly metrics: AdmissionMetrics;
+}
+
+class DeadlineError extends Error {
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+}
+
+// Runs the engine, answering with a denial if it has not decided by the deadline.
+async function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, deadline: number): Promise<Decision> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      engine.evaluate(
+        {
+          group: req.group,
+          kind: req.kind,
+          operation: req.operation,
+          object: req.object,
+          forceAudit,
+          ...(req.namespace ? { namespace: req.namespace } : {}),
+          ...(req.subresource ? { subresource: req.subresource } : {}),
+          ...(req.oldObject !== undefined ? { oldObject: req.oldObject } : {}),
+        },
+        { deadline },
+      ),
+      expired,
+    ]);
+  } catch (err) {
+    if (!(err instanceof DeadlineError)) throw err;
+    const message = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
+    return { allowed: false, violations: [], message, warnings: [], auditAnnotations: { decision: 'deadline-exceeded' } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function violationCounts(decision: Decision): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of decision.violations) counts[v.policy] = (counts[v.policy] ?? 0) + 1;
+  return counts;
+}
+
+export const validatePlugin = fp<ValidateOptions>(
+  async (app: FastifyInstance, { engine, metrics }) => {
+    const handle = (forceAudit: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const receivedAt = Date.now();
+      const deadline = deadlineFor(receivedAt, (request.query as Record<string, unknown> | undefined)?.timeout);
+      let review: AdmissionRequest;
+      try {
+        review = decodeReview(request.body);
+      } catch (err) {
+        if (!(err instanceof AdmissionError)) throw err;
+        metrics.rejected(err.code);
+        return reply.code(400).send({ error: 'Bad Request', code: err.code, message: err.message });
+      }
+      const decision = await decideBefore(engine, review, forceAudit, deadline);
+      const seconds = (Date.now() - receivedAt) / 1000;
+      metrics.observe(review.kind, review.operation, decision, seconds);
+      request.log.info(
+        {
+          uid: review.uid,
+          kind: review.kind,
+          namespace: review.namespace,
+          name: review.name,
+          operation: review.operation,
+          subresource: review.subresource,
+          user: review.username,
+          dryRun: review.dryRun,
+          allowed: decision.allowed,
+          skipped: decision.skipped,
+          violations: violationCounts(decision),
+          durationMs: Math.round(seconds * 1e6) / 1000,
+        },
+        'admission decision',
+      );
+      return reply.send(encodeReview(review, decision));
+    };
+    app.post('/validate', handle(false));
+    app.post('/validate/audit', handle(true));
+  },
+  { name: 'portcullis-validate' },
+);
