@@ -170,7 +170,7 @@ describe('audit mode', () => {
       return found;
     }, { timeoutMs: 15_000 });
     expect(Object.keys(annotations).every((k) => k.startsWith('audit.portcullis.dev/'))).toBe(true);
-    expect(Object.values(annotations).join('\n')).toContain('require-non-root-user');
+    expect(Object.entries(annotations).flat().join('\n')).toContain('require-non-root-user');
   });
 
   it('admits a root pod with warnings when the server itself runs in audit mode', async () => {

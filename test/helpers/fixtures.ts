@@ -1,0 +1,62 @@
+// Table-driven policy fixtures: a minimal valid pod plus a tweak, run through every pod-carrying kind.
+import { describe, expect, it } from 'vitest';
+import type { FactGatherer } from '../../src/engine/facts.js';
+import { engineWith } from './engine.js';
+import { KINDS, objectOf, evaluateObject } from './pods.js';
+import type { Json } from './pods.js';
+
+export interface Fixture {
+  readonly name: string;
+  /** the pod spec, usually specWith(tweak) */
+  readonly spec: Json;
+  /** policy parameters for this case */
+  readonly params?: Record<string, unknown>;
+  /** sites expected to be reported, as "containers[0]" or "pod" (fail fixtures) */
+  readonly sites?: readonly string[];
+  readonly facts?: FactGatherer;
+  /** run only on Pods (e.g. windows pods, ephemeral containers) */
+  readonly podOnly?: boolean;
+}
+
+export interface PolicyFixtures {
+  readonly pass: readonly Fixture[];
+  readonly fail: readonly Fixture[];
+}
+
+const LINE = /^\[[a-z0-9-]+\] (container "[^"]*" \((containers|initContainers|ephemeralContainers)\[\d+\]\)|pod): .+ — .+$/;
+
+// Runs pass and fail fixtures for one policy with only that policy enabled.
+export function runFixtures(policyId: string, fixtures: PolicyFixtures): void {
+  for (const kind of KINDS) {
+    describe(`${policyId} on ${kind.kind}`, () => {
+      for (const f of fixtures.pass) {
+        if (f.podOnly && kind.kind !== 'Pod') continue;
+        it(`allows: ${f.name}`, async () => {
+          const engine = engineWith({ [policyId]: f.params ?? {} }, f.facts ? { facts: f.facts } : {});
+          const decision = await evaluateObject(engine, objectOf(kind, f.spec));
+          expect(decision.violations.map((v) => v.message)).toEqual([]);
+          expect(decision.allowed).toBe(true);
+        });
+      }
+      for (const f of fixtures.fail) {
+        if (f.podOnly && kind.kind !== 'Pod') continue;
+        it(`denies: ${f.name}`, async () => {
+          const engine = engineWith({ [policyId]: f.params ?? {} }, f.facts ? { facts: f.facts } : {});
+          const decision = await evaluateObject(engine, objectOf(kind, f.spec));
+          expect(decision.allowed).toBe(false);
+          expect(decision.violations.length).toBeGreaterThan(0);
+          for (const v of decision.violations) {
+            expect(v.policy).toBe(policyId);
+            expect(v.effect).toBe('deny');
+            expect(v.message).toMatch(LINE);
+          }
+          if (f.sites) {
+            const sites = decision.violations.map((v) => (v.container ? `${v.container.list}[${v.container.index}]` : 'pod'));
+            expect([...new Set(sites)].sort()).toEqual([...f.sites].sort());
+          }
+          expect(decision.message?.split('\n')).toEqual(decision.violations.map((v) => v.message));
+        });
+      }
+    });
+  }
+}
