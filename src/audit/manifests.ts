@@ -42,7 +42,7 @@ function expand(object: JsonObject): JsonObject[] {
 // Parses manifest text; throws ManifestError naming the file and line of a syntax error.
 export function parseManifests(text: string, file: string): Manifest[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: true });
   const out: Manifest[] = [];
   docs.forEach((doc, index) => {
     const err = doc.errors[0];

@@ -66,7 +66,7 @@ export function configFromObject(doc: unknown, source = 'config'): Config {
 
 // Parses YAML text (one document) into a Config; syntax errors are reported with their line.
 export function parseConfig(text: string, source = 'config'): Config {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,

@@ -241,7 +241,7 @@ export class RegistryClient {
       } catch (err) {
         const e = err instanceof RegistryError ? err : signal.aborted ? timeoutError(registry, tries, lastTransient) : toUnreachable(err, registry);
         if (e.code === 'REGISTRY_TIMEOUT' && lastTransient) throw timeoutError(registry, tries, lastTransient);
-        if (e.code !== 'REGISTRY_UNREACHABLE' || tries >= this.maxTries) throw withTries(e, tries);
+        if (e.code !== 'REGISTRY_UNREACHABLE' || !e.transient || tries >= this.maxTries) throw withTries(e, tries);
         lastTransient = e;
         await this.backoff(registry, tries, undefined, signal, e, opts.deadline);
         continue;
@@ -315,7 +315,7 @@ function pickChallenge(header: string | undefined): Challenge | undefined {
 
 function withTries(e: RegistryError, tries: number): RegistryError {
   if (e.code !== 'REGISTRY_UNREACHABLE' || tries <= 1) return e;
-  return new RegistryError(e.code, `${e.message} after ${tries} tries`, { ...(e.registry ? { registry: e.registry } : {}), tries, cause: e });
+  return new RegistryError(e.code, `${e.message} after ${tries} tries`, { ...(e.registry ? { registry: e.registry } : {}), tries, transient: e.transient, cause: e });
 }
 
 function timeoutError(registry: string, tries: number, last: RegistryError | undefined): RegistryError {

@@ -25,6 +25,8 @@ export interface RegistryErrorDetails {
   status?: number;
   /** tries made before giving up */
   tries?: number;
+  /** false when trying again cannot help (e.g. an untrusted TLS certificate) */
+  transient?: boolean;
   cause?: unknown;
 }
 
@@ -33,6 +35,7 @@ export class RegistryError extends Error {
   readonly registry: string | undefined;
   readonly status: number | undefined;
   readonly tries: number | undefined;
+  readonly transient: boolean;
   constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.name = 'RegistryError';
@@ -40,6 +43,7 @@ export class RegistryError extends Error {
     this.registry = details.registry;
     this.status = details.status;
     this.tries = details.tries;
+    this.transient = details.transient ?? TRANSIENT_CODES.has(code);
   }
 }
 

@@ -61,6 +61,19 @@ export function createDispatcher(opts: { caFile?: string; connections?: number }
   } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
 }
 
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'HOSTNAME_MISMATCH',
+]);
+
 const NETWORK_HINTS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -79,6 +92,9 @@ export function networkError(err: unknown, registry: string, signal: AbortSignal
     return new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry, cause: err });
   }
   const code = (err as { code?: string })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  if (code && (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) {
+    return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: TLS failed (${code})`, { registry, transient: false, cause: err });
+  }
   const hint = code ? (NETWORK_HINTS[code] ?? code) : err instanceof Error ? err.message.slice(0, 200) : 'network error';
   return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: ${hint}`, { registry, cause: err });
 }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './load.js';
+import { DEFAULT_CONFIG_YAML } from './defaults.js';
+
+function problems(text: string): readonly { path: string; reason: string }[] {
+  try {
+    parseConfig(text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('loads the built-in default with every policy defaulted', () => {
+    const config = parseConfig(DEFAULT_CONFIG_YAML);
+    expect(config.mode).toBe('enforce');
+    expect(config.registry.enabled).toBe(true);
+    expect(config.excludeNamespaces).toEqual(['kube-system']);
+    expect(config.policies['require-non-root-user']).toEqual({
+      action: 'deny',
+      excludeImages: [],
+      params: { requireRunAsNonRoot: false, allowNamedUsers: false, onError: 'fallback' },
+    });
+    expect(config.policies['require-signed-images']?.action).toBe('off');
+    expect(config.policies['require-drop-all-capabilities']?.params).toEqual({ allowedCapabilities: ['NET_BIND_SERVICE'] });
+  });
+
+  it('fills defaults for omitted sections', () => {
+    const config = parseConfig('apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\n');
+    expect(config.policies['disallow-latest-tag']).toEqual({ action: 'deny', excludeImages: [], params: { disallowedTags: ['latest'], requireDigest: false } });
+  });
+
+  it('takes per-policy image exclusions, audit namespaces and parameters', () => {
+    const config = parseConfig(`apiVersion: portcullis.dev/v1alpha1
+kind: PortcullisConfig
+mode: audit
+policies:
+  disallow-latest-tag: { action: warn, requireDigest: true, exclude: { images: ["registry.k8s.io/**"] } }
+audit:
+  namespaces: [legacy]
+`);
+    expect(config.mode).toBe('audit');
+    expect(config.auditNamespaces).toEqual(['legacy']);
+    expect(config.policies['disallow-latest-tag']).toMatchObject({ action: 'warn', excludeImages: ['registry.k8s.io/**'], params: { requireDigest: true } });
+  });
+
+  it('names each error path and reason', () => {
+    const found = problems(`apiVersion: portcullis.dev/v1alpha1
+kind: PortcullisConfig
+mode: block
+policies:
+  require-non-root-user: { action: reject, requireRunAsNonRoot: "yes" }
+  no-such-policy: { action: deny }
+exclude: { namespaces: [Kube_System] }
+`);
+    const paths = found.map((p) => p.path);
+    expect(paths).toContain('/mode');
+    expect(paths).toContain('/policies/require-non-root-user/action');
+    expect(paths).toContain('/policies/require-non-root-user/requireRunAsNonRoot');
+    expect(paths).toContain('/policies');
+    expect(paths).toContain('/exclude/namespaces/0');
+    expect(found.find((p) => p.path === '/policies')?.reason).toContain('no-such-policy');
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const found = problems('apiVersion: portcullis.dev/v1alpha1\nkind: [unclosed\n');
+    expect(found[0]?.path).toMatch(/^line \d+$/);
+  });
+
+  it('requires apiVersion and kind', () => {
+    expect(problems('mode: enforce\n').map((p) => p.reason).join()).toContain('apiVersion');
+  });
+});
