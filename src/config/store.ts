@@ -13,10 +13,17 @@ export interface ConfigStore {
   close(): void;
 }
 
+// Adds the webhook's own namespace (POD_NAMESPACE, set by the chart) to the excluded namespaces.
+function withOwnNamespace(config: Config): Config {
+  const own = process.env.POD_NAMESPACE;
+  if (!own || config.excludeNamespaces.includes(own)) return config;
+  return { ...config, excludeNamespaces: [...config.excludeNamespaces, own] };
+}
+
 // Loads the config file (or the built-in default) once; throws ConfigError when it is invalid.
 export function loadConfigFile(path: string | undefined): Config {
-  if (path === undefined) return parseConfig(DEFAULT_CONFIG_YAML, 'built-in default config');
-  return parseConfig(readFileSync(path, 'utf8'), path);
+  if (path === undefined) return withOwnNamespace(parseConfig(DEFAULT_CONFIG_YAML, 'built-in default config'));
+  return withOwnNamespace(parseConfig(readFileSync(path, 'utf8'), path));
 }
 
 // A store that polls the file (which survives the symlink swaps of mounted ConfigMaps) and swaps in valid changes.
