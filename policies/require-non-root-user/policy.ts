@@ -107,6 +107,11 @@ function check(input: CheckInput<NonRootParams>): Finding[] {
   return [...podFindings(pod, input.params), ...pod.containers.flatMap((site) => checkContainer(pod, site, input))];
 }
 
+// Only containers without a runAsUser (container or pod) read the image config's User.
+function needsFacts(pod: PodSite): ContainerSite[] {
+  return pod.containers.filter((site) => effectiveOf(pod, site).runAsUser === undefined);
+}
+
 export const requireNonRootUser: Policy<NonRootParams> = {
   id: 'require-non-root-user',
   title: 'Run as a non-root user',
@@ -120,5 +125,6 @@ export const requireNonRootUser: Policy<NonRootParams> = {
     onError: { enum: ['fallback', 'deny', 'allow'] },
   },
   defaults: { requireRunAsNonRoot: false, allowNamedUsers: false, onError: 'fallback' },
+  needsFacts,
   check,
 };

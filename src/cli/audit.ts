@@ -12,12 +12,14 @@ const USAGE = `usage: portcullis audit -f PATH... [--config FILE] [--output tabl
   -f, --filename PATH   file, directory or - for stdin; repeatable; YAML (multi-document), JSON, List kinds
   --config FILE         PortcullisConfig YAML (default: the built-in config)
   --output FORMAT       table (default) or json
+  --registry            inspect image configs in their registries (default: offline, spec-only rules)
 exit status: 0 nothing would be denied, 1 something would be denied, 2 bad input`;
 
 const FLAGS = {
   filename: { type: 'string', short: 'f', multiple: true },
   config: { type: 'string' },
   output: { type: 'string', short: 'o', default: 'table' },
+  registry: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,7 +46,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   let runtime;
   try {
-    runtime = await createRuntime({ configPath: values.config, logger, watch: false });
+    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: !values.registry });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config}: ${p.path}: ${p.reason}\n`);

@@ -1,12 +1,20 @@
 // Wires config, fact gathering and the engine the same way for every command.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createConfigStore, staticConfigStore, loadConfigFile } from '../config/store.js';
 import type { ConfigStore } from '../config/store.js';
+import type { Config } from '../config/types.js';
 import { createEngine } from '../engine/evaluate.js';
 import type { Engine } from '../engine/evaluate.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
+import { createImageFactsSource } from '../images/facts.js';
+import type { ImageFactsSource } from '../images/facts.js';
+import { resolveRegistryOptions } from '../images/options.js';
+import type { RegistryOptionsInput } from '../images/options.js';
+import { parsePlatform } from '../images/platform.js';
+import { imageFactGatherer } from '../images/gatherer.js';
 
 export interface Runtime {
   readonly config: ConfigStore;
@@ -20,6 +28,26 @@ export interface RuntimeOptions {
   readonly metrics?: Registry;
   /** watch the config file and reload it on change (the server does; the CLI does not) */
   readonly watch: boolean;
+  /** no registry traffic whatever the config says (offline `portcullis audit`) */
+  readonly offline?: boolean;
+}
+
+interface Facts {
+  readonly registry: Config['registry'];
+  readonly source: ImageFactsSource;
+  readonly gatherer: FactGatherer;
+}
+
+// Builds the image facts source and gatherer for one registry section.
+function factsFor(config: Config, options: RuntimeOptions): Facts {
+  const section = options.offline ? { ...config.registry, enabled: false } : config.registry;
+  const registryOptions = resolveRegistryOptions(section as RegistryOptionsInput);
+  const source = createImageFactsSource(registryOptions, {
+    logger: options.logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  const gatherer = imageFactGatherer(source, parsePlatform(registryOptions.platform), NO_FACT_GATHERER);
+  return { registry: config.registry, source, gatherer };
 }
 
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
@@ -27,11 +55,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
     ? createConfigStore(options.configPath, options.logger)
     : staticConfigStore(loadConfigFile(options.configPath));
-  const facts: FactGatherer = NO_FACT_GATHERER;
-  const engine = createEngine({ config: () => config.current(), facts });
+  let facts = factsFor(config.current(), options);
+  config.onChange((next) => {
+    if (isDeepStrictEqual(next.registry, facts.registry)) return;
+    const old = facts;
+    facts = factsFor(next, options);
+    void old.source.close();
+  });
+  const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
+  const engine = createEngine({ config: () => config.current(), facts: gatherer });
   return {
     config,
     engine,
-    close: async () => config.close(),
+    close: async () => {
+      config.close();
+      await facts.source.close();
+    },
   };
 }

@@ -116,7 +116,8 @@ function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<F
   for (const [policy, settings] of active) {
     for (const kind of policy.facts) {
       const set = needs.get(kind) ?? new Set<string>();
-      for (const site of pod.containers) {
+      const sites = policy.needsFacts ? policy.needsFacts(pod, settings.params) : pod.containers;
+      for (const site of sites) {
         if (!matchesAny(settings.excludeImages, site.container.image)) set.add(site.container.image);
       }
       needs.set(kind, set);

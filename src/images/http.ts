@@ -95,6 +95,9 @@ export function networkError(err: unknown, registry: string, signal: AbortSignal
   if (code && (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) {
     return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: TLS failed (${code})`, { registry, transient: false, cause: err });
   }
+  if (code?.startsWith('HPE_')) {
+    return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: answer is not valid HTTP (${code})`, { registry, transient: false, cause: err });
+  }
   const hint = code ? (NETWORK_HINTS[code] ?? code) : err instanceof Error ? err.message.slice(0, 200) : 'network error';
   return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: ${hint}`, { registry, cause: err });
 }

@@ -46,7 +46,7 @@ export function parseJsonBody(text: string): unknown {
 
 // Registers the JSON parser for application/json (and +json types) on the app.
 export function registerJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  app.removeAllContentTypeParsers(); // JSON only: text/plain and others get 415
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;.*)?$/, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as string));

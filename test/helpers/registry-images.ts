@@ -114,9 +114,11 @@ export async function pushLayoutTag(registry: TestRegistry, tag: string, reposit
 }
 
 // Pushes the standard images: user-* (OCI, linux/amd64), multi (OCI index: amd64 User 1000, arm64 User root),
-// docker-v2s2 (Docker schema 2 manifest, User 1000). Repositories are `${prefix}<name>`, tag v1.
-export async function pushTestImages(registry: TestRegistry, opts: { prefix?: string } = {}): Promise<Record<string, TestImage>> {
+// docker-v2s2 (Docker schema 2 manifest, User 1000). Repositories are `${prefix}<name>`, tag v1;
+// `only` pushes just the named user-* images.
+export async function pushTestImages(registry: TestRegistry, opts: { prefix?: string; only?: string[] } = {}): Promise<Record<string, TestImage>> {
   const prefix = opts.prefix ?? 'portcullis/';
+  const want = (name: string) => !opts.only || opts.only.includes(name);
   const layout = await buildTestLayout();
   const out: Record<string, TestImage> = {};
   const add = (name: string, digest: string, user: string) => {
@@ -124,8 +126,9 @@ export async function pushTestImages(registry: TestRegistry, opts: { prefix?: st
     out[name] = { ref: `${registry.host}/${repository}:v1`, repository, tag: 'v1', digest, user };
   };
   for (const [name, user] of Object.entries(USER_IMAGES)) {
-    add(name, await pushLayoutTag(registry, name, `${prefix}${name}`, 'v1'), user);
+    if (want(name)) add(name, await pushLayoutTag(registry, name, `${prefix}${name}`, 'v1'), user);
   }
+  if (opts.only) return out;
   add('multi', await pushLayoutTag(registry, 'multi', `${prefix}multi`, 'v1', ['--all']), '1000');
   out['multi-amd64'] = { ...(out.multi as TestImage), digest: layout.digests['multi-amd64'] as string, user: '1000' };
   out['multi-arm64'] = { ...(out.multi as TestImage), digest: layout.digests['multi-arm64'] as string, user: 'root' };

@@ -1,5 +1,8 @@
 // Image facts against a real docker-registry: plain HTTP, TLS + htpasswd Basic, and token auth.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { createImageFactsSource, type ImageFactsSource } from '../../src/images/facts.js';
@@ -76,7 +79,7 @@ describe.each([
 
   it('answers REGISTRY_NOT_FOUND for a missing tag', async () => {
     const r = await source.lookup(`${registry.host}/portcullis/user-0:nope`, { platform: amd64, deadline: soon(), ...creds() });
-    expect(!r.ok && r.error.code).toBe(auth === 'none' || auth === 'basic' || auth === 'token' ? 'REGISTRY_NOT_FOUND' : '');
+    expect(!r.ok && r.error.code).toBe('REGISTRY_NOT_FOUND');
   });
 
   it('counts requests and cache use in the given metrics registry', async () => {
@@ -103,6 +106,20 @@ describe.each([
   });
 
   if (auth !== 'none') {
+    it('reads credentials from a docker config.json file', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'portcullis-dockercfg-'));
+      const path = join(dir, 'config.json');
+      writeFileSync(path, JSON.stringify({ auths: { [registry.host]: { username: registry.username, password: registry.password } } }));
+      const fromFile = createImageFactsSource({ dockerConfig: path, ...(registry.caFile ? { caFile: registry.caFile } : {}) }, {});
+      try {
+        const r = await fromFile.lookup((images['user-0-0'] as TestImage).ref, { platform: amd64, deadline: soon() });
+        expect(r.ok && r.facts.user).toBe('0:0');
+      } finally {
+        await fromFile.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('answers REGISTRY_UNAUTHORIZED without credentials', async () => {
       const bare = createImageFactsSource({ ...(registry.caFile ? { caFile: registry.caFile } : {}) }, {});
       try {
@@ -119,6 +136,42 @@ describe.each([
         const wrong = { auths: { [registry.host]: { username: 'portcullis', password: 'wrong' } } };
         const r = await bare.lookup((images['user-0'] as TestImage).ref, { platform: amd64, deadline: soon(), credentials: wrong });
         expect(!r.ok && r.error.code).toBe('REGISTRY_UNAUTHORIZED');
+      } finally {
+        await bare.close();
+      }
+    });
+  }
+
+  if (auth === 'token') {
+    it('fetches one token per repository scope and reuses it', async () => {
+      const client = new RegistryClient({ ...(registry.caFile ? { caFile: registry.caFile } : {}), ...(registry.dockerConfig ? { dockerConfig: registry.dockerConfig } : {}) });
+      try {
+        const before = registry.tokenIssuer?.counts.issued ?? 0;
+        const repo = { registry: registry.host, repository: 'portcullis/user-nginx' };
+        for (let i = 0; i < 3; i++) await client.getManifest(repo, 'v1', { deadline: soon() });
+        expect((registry.tokenIssuer?.counts.issued ?? 0) - before).toBe(1);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('exchanges an identitytoken (OAuth2 refresh_token grant) for an access token', async () => {
+      const bare = createImageFactsSource({ ...(registry.caFile ? { caFile: registry.caFile } : {}) }, {});
+      try {
+        const credentials = { auths: { [`https://${registry.host}`]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: registry.tokenIssuer?.refreshToken ?? '' } } };
+        const r = await bare.lookup((images['user-1000'] as TestImage).ref, { platform: amd64, deadline: soon(), credentials });
+        expect(r.ok && r.facts.user).toBe('1000');
+      } finally {
+        await bare.close();
+      }
+    });
+
+    it('pulls anonymously where the token service allows it', async () => {
+      const pub = await pushTestImages(registry, { prefix: 'public/', only: ['user-nginx'] });
+      const bare = createImageFactsSource({ ...(registry.caFile ? { caFile: registry.caFile } : {}) }, {});
+      try {
+        const r = await bare.lookup((pub['user-nginx'] as TestImage).ref, { platform: amd64, deadline: soon() });
+        expect(r.ok && r.facts.user).toBe('nginx');
       } finally {
         await bare.close();
       }

@@ -1,0 +1,46 @@
+// The engine's image-config facts, looked up through the image facts source for the pod's platform.
+import type { FactGatherer, FactRequest } from '../engine/facts.js';
+import type { Facts, ImageFact } from '../engine/types.js';
+import type { PodSpec } from '../workload/k8s.js';
+import type { ImageFactsSource } from './facts.js';
+import { formatPlatform } from './platform.js';
+import type { Platform } from './platform.js';
+
+const UNAVAILABLE: ImageFact = { status: 'unavailable' };
+
+/** The platform a pod will run on: its kubernetes.io/os and kubernetes.io/arch node selector, else the default. */
+export function podPlatform(spec: PodSpec, fallback: Platform): Platform {
+  const os = spec.nodeSelector['kubernetes.io/os'] ?? spec.os ?? fallback.os;
+  const architecture = spec.nodeSelector['kubernetes.io/arch'] ?? fallback.architecture;
+  return architecture === fallback.architecture && os === fallback.os ? fallback : { os, architecture };
+}
+
+// Looks up every image the policies need, all at once, within the request's deadline.
+export async function lookupImages(source: ImageFactsSource, request: FactRequest, fallback: Platform): Promise<Map<string, ImageFact>> {
+  const images = [...(request.images.get('imageConfig') ?? [])];
+  const platform = podPlatform(request.pod.spec, fallback);
+  const results = await Promise.all(images.map((image) => source.lookup(image, { platform, deadline: request.deadline })));
+  const facts = new Map<string, ImageFact>();
+  results.forEach((result, i) => {
+    const image = images[i] as string;
+    if (result.ok) {
+      facts.set(image, { status: 'ok', digest: result.facts.digest, user: result.facts.user, platform: formatPlatform(result.facts.platform) });
+    } else if (result.error.code === 'REGISTRY_DISABLED') {
+      facts.set(image, UNAVAILABLE);
+    } else {
+      facts.set(image, { status: 'error', message: result.error.message });
+    }
+  });
+  return facts;
+}
+
+/** A gatherer answering image-config facts; other facts come from `next`. */
+export function imageFactGatherer(source: ImageFactsSource, fallback: Platform, next: FactGatherer): FactGatherer {
+  return {
+    async gather(request) {
+      const [images, rest] = await Promise.all([lookupImages(source, request, fallback), next.gather(request)]);
+      const facts: Facts = { image: (image) => images.get(image) ?? UNAVAILABLE, signature: rest.signature };
+      return facts;
+    },
+  };
+}
