@@ -1,30 +1,55 @@
 // require-signed-images
 // Rule: "Every image carries a valid signature from a trusted authority." Verification is gathered by
-// the engine as a signature fact; this check turns a missing or failed verification into a finding.
-import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+// the engine as a signature fact (src/signatures); this check turns the fact into findings.
+// The first image rule whose glob matches registry/repository applies; images no rule matches follow noMatch.
+import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
+import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, type SignedImagesParams } from '../../src/signatures/params.js';
 
-export type SignedImagesParams = Record<string, never>;
+export type { SignedImagesParams } from '../../src/signatures/params.js';
 
-// Checks that every container's image has a verified signature.
-function check({ pod, facts }: CheckInput<SignedImagesParams>): Finding[] {
-  return pod.containers.flatMap((site) => {
-    const sig = facts.signature(site.container.image);
-    if (sig.status === 'verified') return [];
-    if (sig.status === 'unavailable') {
-      return [{ container: site, problem: `cannot verify the signature of "${site.container.image}": no signature authorities are configured`, fix: 'configure signature authorities, or set policies.require-signed-images.action: off' }];
+const SIGN_FIX = 'sign the image digest with a trusted key or identity (cosign sign), or add its signer as an authority';
+
+// Containers whose image needs a signature fact: those a rule matches (noMatch is decided without one).
+function needsFacts(pod: PodSite, params: SignedImagesParams): ContainerSite[] {
+  if (params.images.length === 0) return [];
+  return pod.containers.filter((site) => matchRule(params, site.container.image) !== undefined);
+}
+
+// Checks that every container's image has a verified signature from the authorities of its rule.
+function check({ pod, params, facts }: CheckInput<SignedImagesParams>): Finding[] {
+  return pod.containers.flatMap((site): Finding[] => {
+    const image = site.container.image;
+    if (params.images.length === 0) {
+      return [{ container: site, problem: `cannot verify the signature of "${image}": no signature authorities are configured`, fix: 'configure policies.require-signed-images.authorities and images, or set its action: off' }];
     }
-    return [{ container: site, problem: sig.message, fix: 'sign the image with a trusted key (cosign sign) or add its signer as an authority' }];
+    if (!matchRule(params, image)) {
+      if (params.noMatch === 'allow') return [];
+      return [{ container: site, problem: `"${image}" matches no image pattern with signature authorities (noMatch: deny)`, fix: 'add an images rule for it in policies.require-signed-images, or set noMatch: allow' }];
+    }
+    const sig = facts.signature(image);
+    switch (sig.status) {
+      case 'verified':
+        return [];
+      case 'error':
+        if (params.onError === 'allow') return [];
+        return [{ container: site, problem: sig.message, fix: 'retry when the registry answers, or set policies.require-signed-images.onError: allow' }];
+      case 'unavailable':
+        return [{ container: site, problem: `cannot verify the signature of "${image}": ${sig.message}`, fix: 'enable registry look-ups (registry.enabled: true), or set policies.require-signed-images.action: off' }];
+      default:
+        return [{ container: site, problem: sig.message, fix: SIGN_FIX }];
+    }
   });
 }
 
 export const requireSignedImages: Policy<SignedImagesParams> = {
   id: 'require-signed-images',
   title: 'Signed images only',
-  description: 'Every image has a cosign/Sigstore signature from a configured authority.',
+  description: 'Every image has a cosign/Sigstore signature on its digest from the authorities configured for it.',
   defaultAction: 'off',
   facts: ['signature'],
   appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  paramsSchema: SIGNED_IMAGES_PARAMS_SCHEMA,
+  defaults: SIGNED_IMAGES_DEFAULTS,
+  needsFacts,
   check,
 };

@@ -1,7 +1,8 @@
 // Reads Kubernetes manifests: files, directories and stdin; multi-document YAML, JSON and List kinds.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document } from 'yaml';
 import { isObject } from '../workload/k8s.js';
 import type { JsonObject } from '../workload/k8s.js';
 
@@ -16,6 +17,19 @@ export interface Manifest {
   /** 1-based line where the object starts */
   readonly line: number;
   readonly object: JsonObject;
+  /** 1-based line of the node at this path inside the object (e.g. ['spec', 'containers', 0]), when found */
+  readonly locate?: (path: readonly (string | number)[]) => number | undefined;
+}
+
+type Locator = (path: readonly (string | number)[]) => number | undefined;
+
+// Finds the line of a path in a parsed document from the node's source range.
+function locator(doc: Document, lineCounter: LineCounter, prefix: readonly (string | number)[]): Locator {
+  return (path) => {
+    const node: unknown = doc.getIn([...prefix, ...path], true);
+    if (!isNode(node) || !node.range) return undefined;
+    return lineCounter.linePos(node.range[0]).line;
+  };
 }
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
@@ -31,12 +45,12 @@ function filesUnder(path: string): string[] {
     });
 }
 
-// Expands List kinds (kind: List, PodList, ...) into their items.
-function expand(object: JsonObject): JsonObject[] {
+// Expands List kinds (kind: List, PodList, ...) into their items, each with its path in the document.
+function expand(object: JsonObject, path: readonly (string | number)[] = []): Array<{ object: JsonObject; path: readonly (string | number)[] }> {
   if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
-    return object.items.filter(isObject).flatMap(expand);
+    return object.items.flatMap((item, i) => (isObject(item) ? expand(item, [...path, 'items', i]) : []));
   }
-  return [object];
+  return [{ object, path }];
 }
 
 // Parses manifest text; throws ManifestError naming the file and line of a syntax error.
@@ -50,8 +64,12 @@ export function parseManifests(text: string, file: string): Manifest[] {
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
     if (!isObject(value)) throw new ManifestError(`${file}: document ${index}: expected a Kubernetes object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
-    const line = doc.contents ? lineCounter.linePos(doc.contents.range[0]).line : 1;
-    for (const object of expand(value)) out.push({ file, doc: index, line, object });
+    const docLine = doc.contents ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    for (const { object, path } of expand(value)) {
+      const locate = locator(doc, lineCounter, path);
+      const line = path.length === 0 ? docLine : (locate([]) ?? docLine);
+      out.push({ file, doc: index, line, object, locate });
+    }
   });
   return out;
 }

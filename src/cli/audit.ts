@@ -5,13 +5,17 @@ import { ConfigError } from '../config/load.js';
 import { readManifests, ManifestError } from '../audit/manifests.js';
 import { evaluateManifest, wouldBeDenied } from '../audit/offline.js';
 import { formatJson, formatTable } from '../audit/format.js';
+import { formatSarif } from '../audit/sarif.js';
+import { formatJunit } from '../audit/junit.js';
+import { packageVersion } from '../audit/version.js';
+import type { AuditSubject } from '../audit/subject.js';
 import { createRuntime } from './runtime.js';
 import { parseFlags, usageFailure } from './flags.js';
 
-const USAGE = `usage: portcullis audit -f PATH... [--config FILE] [--output table|json]
+const USAGE = `usage: portcullis audit -f PATH... [--config FILE] [--output table|json|sarif|junit]
   -f, --filename PATH   file, directory or - for stdin; repeatable; YAML (multi-document), JSON, List kinds
   --config FILE         PortcullisConfig YAML (default: the built-in config)
-  --output FORMAT       table (default) or json
+  --output FORMAT       table (default), json (portcullis.dev/audit/v1), sarif (SARIF 2.1.0) or junit (JUnit XML)
   --registry            inspect image configs in their registries (default: offline, spec-only rules)
 exit status: 0 nothing would be denied, 1 something would be denied, 2 bad input`;
 
@@ -23,7 +27,12 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const FORMATTERS = { table: formatTable, json: formatJson } as const;
+const FORMATTERS: Record<string, (results: readonly AuditSubject[]) => string> = {
+  table: formatTable,
+  json: formatJson,
+  sarif: (results) => formatSarif(results, { version: packageVersion() }),
+  junit: (results) => formatJunit(results, { suiteBy: 'file' }),
+};
 
 export async function runAudit(argv: string[]): Promise<number> {
   let values;
@@ -38,9 +47,9 @@ export async function runAudit(argv: string[]): Promise<number> {
     return 0;
   }
   const paths = [...(values.filename ?? []), ...positionals];
-  const format = FORMATTERS[values.output as keyof typeof FORMATTERS];
+  const format = Object.hasOwn(FORMATTERS, values.output) ? FORMATTERS[values.output] : undefined;
   if (paths.length === 0 || !format) {
-    process.stderr.write(`portcullis: expected -f PATH and --output table|json\n${USAGE}\n`);
+    process.stderr.write(`portcullis: expected -f PATH and --output table|json|sarif|junit\n${USAGE}\n`);
     return 2;
   }
   const logger = pino({ level: 'warn' }, pino.destination(2));
@@ -55,7 +64,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   try {
     const manifests = readManifests(paths, () => readFileSync(0, 'utf8'));
     const results = [];
-    for (const m of manifests) results.push(await evaluateManifest(runtime.engine, m));
+    for (const m of manifests) results.push(await evaluateManifest(runtime.engine, m, runtime.config.current()));
     process.stdout.write(format(results));
     return results.some(wouldBeDenied) ? 1 : 0;
   } catch (err) {

@@ -8,6 +8,7 @@ import { buildApp } from '../server/app.js';
 import { fileTlsSource, generatedTlsSource } from '../server/tls.js';
 import type { TlsSource } from '../server/tls.js';
 import { DEFAULT_SANS } from '../server/certs.js';
+import { parseDuration, parseRenewBefore, selfManagedTlsSource } from '../certs/index.js';
 import { ConfigError } from '../config/load.js';
 import { createRuntime } from './runtime.js';
 import { parseFlags, usageFailure } from './flags.js';
@@ -20,6 +21,19 @@ const USAGE = `usage: portcullis serve [flags]
   --tls-key FILE        serving key (PEM)
   --tls-san NAME        SAN for the generated certificate, repeatable (default localhost, 127.0.0.1)
   --cert-dir DIR        where a generated CA and certificate are written (default $TMPDIR/portcullis-certs)
+  --cert-mode MODE      file (--tls-cert/--tls-key) | generate (at start, in --cert-dir) | self (in-cluster: a shared
+                        Secret, the webhook configuration's caBundle patched, renewed and rotated automatically)
+                        (default: file when --tls-cert is given, else generate)
+  --cert-secret NAME    self mode: the Secret holding the CA and serving pair (default portcullis-tls)
+  --webhook-config NAME self mode: the ValidatingWebhookConfiguration whose caBundle is patched (default portcullis)
+  --service-name NAME   self mode: the Service the API server calls; its DNS names are the SANs (default portcullis)
+  --namespace NS        self mode: namespace of the Secret and Service (default $POD_NAMESPACE)
+  --kubeconfig FILE     self mode: API credentials (default: in-cluster service account)
+  --cert-validity D     self mode: serving certificate lifetime (default 90d)
+  --cert-ca-validity D  self mode: CA lifetime (default 730d)
+  --cert-renew-before X self mode: renew when less than X% of the lifetime, or less than a duration, remains (default 33%)
+  --cert-rotation-overlap D  self mode: each step of a CA rotation lasts this long (default 60s)
+  --cert-poll-interval D     self mode: how often the Secret is re-read (default 10s)
   --shutdown-delay SEC  after SIGTERM, keep serving this long with /readyz 503 (default 0)
   --shutdown-grace SEC  then wait at most this long for in-flight reviews (default 20)
   --log-level LEVEL     trace|debug|info|warn|error (default info)`;
@@ -32,15 +46,81 @@ const FLAGS = {
   'tls-key': { type: 'string' },
   'tls-san': { type: 'string', multiple: true },
   'cert-dir': { type: 'string' },
+  'cert-mode': { type: 'string' },
+  'cert-secret': { type: 'string', default: 'portcullis-tls' },
+  'webhook-config': { type: 'string', default: 'portcullis' },
+  'service-name': { type: 'string', default: 'portcullis' },
+  namespace: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'cert-validity': { type: 'string', default: '90d' },
+  'cert-ca-validity': { type: 'string', default: '730d' },
+  'cert-renew-before': { type: 'string', default: '33%' },
+  'cert-rotation-overlap': { type: 'string', default: '60s' },
+  'cert-poll-interval': { type: 'string', default: '10s' },
   'shutdown-delay': { type: 'string', default: '0' },
   'shutdown-grace': { type: 'string', default: '20' },
   'log-level': { type: 'string', default: 'info' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function tlsFrom(values: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-san'?: string[]; 'cert-dir'?: string }, logger: Logger): TlsSource {
+interface TlsFlags {
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'tls-san'?: string[];
+  'cert-dir'?: string;
+  'cert-mode'?: string;
+  'cert-secret': string;
+  'webhook-config': string;
+  'service-name': string;
+  namespace?: string;
+  kubeconfig?: string;
+  'cert-validity': string;
+  'cert-ca-validity': string;
+  'cert-renew-before': string;
+  'cert-rotation-overlap': string;
+  'cert-poll-interval': string;
+}
+
+// Self mode: the shared Secret, the patched caBundle, renewal and CA rotation (src/certs).
+async function selfTls(values: TlsFlags, logger: Logger): Promise<TlsSource> {
+  const namespace = values.namespace ?? process.env.POD_NAMESPACE;
+  if (!namespace) throw new Error('--cert-mode self: expected --namespace or $POD_NAMESPACE, got neither');
+  const servingValidityMs = parseDuration(values['cert-validity'], '--cert-validity');
+  const caValidityMs = parseDuration(values['cert-ca-validity'], '--cert-ca-validity');
+  const renewBefore = parseRenewBefore(values['cert-renew-before'], '--cert-renew-before');
+  if ('ms' in renewBefore && renewBefore.ms >= servingValidityMs) {
+    throw new Error(`--cert-renew-before: expected less than --cert-validity (${values['cert-validity']}), got "${values['cert-renew-before']}"`);
+  }
+  if (caValidityMs <= servingValidityMs) {
+    throw new Error(`--cert-ca-validity: expected more than --cert-validity (${values['cert-validity']}), got "${values['cert-ca-validity']}"`);
+  }
+  const source = await selfManagedTlsSource(
+    {
+      namespace,
+      secretName: values['cert-secret'],
+      webhookConfigName: values['webhook-config'],
+      serviceName: values['service-name'],
+      extraSans: values['tls-san'] ?? [],
+      servingValidityMs,
+      caValidityMs,
+      renewBefore,
+      overlapMs: parseDuration(values['cert-rotation-overlap'], '--cert-rotation-overlap'),
+      pollIntervalMs: parseDuration(values['cert-poll-interval'], '--cert-poll-interval'),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    },
+    logger,
+  );
+  logger.info({ secret: `${namespace}/${values['cert-secret']}`, webhookConfig: values['webhook-config'] }, 'self-managed TLS ready');
+  return source;
+}
+
+async function tlsFrom(values: TlsFlags, logger: Logger): Promise<TlsSource> {
   const certFile = values['tls-cert'];
   const keyFile = values['tls-key'];
+  const mode = values['cert-mode'] ?? (certFile ? 'file' : 'generate');
+  if (mode === 'self') return selfTls(values, logger);
+  if (mode !== 'file' && mode !== 'generate') throw new Error(`--cert-mode: expected file, generate or self, got "${mode}"`);
+  if (mode === 'file' && !(certFile && keyFile)) throw new Error('--cert-mode file: expected --tls-cert and --tls-key, got none or one');
   if (certFile && keyFile) return fileTlsSource(certFile, keyFile, logger);
   if (certFile || keyFile) throw new Error('--tls-cert and --tls-key go together: expected both, got one');
   const sans = values['tls-san']?.length ? values['tls-san'] : [...DEFAULT_SANS];
@@ -86,7 +166,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const delay = seconds(values['shutdown-delay'], 'shutdown-delay');
   const grace = seconds(values['shutdown-grace'], 'shutdown-grace');
-  const tls = tlsFrom(values, logger);
+  const tls = await tlsFrom(values, logger);
   const { app, readiness } = await buildApp({ engine: runtime.engine, tls, logger, metrics });
   app.addHook('onClose', async () => runtime.close());
   const address = await app.listen({ host: values.host, port });

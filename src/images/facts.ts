@@ -32,6 +32,7 @@ export interface ImageFacts {
 }
 
 export interface LookupOptions {
+  /** platform to choose from a multi-arch index (the `registry.platform` option when left out at run time) */
   platform: Platform;
   /** epoch ms */
   deadline: number;
@@ -107,6 +108,7 @@ class FactsSource implements ImageFactsSource {
   private readonly metrics: ImageMetrics;
   private readonly logger: Logger | undefined;
   private readonly timeoutMs: number;
+  private readonly defaultPlatform: Platform;
   private readonly digests: LRUCache<string, DigestEntry>;
   private readonly tags: LRUCache<string, string>;
   private readonly lastKnown: LRUCache<string, string>;
@@ -119,6 +121,7 @@ class FactsSource implements ImageFactsSource {
   constructor(options: RegistryOptions, deps: ImageFactsDeps) {
     const t = registryTimings(options);
     this.timeoutMs = t.timeoutMs;
+    this.defaultPlatform = t.defaultPlatform;
     this.metrics = createImageMetrics(deps.metrics);
     this.logger = deps.logger?.child({ component: 'images' });
     this.ownsClient = !deps.client;
@@ -172,7 +175,7 @@ class FactsSource implements ImageFactsSource {
       const msg = err instanceof ReferenceError ? err.message : 'invalid image reference';
       return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
     }
-    const platform = opts.platform;
+    const platform = opts.platform ?? this.defaultPlatform;
     const deadline = Math.min(opts.deadline, Date.now() + this.timeoutMs);
     const cached = this.fromCache(ref, platform);
     this.metrics.cache('facts', cached !== undefined);

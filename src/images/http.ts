@@ -34,13 +34,19 @@ export type HttpObserver = (registry: string, status: number | 'error') => void;
 export const MAX_REDIRECTS = 5;
 
 // CA list for registry TLS: Node's bundled and system CAs plus an optional PEM file.
+let systemCas: readonly string[] | undefined;
+
 export function buildCaList(caFile?: string): string[] {
   const cas = new Set<string>(rootCertificates);
-  try {
-    for (const c of getCACertificates('system')) cas.add(c);
-  } catch {
-    // system store unavailable: the bundled roots remain
+  if (!systemCas) {
+    // read once per process: the system store takes a few hundred ms to load
+    try {
+      systemCas = getCACertificates('system');
+    } catch {
+      systemCas = [];
+    }
   }
+  for (const c of systemCas) cas.add(c);
   if (caFile) {
     const pem = readFileSync(caFile, 'utf8');
     for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) cas.add(block);

@@ -34,6 +34,10 @@ export class Semaphore {
     return this.waiters.length;
   }
 
+  get idle(): boolean {
+    return this.active === 0 && this.waiters.length === 0;
+  }
+
   private releaser(): () => void {
     let done = false;
     return () => {
@@ -57,11 +61,19 @@ export class KeyedLimiter {
       sem = new Semaphore(this.limit);
       this.sems.set(key, sem);
     }
-    const release = await sem.acquire(signal);
+    let release: () => void;
+    try {
+      release = await sem.acquire(signal);
+    } catch (err) {
+      if (sem.idle) this.sems.delete(key);
+      throw err;
+    }
     try {
       return await fn();
     } finally {
       release();
+      // forget idle registries so the map stays as small as the set of busy ones
+      if (sem.idle) this.sems.delete(key);
     }
   }
 }

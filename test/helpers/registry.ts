@@ -202,7 +202,11 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error('docker-registry not found: run scripts/registry-images.sh --install') : err),
+    ),
+  );
   const logs = () => out.join('').slice(-4000);
   const host = `127.0.0.1:${port}`;
   const url = `${opts.tls ? 'https' : 'http'}://${host}`;

@@ -189,3 +189,38 @@ describe('failures', () => {
     expect(b.ok && b.facts.user).toBe('1000:1000');
   });
 });
+
+describe('proxy from the environment', () => {
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('sends registry requests through HTTP_PROXY, and not for NO_PROXY hosts', async () => {
+    delete process.env.http_proxy;
+    delete process.env.no_proxy;
+    process.env.HTTP_PROXY = `http://${proxy.host}`;
+    delete process.env.NO_PROXY;
+    const viaProxy = createImageFactsSource({ insecure: [registry.host] }, {});
+    const direct = createImageFactsSource({ insecure: [registry.host] }, {});
+    try {
+      const ref = `${registry.host}/${(images['user-1000'] as TestImage).repository}:v1`;
+      const a = await viaProxy.lookup(ref, { platform: amd64, deadline: soon() });
+      expect(a.ok && a.facts.user).toBe('1000');
+      // a forward proxy sees absolute-form request targets naming the registry
+      expect(proxy.seen.filter((r) => r.path.startsWith(`http://${registry.host}/v2/`))).toHaveLength(2);
+      proxy.reset();
+      // NO_PROXY is read at each request
+      process.env.NO_PROXY = '127.0.0.1';
+      const b = await direct.lookup(ref, { platform: amd64, deadline: soon() });
+      expect(b.ok && b.facts.user).toBe('1000');
+      expect(proxy.seen).toHaveLength(0);
+    } finally {
+      await viaProxy.close();
+      await direct.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageFactsSource } from '../../src/images/facts.js';
+import type { RegistryOptionsInput } from '../../src/images/options.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushTestImages, USER_IMAGES, type TestImage } from '../helpers/registry-images.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/registry-proxy.js';
@@ -44,7 +45,7 @@ describe.runIf(process.env.PORTCULLIS_MEASURE === '1')('registry look-up measure
     for (const [label, reg, imgs, extra] of [
       ['plain HTTP, anonymous', plain, plainImages, { insecure: [plain.host] }],
       ['TLS + token auth', token, tokenImages, { caFile: token.caFile as string }],
-    ] as const) {
+    ] as Array<[string, TestRegistry, Record<string, TestImage>, RegistryOptionsInput]>) {
       const coldNewConn: number[] = [];
       const coldWarmConn: number[] = [];
       for (let round = 0; round < 5; round++) {

@@ -1,0 +1,181 @@
+// wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport from scan results: the format
+// Policy Reporter reads. Size is bounded: one result per workload and policy, at most maxResults per report.
+import type { Violation } from '../engine/decision.js';
+import type { ScanResult } from './scan.js';
+
+export const REPORT_API_VERSION = 'wgpolicyk8s.io/v1alpha2';
+export const REPORT_NAME = 'portcullis';
+export const CLUSTER_REPORT_NAME = 'portcullis-cluster';
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'portcullis' } as const;
+export const TRUNCATED_ANNOTATION = 'portcullis.dev/truncated-results';
+export const SOURCE = 'portcullis';
+
+export type ReportResultValue = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export interface ReportResult {
+  source: string;
+  policy: string;
+  rule: string;
+  category: string;
+  severity: Severity;
+  result: ReportResultValue;
+  scored: boolean;
+  message: string;
+  resources: ObjectReference[];
+  timestamp: { seconds: number; nanos: number };
+  properties?: Record<string, string>;
+}
+
+export interface Summary {
+  pass: number;
+  fail: number;
+  warn: number;
+  error: number;
+  skip: number;
+}
+
+export interface PolicyReport {
+  apiVersion: typeof REPORT_API_VERSION;
+  kind: 'PolicyReport' | 'ClusterPolicyReport';
+  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  summary: Summary;
+  results: ReportResult[];
+}
+
+const POLICY_META: Readonly<Record<string, { severity: Severity; category: string }>> = {
+  'require-non-root-user': { severity: 'high', category: 'Pod Security' },
+  'require-drop-all-capabilities': { severity: 'medium', category: 'Pod Security' },
+  'require-read-only-root-filesystem': { severity: 'medium', category: 'Pod Security' },
+  'disallow-latest-tag': { severity: 'medium', category: 'Supply Chain' },
+  'require-signed-images': { severity: 'high', category: 'Supply Chain' },
+};
+const MAX_MESSAGE = 1024;
+
+export interface BuildOptions {
+  readonly now: Date;
+  /** results per report at most (fail first, then warn, then pass); default 1000 */
+  readonly maxResults?: number;
+}
+
+export interface BuiltReports {
+  /** one PolicyReport per namespace with at least one evaluated workload */
+  readonly namespaced: Map<string, PolicyReport>;
+  /** cluster-scoped results, or undefined when there are none */
+  readonly cluster?: PolicyReport;
+}
+
+const blocks = (v: Violation) => v.effect === 'deny' || v.wouldDeny;
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+// One result per evaluated policy of a workload: fail (would be denied), warn (warn/audit), or pass.
+function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp']): ReportResult[] {
+  const resource: ObjectReference = { apiVersion: r.apiVersion, kind: r.kind, name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}), uid: r.uid };
+  const base = (policy: string) => ({
+    source: SOURCE,
+    policy,
+    rule: policy,
+    ...(POLICY_META[policy] ?? { severity: 'medium' as const, category: 'Pod Security' }),
+    scored: true,
+    resources: [resource],
+    timestamp,
+  });
+  if (!r.decision.allowed && r.decision.violations.length === 0) {
+    return [{ ...base('invalid-object'), result: 'error', message: clip(r.decision.message ?? 'invalid object'), properties: { pods: String(r.pods) } }];
+  }
+  return r.policies.map((policy): ReportResult => {
+    const mine = r.decision.violations.filter((v) => v.policy === policy);
+    if (mine.length === 0) return { ...base(policy), result: 'pass', message: `${policy}: passed`, properties: { pods: String(r.pods) } };
+    const result: ReportResultValue = mine.some(blocks) ? 'fail' : 'warn';
+    const containers = [...new Set(mine.flatMap((v) => (v.container ? [v.container.name] : [])))];
+    return {
+      ...base(policy),
+      result,
+      message: clip(mine.map((v) => v.message).join('\n')),
+      properties: {
+        pods: String(r.pods),
+        ...(containers.length ? { containers: containers.join(',') } : {}),
+        fix: clip([...new Set(mine.map((v) => v.fix))].join('; ')),
+        action: mine[0]?.wouldDeny ? 'deny (audit mode)' : (mine[0]?.effect ?? 'deny'),
+      },
+    };
+  });
+}
+
+const RANK: Record<ReportResultValue, number> = { error: 0, fail: 1, warn: 2, skip: 3, pass: 4 };
+
+function summarize(results: readonly ReportResult[]): Summary {
+  const s: Summary = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+  for (const r of results) s[r.result]++;
+  return s;
+}
+
+function reportOf(kind: PolicyReport['kind'], namespace: string | undefined, all: ReportResult[], max: number): PolicyReport {
+  const sorted = [...all].sort((a, b) => RANK[a.result] - RANK[b.result]);
+  const kept = sorted.slice(0, max);
+  const dropped = sorted.length - kept.length;
+  return {
+    apiVersion: REPORT_API_VERSION,
+    kind,
+    metadata: {
+      name: namespace ? REPORT_NAME : CLUSTER_REPORT_NAME,
+      ...(namespace ? { namespace } : {}),
+      labels: { ...MANAGED_BY },
+      ...(dropped > 0 ? { annotations: { [TRUNCATED_ANNOTATION]: String(dropped) } } : {}),
+    },
+    // the summary counts every result, also those left out to bound the report's size
+    summary: summarize(all),
+    results: kept,
+  };
+}
+
+// Builds the reports for one scan; skipped workloads (excluded namespaces) produce no result.
+export function buildPolicyReports(results: readonly ScanResult[], options: BuildOptions): BuiltReports {
+  const ms = options.now.getTime();
+  const timestamp = { seconds: Math.floor(ms / 1000), nanos: 0 };
+  const max = options.maxResults ?? 1000;
+  const byNs = new Map<string, ReportResult[]>();
+  const cluster: ReportResult[] = [];
+  for (const r of results) {
+    if (r.decision.skipped) continue;
+    const rs = resultsOf(r, timestamp);
+    if (rs.length === 0) continue;
+    if (r.namespace) byNs.set(r.namespace, [...(byNs.get(r.namespace) ?? []), ...rs]);
+    else cluster.push(...rs);
+  }
+  const namespaced = new Map<string, PolicyReport>();
+  for (const [ns, rs] of byNs) namespaced.set(ns, reportOf('PolicyReport', ns, rs, max));
+  return { namespaced, ...(cluster.length ? { cluster: reportOf('ClusterPolicyReport', undefined, cluster, max) } : {}) };
+}
+
+// JSON with object keys sorted, so objects read back from the API server compare equal.
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// Whether two reports say the same thing, timestamps aside (an unchanged report is not rewritten).
+export function sameContent(a: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>, b: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>): boolean {
+  const strip = (r: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>) =>
+    canonical({
+      summary: r.summary,
+      truncated: r.metadata.annotations?.[TRUNCATED_ANNOTATION] ?? null,
+      results: (r.results ?? []).map(({ timestamp: _t, ...rest }) => rest),
+    });
+  return strip(a) === strip(b);
+}

@@ -1,0 +1,158 @@
+// Authorities compiled from the policy parameters: keys parsed, trusted roots loaded, one Verifier each,
+// and a fingerprint that changes whenever anything the verification depends on changes.
+
+import { createHash, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { PolicyError, VerificationError, Verifier, type SignedEntity, type VerificationPolicy } from '@sigstore/verify';
+import { X509Certificate } from '@sigstore/core';
+import { SignatureError } from './errors.js';
+import { keyId, parsePublicKey } from './keys.js';
+import { paramsProblems, type AuthoritySpec, type SignedImagesParams } from './params.js';
+import { keyTrustMaterial, loadTrustedRoot, rootTrustMaterial, type LoadedRoot } from './trust.js';
+import type { Candidate } from './candidates.js';
+
+export interface Authority {
+  readonly name: string;
+  readonly kind: 'key' | 'keyless';
+  /** stable id of everything the result depends on (key, identity, root, tlog setting) */
+  readonly fingerprint: string;
+  /** what it trusts, for messages: 'key sha256:ab12…' or 'issuer X, subject Y' */
+  readonly describe: string;
+  check(candidate: Candidate): Outcome;
+}
+
+/** The result of trying one found signature against one authority. */
+export type Outcome =
+  | { readonly ok: true; readonly note: string }
+  | { readonly ok: false; readonly kind: 'defect' | 'other-key' | 'other-identity' | 'invalid' | 'no-certificate' | 'reference'; readonly note: string };
+
+export interface CompiledParams {
+  readonly authorities: ReadonlyMap<string, Authority>;
+  /** problems that make the parameters unusable; verification answers 'error' while there are any */
+  readonly problems: readonly string[];
+}
+
+const MAX_KEY_FILE = 64 * 1024;
+
+function hash(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
+}
+
+function readKey(spec: AuthoritySpec, where: string): KeyObject {
+  if (spec.key) return parsePublicKey(spec.key, where);
+  const path = spec.keyFile as string;
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (err) {
+    throw new SignatureError('SIGNATURE_CONFIG_INVALID', `${where}: expected a readable keyFile ${path}, got ${(err as NodeJS.ErrnoException).code ?? 'an error'}`, { cause: err });
+  }
+  if (text.length > MAX_KEY_FILE) throw new SignatureError('SIGNATURE_CONFIG_INVALID', `${where}: expected a key file of at most ${MAX_KEY_FILE} bytes, got ${text.length}`);
+  return parsePublicKey(text.toString('utf8'), where);
+}
+
+// Why a verification failed, in a few words.
+function reason(err: unknown): string {
+  if (err instanceof VerificationError || err instanceof PolicyError) return `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message.slice(0, 160) : 'verification failed';
+}
+
+// The certificate's subject and issuer, for "valid signature from <who>" messages.
+function certIdentity(entity: SignedEntity): string {
+  if (entity.key.$case !== 'certificate') return 'a key';
+  const cert: X509Certificate = entity.key.certificate;
+  const issuerExt = cert.extension('1.3.6.1.4.1.57264.1.8') ?? cert.extension('1.3.6.1.4.1.57264.1.1');
+  let issuer: string | undefined;
+  try {
+    issuer = issuerExt ? (issuerExt.valueObj.subs?.[0]?.value.toString('ascii') ?? issuerExt.value.toString('ascii')) : undefined;
+  } catch {
+    issuer = undefined;
+  }
+  return `${cert.subjectAltName ?? 'no subject'}${issuer ? ` (issuer ${issuer})` : ''}`;
+}
+
+function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | undefined): Authority {
+  const key = readKey(spec, `authorities.${name}`);
+  const id = keyId(key);
+  const ignoreTlog = spec.ignoreTlog === true;
+  const verifier = new Verifier(keyTrustMaterial(key, ignoreTlog ? undefined : root), {
+    tlogThreshold: ignoreTlog ? 0 : 1,
+    ctlogThreshold: 0,
+    timestampThreshold: 0,
+  });
+  return {
+    name,
+    kind: 'key',
+    fingerprint: hash('key', id, ignoreTlog ? 'notlog' : `tlog:${root?.hash ?? ''}`),
+    describe: `key sha256:${id.slice(0, 12)}…`,
+    check(candidate) {
+      const entity = candidate.entity as SignedEntity;
+      const asKey: SignedEntity = {
+        ...entity,
+        key: { $case: 'public-key', hint: '' },
+        ...(ignoreTlog ? { tlogEntries: [], timestamps: [] } : {}),
+      };
+      try {
+        verifier.verify(asKey);
+        return { ok: true, note: `signed by ${this.describe}` };
+      } catch (err) {
+        if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') return { ok: false, kind: 'other-key', note: 'signed by another key' };
+        return { ok: false, kind: 'invalid', note: `does not verify: ${reason(err)}` };
+      }
+    },
+  };
+}
+
+function keylessAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot): Authority {
+  const id = spec.keyless as NonNullable<AuthoritySpec['keyless']>;
+  const san: string | RegExp = id.subject ?? new RegExp(`^(?:${id.subjectRegExp as string})$`);
+  const policy: VerificationPolicy = { subjectAlternativeName: san, extensions: { issuer: id.issuer } };
+  const verifier = new Verifier(rootTrustMaterial(root), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+  const wanted = `${id.subject ?? `/${id.subjectRegExp as string}/`} (issuer ${id.issuer})`;
+  return {
+    name,
+    kind: 'keyless',
+    fingerprint: hash('keyless', id.issuer, id.subject ?? '', id.subjectRegExp ?? '', root.hash),
+    describe: wanted,
+    check(candidate) {
+      const entity = candidate.entity as SignedEntity;
+      if (entity.key.$case !== 'certificate') return { ok: false, kind: 'no-certificate', note: 'signed with a bare key, not a Fulcio certificate' };
+      try {
+        verifier.verify(entity, policy);
+        return { ok: true, note: `signed by ${certIdentity(entity)}` };
+      } catch (err) {
+        if (err instanceof PolicyError) return { ok: false, kind: 'other-identity', note: `valid signature from ${certIdentity(entity)}, not ${wanted}` };
+        return { ok: false, kind: 'invalid', note: `does not verify: ${reason(err)}` };
+      }
+    },
+  };
+}
+
+// Compiles every authority; problems (bad PEM, unreadable trusted root) are collected, not thrown.
+export function compileParams(params: SignedImagesParams): CompiledParams {
+  const problems = paramsProblems(params);
+  const authorities = new Map<string, Authority>();
+  const roots = new Map<string, LoadedRoot>();
+  const rootFor = (path: string): LoadedRoot => {
+    let r = roots.get(path);
+    if (!r) {
+      r = loadTrustedRoot(path);
+      roots.set(path, r);
+    }
+    return r;
+  };
+  for (const [name, spec] of Object.entries(params.authorities)) {
+    try {
+      const rootPath = spec.trustedRoot ?? (params.trustedRoot || undefined);
+      if (spec.keyless) {
+        if (!rootPath) continue; // reported by paramsProblems
+        authorities.set(name, keylessAuthority(name, spec, rootFor(rootPath)));
+      } else {
+        authorities.set(name, keyAuthority(name, spec, rootPath && spec.ignoreTlog !== true ? rootFor(rootPath) : undefined));
+      }
+    } catch (err) {
+      problems.push(err instanceof SignatureError ? err.message : `authorities.${name}: ${err instanceof Error ? err.message : 'invalid'}`);
+    }
+  }
+  return { authorities, problems };
+}

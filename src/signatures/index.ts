@@ -1,0 +1,6 @@
+// Public surface of src/signatures: the verifier the engine's fact gatherer calls, and the policy parameters.
+
+export { createSignatureVerifier, type SignatureVerifier, type SignatureVerifierOptions, type SignatureVerifierDeps, type VerifyOptions } from './verifier.js';
+export { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSubject, type SignedImagesParams, type AuthoritySpec, type ImageRule, type KeylessIdentity } from './params.js';
+export { signatureParamsProblems } from './validate.js';
+export { SignatureError, type SignatureErrorCode } from './errors.js';

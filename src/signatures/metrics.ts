@@ -1,0 +1,40 @@
+// prom-client metrics of signature verification, registered on the Registry the caller passes.
+
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export type VerificationResult = 'verified' | 'unverified' | 'error' | 'unavailable';
+
+export interface SignatureMetrics {
+  result(result: VerificationResult, seconds: number): void;
+  cache(cache: 'outcome' | 'tag' | 'inflight', hit: boolean): void;
+}
+
+function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export function createSignatureMetrics(registry?: Registry): SignatureMetrics {
+  if (!registry) return { result() {}, cache() {} };
+  const results = getOrCreate(registry, 'portcullis_signature_verifications_total', () =>
+    new Counter({ name: 'portcullis_signature_verifications_total', help: 'image signature verifications, by result', labelNames: ['result'] as const, registers: [registry] }),
+  );
+  const latency = getOrCreate(registry, 'portcullis_signature_verification_duration_seconds', () =>
+    new Histogram({
+      name: 'portcullis_signature_verification_duration_seconds',
+      help: 'image signature verification latency (registry discovery and cryptography), by result',
+      labelNames: ['result'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  );
+  const caches = getOrCreate(registry, 'portcullis_signature_cache_lookups_total', () =>
+    new Counter({ name: 'portcullis_signature_cache_lookups_total', help: 'signature cache look-ups (outcome by digest and authority, tag, in-flight), by hit', labelNames: ['cache', 'hit'] as const, registers: [registry] }),
+  );
+  return {
+    result: (r, seconds) => {
+      results.inc({ result: r });
+      latency.observe({ result: r }, seconds);
+    },
+    cache: (cache, hit) => caches.inc({ cache, hit: String(hit) }),
+  };
+}

@@ -1,0 +1,275 @@
+// The signature verifier the engine's fact gatherer calls: resolve the image to a digest, find its signatures,
+// verify them against the authorities of the first matching rule, and answer a SignatureFact.
+// Outcomes are cached by (digest, authority); concurrent look-ups of one digest share one registry round.
+
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SignatureFact } from '../engine/types.js';
+import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
+import { credentialId, type DockerConfigJson } from '../images/credentials.js';
+import { RegistryError } from '../images/errors.js';
+import type { Platform } from '../images/platform.js';
+import { parseReference, type ImageReference } from '../images/reference.js';
+import { compileParams, type Authority, type CompiledParams, type Outcome } from './authority.js';
+import { shortDigest, type Candidate } from './candidates.js';
+import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
+import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
+import { matchRule, type ImageRule, type SignedImagesParams } from './params.js';
+
+export interface SignatureVerifierOptions {
+  /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
+  verifiedTtlMs?: number;
+  /** how long a negative outcome is reused (ms, default 30 s): a signature pushed later counts after this */
+  unverifiedTtlMs?: number;
+  /** how long a tag -> digest resolution is reused (ms, default 30 s; 0 = resolve on every call) */
+  tagTtlMs?: number;
+  /** longest one verification may take whatever the caller's deadline (ms, default 5 s) */
+  timeoutMs?: number;
+  maxEntries?: number;
+  limits?: Partial<DiscoveryLimits>;
+}
+
+export interface SignatureVerifierDeps {
+  /** the registry client shared with the image facts source */
+  client: RegistryClient;
+  metrics?: Registry;
+  logger?: Logger;
+}
+
+export interface VerifyOptions {
+  /** epoch ms by which the answer is needed */
+  deadline: number;
+  /** accepted for symmetry with image facts; signatures are checked on the digest the reference names (the index for multi-arch images) */
+  platform?: Platform;
+  /** extra registry credentials (imagePullSecrets) */
+  credentials?: DockerConfigJson;
+}
+
+export interface SignatureVerifier {
+  verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact>;
+  close(): Promise<void>;
+}
+
+interface CachedOutcome {
+  ok: boolean;
+  notes: string[];
+  found: number;
+}
+
+const DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
+
+const fact = (status: SignatureFact['status'], message: string): SignatureFact => ({ status, message });
+
+// Creates the verifier; the client is not closed by it.
+export function createSignatureVerifier(options: SignatureVerifierOptions, deps: SignatureVerifierDeps): SignatureVerifier {
+  return new Verifier(options, deps);
+}
+
+class Verifier implements SignatureVerifier {
+  private readonly client: RegistryClient;
+  private readonly logger: Logger | undefined;
+  private readonly metrics: SignatureMetrics;
+  private readonly opts: typeof DEFAULTS;
+  private readonly limits: DiscoveryLimits;
+  private readonly compiled = new WeakMap<SignedImagesParams, CompiledParams>();
+  private readonly outcomes: LRUCache<string, CachedOutcome>;
+  private readonly tags: LRUCache<string, string>;
+  private readonly flights = new Map<string, Promise<Discovery>>();
+  private readonly tagFlights = new Map<string, Promise<string>>();
+  private closed = false;
+
+  constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
+    this.client = deps.client;
+    this.logger = deps.logger?.child({ component: 'signatures' });
+    this.metrics = createSignatureMetrics(deps.metrics);
+    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
+    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.verifiedTtlMs) });
+    this.tags = new LRUCache<string, string>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.tagTtlMs) });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.outcomes.clear();
+    this.tags.clear();
+  }
+
+  async verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
+    const started = performance.now();
+    const result = await this.verifyInner(image, params, opts);
+    this.metrics.result(result.status, (performance.now() - started) / 1000);
+    return result;
+  }
+
+  private compile(params: SignedImagesParams): CompiledParams {
+    let c = this.compiled.get(params);
+    if (!c) {
+      c = compileParams(params);
+      this.compiled.set(params, c);
+      for (const p of c.problems) this.logger?.error({ problem: p }, 'signature configuration problem');
+    }
+    return c;
+  }
+
+  private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
+    if (this.closed) return fact('error', 'signature verifier is closed');
+    if (params.images.length === 0) return fact('unavailable', 'no signature authorities are configured');
+    const rule = matchRule(params, image);
+    if (!rule) {
+      return params.noMatch === 'allow'
+        ? fact('verified', `"${image}" matches no image pattern with signature authorities; allowed by noMatch: allow`)
+        : fact('unverified', `"${image}" matches no image pattern with signature authorities (noMatch: deny)`);
+    }
+    const compiled = this.compile(params);
+    if (compiled.problems.length > 0) return fact('unverified', `cannot verify "${image}": the signature configuration is invalid: ${compiled.problems[0]}`);
+    let ref: ImageReference;
+    try {
+      ref = parseReference(image);
+    } catch (err) {
+      return fact('unverified', `"${image}" is not a valid image reference: ${err instanceof Error ? err.message : 'invalid'}`);
+    }
+    const authorities = rule.authorities.map((n) => compiled.authorities.get(n)).filter((a): a is Authority => a !== undefined);
+    const deadline = Math.min(opts.deadline, Date.now() + this.opts.timeoutMs);
+    const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+    const call: CallOptions = { deadline, ...(opts.credentials ? { credentials: opts.credentials } : {}) };
+    const name = `${ref.registry}/${ref.repository}`;
+    let digest: string;
+    try {
+      digest = ref.digest ?? (await withDeadline(this.resolveTag(repo, ref.tag ?? 'latest', call), deadline, ref.registry));
+    } catch (err) {
+      const e = toRegistryError(err, ref.registry);
+      return fact('error', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its signature: ${e.message}`);
+    }
+    const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
+    const tagNote = ref.digest
+      ? ''
+      : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
+    try {
+      return await withDeadline(this.decide(repo, digest, rule, authorities, call, opts, display, tagNote), deadline, ref.registry);
+    } catch (err) {
+      const e = toRegistryError(err, ref.registry);
+      return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
+    }
+  }
+
+  // Resolves a tag to the digest it names now (cached for tagTtlMs, one request in flight per tag).
+  private async resolveTag(repo: RepoRef, tag: string, call: CallOptions): Promise<string> {
+    const key = `${repo.registry}/${repo.repository}:${tag}|${this.credKey(repo, call.credentials)}`;
+    const cached = this.opts.tagTtlMs > 0 ? this.tags.get(key) : undefined;
+    this.metrics.cache('tag', cached !== undefined);
+    if (cached) return cached;
+    let flight = this.tagFlights.get(key);
+    if (!flight) {
+      flight = this.client.resolve(repo, tag, call).then((d) => {
+        if (this.opts.tagTtlMs > 0 && !this.closed) this.tags.set(key, d.digest);
+        return d.digest;
+      });
+      this.tagFlights.set(key, flight);
+      const f = flight;
+      void f.finally(() => this.tagFlights.get(key) === f && this.tagFlights.delete(key)).catch(() => {});
+    }
+    return flight;
+  }
+
+  private credKey(repo: RepoRef, credentials?: DockerConfigJson): string {
+    try {
+      return credentialId(this.client.credentialFor(repo, credentials));
+    } catch {
+      return 'invalid';
+    }
+  }
+
+  // Finds the signatures of one digest; concurrent callers share one discovery.
+  private discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
+    const key = `${repo.registry}/${repo.repository}@${digest}|${this.credKey(repo, call.credentials)}`;
+    let flight = this.flights.get(key);
+    this.metrics.cache('inflight', flight !== undefined);
+    if (!flight) {
+      flight = discoverSignatures(this.client, repo, digest, call, this.limits);
+      this.flights.set(key, flight);
+      const f = flight;
+      void f.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
+    }
+    return flight;
+  }
+
+  private async decide(repo: RepoRef, digest: string, rule: ImageRule, authorities: Authority[], call: CallOptions, _opts: VerifyOptions, display: string, tagNote: string): Promise<SignatureFact> {
+    const need = Math.min(rule.count ?? 1, authorities.length);
+    const keyOf = (a: Authority) => `${repo.registry}/${repo.repository}@${digest}|${a.fingerprint}|${rule.matchReference === true ? 'ref' : ''}`;
+    const results = new Map<string, CachedOutcome>();
+    for (const a of authorities) {
+      const hit = this.outcomes.get(keyOf(a));
+      this.metrics.cache('outcome', hit !== undefined);
+      if (hit) results.set(a.name, hit);
+    }
+    const okCount = () => [...results.values()].filter((r) => r.ok).length;
+    let discovery: Discovery | undefined;
+    if (okCount() < need && results.size < authorities.length) {
+      discovery = await this.discover(repo, digest, call);
+      const cacheable = discovery.errors.length === 0;
+      for (const a of authorities) {
+        if (results.has(a.name)) continue;
+        const r = evaluate(a, discovery.candidates, rule, repo);
+        results.set(a.name, r);
+        if (!this.closed && (r.ok || cacheable)) this.outcomes.set(keyOf(a), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
+      }
+      for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
+    }
+    const verified = authorities.filter((a) => results.get(a.name)?.ok);
+    if (verified.length >= need) {
+      const by = verified.map((a) => `"${a.name}" (${results.get(a.name)?.notes[0] ?? 'signed'})`).join(', ');
+      return fact('verified', `${display} is signed by ${verified.length === 1 ? 'authority' : 'authorities'} ${by}${tagNote}`);
+    }
+    if (discovery && discovery.errors.length > 0) {
+      const e = discovery.errors[0] as RegistryError;
+      return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
+    }
+    return fact('unverified', unverifiedMessage(display, digest, authorities, results, need, verified) + tagNote);
+  }
+}
+
+// Tries every candidate against one authority; the first that verifies wins.
+function evaluate(a: Authority, candidates: readonly Candidate[], rule: ImageRule, repo: RepoRef): CachedOutcome {
+  const notes: string[] = [];
+  let found = 0;
+  for (const c of candidates) {
+    found++;
+    let o: Outcome;
+    if (c.defect !== undefined || !c.entity) o = { ok: false, kind: 'defect', note: c.defect ?? 'unusable signature' };
+    else o = a.check(c);
+    if (o.ok && rule.matchReference === true && c.source === 'sig-tag' && c.reference !== `${repo.registry}/${repo.repository}`) {
+      o = { ok: false, kind: 'reference', note: `signed for ${JSON.stringify((c.reference ?? '').slice(0, 200))}, not ${repo.registry}/${repo.repository}` };
+    }
+    if (o.ok) return { ok: true, notes: [o.note], found };
+    notes.push(o.note);
+  }
+  return { ok: false, notes, found };
+}
+
+function unverifiedMessage(display: string, digest: string, authorities: Authority[], results: Map<string, CachedOutcome>, need: number, verified: Authority[]): string {
+  const found = Math.max(0, ...[...results.values()].map((r) => r.found));
+  if (found === 0) return `${display} has no signature (looked for OCI referrers and the ${sigTag(digest).slice(0, 19)}….sig tag)`;
+  const failing = authorities.filter((a) => !results.get(a.name)?.ok);
+  const names = failing.map((a) => `"${a.name}"`).join(', ');
+  const who = failing.length === 1 ? `authority ${names}` : `authorities ${names}`;
+  const notes = [...new Set(failing.flatMap((a) => results.get(a.name)?.notes ?? []))];
+  const shown = notes.slice(0, 3).join('; ') + (notes.length > 3 ? `; and ${notes.length - 3} more` : '');
+  const countNote = need > 1 || verified.length > 0 ? `need ${need} of ${authorities.length}, verified ${verified.length}; ` : '';
+  return `${display} has no signature from ${who} (${countNote}found ${found}: ${shown})`;
+}
+
+function toRegistryError(err: unknown, registry: string): RegistryError {
+  if (err instanceof RegistryError) return err;
+  return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: ${err instanceof Error ? err.message.slice(0, 200) : 'unexpected error'}`, { registry, cause: err });
+}
+
+// Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.
+function withDeadline<T>(p: Promise<T>, deadline: number, registry: string): Promise<T> {
+  const remaining = deadline - Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })), Math.max(0, remaining));
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
