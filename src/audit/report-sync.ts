@@ -58,7 +58,7 @@ async function listManaged(client: KubeClient, plural: string, namespace?: strin
 
 // Creates or replaces one report; a conflict (someone else wrote it) is retried once with a fresh resourceVersion.
 async function upsert(client: KubeClient, report: PolicyReport, existing: Existing | undefined, stats: SyncStats): Promise<void> {
-  if (existing && sameContent(report, { ...existing, results: existing.results ?? [] })) {
+  if (existing && sameContent(report, existing)) {
     stats.unchanged++;
     return;
   }

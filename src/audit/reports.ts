@@ -170,8 +170,10 @@ function canonical(value: unknown): string {
 }
 
 // Whether two reports say the same thing, timestamps aside (an unchanged report is not rewritten).
-export function sameContent(a: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>, b: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>): boolean {
-  const strip = (r: Pick<PolicyReport, 'summary' | 'results' | 'metadata'>) =>
+type Comparable = { summary: Summary; results?: readonly ReportResult[]; metadata: { annotations?: Record<string, string> } };
+
+export function sameContent(a: Comparable, b: Comparable): boolean {
+  const strip = (r: Comparable) =>
     canonical({
       summary: r.summary,
       truncated: r.metadata.annotations?.[TRUNCATED_ANNOTATION] ?? null,

@@ -95,7 +95,15 @@ export function sarifLog(subjects: readonly AuditSubject[], options: SarifOption
   const rules = sarifRules();
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const baseDir = options.baseDir ?? process.cwd();
-  const results = subjects.flatMap((s) => {
+  type SarifResult = {
+    ruleId: string;
+    ruleIndex: number;
+    level: 'error' | 'warning' | 'note';
+    message: { text: string };
+    locations: ReturnType<typeof locationsOf>;
+    properties: Record<string, unknown>;
+  };
+  const results = subjects.flatMap((s): SarifResult[] => {
     if (s.decision.skipped) return [];
     if (!s.decision.allowed && s.decision.violations.length === 0) {
       return [

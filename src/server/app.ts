@@ -1,5 +1,5 @@
 // Builds the fastify HTTPS app (HTTP/2 with HTTP/1.1 fallback); listening is the caller's job.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -44,7 +44,7 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     http2: true,
     https: { allowHTTP1: true, key: material.key, cert: material.cert, minVersion: 'TLSv1.2' },
     bodyLimit: MAX_BODY_BYTES,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;

@@ -26,6 +26,13 @@ app.kubernetes.io/name: {{ include "portcullis.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The helm test pod: not selected by the Service, the PDB or the spread constraints. */}}
+{{- define "portcullis.testLabels" -}}
+app.kubernetes.io/name: {{ include "portcullis.name" . }}-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
 {{- define "portcullis.labels" -}}
 helm.sh/chart: {{ include "portcullis.chart" . }}
 {{ include "portcullis.selectorLabels" . }}

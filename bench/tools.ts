@@ -1,0 +1,67 @@
+// Finds the external tools the bench drives: wrk and vegeta (load), taskset (CPU pinning), the PSA webhook and
+// the e2e control plane (Go tools built by scripts/go-tools.sh), docker-registry and skopeo (real-registry step).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
+export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const TOOLS_BIN = join(process.env.PORTCULLIS_TOOLS ?? join(homedir(), '.cache', 'portcullis', 'tools'), 'bin');
+
+// The absolute path of a command on PATH, or undefined.
+export function which(command: string): string | undefined {
+  try {
+    return execFileSync('bash', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// A Go tool in $PORTCULLIS_TOOLS/bin, or undefined.
+export function goTool(name: string): string | undefined {
+  const p = join(TOOLS_BIN, name);
+  return existsSync(p) ? p : undefined;
+}
+
+export interface Tools {
+  wrk?: string;
+  vegeta?: string;
+  taskset?: string;
+  psaWebhook?: string;
+  /** etcd, kube-apiserver and kubectl are all there */
+  cluster: boolean;
+  dockerRegistry?: string;
+  skopeo?: string;
+}
+
+export function findTools(): Tools {
+  const vegeta = goTool('vegeta') ?? which('vegeta');
+  const wrk = which('wrk');
+  const taskset = which('taskset');
+  const psaWebhook = goTool('psa-webhook');
+  const dockerRegistry = which('docker-registry');
+  const skopeo = which('skopeo');
+  return {
+    ...(wrk ? { wrk } : {}),
+    ...(vegeta ? { vegeta } : {}),
+    ...(taskset ? { taskset } : {}),
+    ...(psaWebhook ? { psaWebhook } : {}),
+    cluster: ['etcd', 'kube-apiserver', 'kubectl'].every((t) => goTool(t) !== undefined),
+    ...(dockerRegistry ? { dockerRegistry } : {}),
+    ...(skopeo ? { skopeo } : {}),
+  };
+}
+
+// The version line of a tool, best effort.
+export function versionOf(command: string, args: string[]): string {
+  try {
+    const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    return out.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown';
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown';
+  }
+}
+
+export const INSTALL_HINT = 'run bench/install-tools.sh (apt-get install wrk; go install vegeta; scripts/go-tools.sh psa-webhook kubernetes etcd)';
