@@ -30,7 +30,8 @@ const blocks = (v: Violation) => v.effect === 'deny' || (v.wouldDeny && !v.preex
 
 function casesOf(s: AuditSubject): Case[] {
   const id = resourceId(s);
-  const at = { ...(s.file ? { file: s.file } : {}), ...(s.line !== undefined ? { line: s.line } : {}) };
+  const file = s.file === '<stdin>' && s.source ? s.source : s.file;
+  const at = { ...(file ? { file } : {}), ...(s.line !== undefined && file === s.file ? { line: s.line } : {}) };
   if (s.decision.skipped) {
     if (!carriesPods(groupOf(s.apiVersion), s.kind)) return [];
     return [{ name: id, classname: 'portcullis', ...at, skipped: s.decision.skipped }];
@@ -46,7 +47,7 @@ function casesOf(s: AuditSubject): Case[] {
     const first = failing[0];
     if (first) {
       const line = first.container ? s.containerLine?.(first.container.list, first.container.index) : undefined;
-      if (line !== undefined) c.line = line;
+      if (line !== undefined && c.file === s.file) c.line = line;
       const text = failing.map((v) => v.message).join('\n');
       c.failure = { message: failing.length === 1 ? first.message : `${failing.length} violations: ${first.message}`, type: policy, text };
     }

@@ -19,6 +19,8 @@ export interface Manifest {
   readonly object: JsonObject;
   /** 1-based line of the node at this path inside the object (e.g. ['spec', 'containers', 0]), when found */
   readonly locate?: (path: readonly (string | number)[]) => number | undefined;
+  /** the template a rendered document came from (helm template's "# Source: chart/templates/x.yaml") */
+  readonly source?: string;
 }
 
 type Locator = (path: readonly (string | number)[]) => number | undefined;
@@ -65,10 +67,12 @@ export function parseManifests(text: string, file: string): Manifest[] {
     if (value === null || value === undefined) return;
     if (!isObject(value)) throw new ManifestError(`${file}: document ${index}: expected a Kubernetes object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
     const docLine = doc.contents ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    const comment = [doc.commentBefore, doc.contents?.commentBefore].filter((c) => typeof c === 'string').join('\n');
+    const source = /^\s*Source:\s*(\S.*?)\s*$/m.exec(comment)?.[1];
     for (const { object, path } of expand(value)) {
       const locate = locator(doc, lineCounter, path);
       const line = path.length === 0 ? docLine : (locate([]) ?? docLine);
-      out.push({ file, doc: index, line, object, locate });
+      out.push({ file, doc: index, line, object, locate, ...(source ? { source } : {}) });
     }
   });
   return out;

@@ -42,6 +42,7 @@ export async function evaluateManifest(engine: Engine, m: Manifest, config?: Con
     ...(namespace ? { namespace } : {}),
     name,
     decision,
+    ...(m.source ? { source: m.source } : {}),
     policies: config && !decision.skipped ? checkedPolicies(config, m.object, group, kind) : [],
     ...(locate ? { containerLine: (list, index) => locate([...podPath, list, index]) } : {}),
   } satisfies ResourceResult;

@@ -42,7 +42,7 @@ export function sarifRules(): Rule[] {
       fullDescription: { text: p.description },
       help: {
         text: `${p.description} Each result names the container and the change that fixes it. ${config}`,
-        markdown: `**${p.title}**\n\n${p.description}\n\nEach result names the container and the change that fixes it. ${config.replace(/policies\.[\w.-]+/g, (m) => `\`${m}\``)}`,
+        markdown: `**${p.title}**\n\n${p.description}\n\nEach result names the container and the change that fixes it. ${config.replace(/policies\.[\w-]+\.(?:action|exclude\.images)/g, (m) => `\`${m}\``)}`,
       },
       defaultConfiguration: { level: p.defaultAction === 'deny' ? 'error' : 'warning' },
       properties: { tags: ['security', 'kubernetes', 'portcullis'] },
@@ -78,7 +78,11 @@ function locationsOf(subject: AuditSubject, line: number | undefined, baseDir: s
     fullyQualifiedName: container ? `${resourceId(subject)}/${container}` : resourceId(subject),
     kind: 'resource',
   };
-  if (!subject.file || subject.file === '<stdin>') return [{ logicalLocations: [logical] }];
+  if (!subject.file || subject.file === '<stdin>') {
+    // rendered on stdin (helm template | portcullis audit -f -): point at the template, without a line
+    if (subject.source) return [{ physicalLocation: { artifactLocation: { uri: artifactUri(subject.source, baseDir) } }, logicalLocations: [logical] }];
+    return [{ logicalLocations: [logical] }];
+  }
   return [
     {
       physicalLocation: {

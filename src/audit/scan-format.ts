@@ -33,7 +33,7 @@ export function formatScanTable(results: readonly ScanResult[], stats?: ScanStat
   }
   const s = summaryOf(results);
   if (lines.length > 0) lines.push('');
-  lines.push(`${s.workloads} workloads (${s.pods} pods) in ${s.namespaces} namespaces: ${s.denied} would be denied, ${s.warned} warned, ${s.passed} passed; ${s.skipped} skipped`);
+  lines.push(`${s.workloads} workloads (${s.pods} pods) in ${s.namespaces} namespaces: ${s.denied} would be denied, ${s.warned} warned, ${s.passed} passed; ${s.skipped} skipped`.replace(/\b1 (workload|pod|namespace)s\b/g, '1 $1'));
   if (stats) lines.push(`scanned in ${(stats.durationMs / 1000).toFixed(1)} s with ${Object.values(stats.calls).reduce((a, b) => a + b, 0)} API calls`);
   return `${lines.join('\n')}\n`;
 }
@@ -131,19 +131,23 @@ export function enforcePreview(results: readonly ScanResult[], config: Config, s
 
 export type EnforcePreview = ReturnType<typeof enforcePreview>;
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function formatPreviewTable(preview: EnforcePreview): string {
   const s = preview.summary;
+  const p = preview.scope.policies;
+  const n = preview.scope.namespaces;
   const scope = [
-    preview.scope.policies ? `policies ${preview.scope.policies.join(', ')}` : 'every policy',
-    preview.scope.namespaces ? `in ${preview.scope.namespaces.join(', ')}` : 'in every namespace',
+    p ? `${p.length === 1 ? 'policy' : 'policies'} ${p.join(', ')}` : 'every policy',
+    n ? `in ${n.length === 1 ? 'namespace' : 'namespaces'} ${n.join(', ')}` : 'in every namespace',
   ].join(' ');
-  const lines = [`If ${scope} were enforced: ${s.workloads} workloads (${s.pods} pods) in ${s.namespaces} namespaces would be refused`];
+  const lines = [`If ${scope} were enforced: ${plural(s.workloads, 'workload')} (${plural(s.pods, 'pod')}) in ${plural(s.namespaces, 'namespace')} would be refused`];
   for (const ns of preview.namespaces) {
     lines.push('', `namespace ${ns.namespace ?? '(cluster)'} (now: ${ns.currentMode})`);
     for (const p of ns.policies) {
-      lines.push(`  ${p.policy} (now: ${p.currentAction}): ${p.workloads.length} workload${p.workloads.length === 1 ? '' : 's'}`);
+      lines.push(`  ${p.policy} (now: ${p.currentAction}): ${plural(p.workloads.length, 'workload')}`);
       for (const w of p.workloads) {
-        lines.push(`    ${w.kind}/${w.name} (${w.pods} pod${w.pods === 1 ? '' : 's'})${w.alreadyEnforced ? ' [already enforced: created before the policy]' : ''}`);
+        lines.push(`    ${w.kind}/${w.name} (${plural(w.pods, 'pod')})${w.alreadyEnforced ? ' [already denied for new objects; this one predates that]' : ''}`);
         for (const v of w.violations) {
           const where = v.container ? `container "${v.container.name}" (${v.container.list}[${v.container.index}])` : 'pod';
           lines.push(`      ${where}: ${v.problem}`, `        fix: ${v.fix}`);

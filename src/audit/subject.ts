@@ -18,6 +18,8 @@ export interface AuditSubject {
   readonly file?: string;
   readonly doc?: number;
   readonly line?: number;
+  /** the template a rendered manifest came from (helm template's "# Source:" comment) */
+  readonly source?: string;
   /** the object's uid and the number of pods it owns (cluster scan) */
   readonly uid?: string;
   readonly pods?: number;

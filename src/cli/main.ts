@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// portcullis command-line entry point: serve | audit | cert.
+// portcullis command-line entry point: serve | audit | scan | cert.
 import { runServe } from './serve.js';
 import { runAudit } from './audit.js';
+import { runScan } from './scan.js';
 import { runCert } from './cert.js';
 
 const USAGE = `usage: portcullis <command> [flags]
 
 commands:
   serve   run the admission webhook (HTTPS)
-  audit   evaluate manifests offline: portcullis audit -f PATH... [--config FILE] [--output table|json]
+  audit   evaluate manifests offline: portcullis audit -f PATH... [--config FILE] [--output table|json|sarif|junit]
+  scan    evaluate what runs in a cluster: portcullis scan [--namespace NS]... [--output FORMAT] [--write-reports]
+          [--preview-enforce [--policy ID]...]
   cert    write a CA and serving certificate: portcullis cert --out-dir DIR [--san NAME]...
 
 run 'portcullis <command> --help' for its flags`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve: runServe, audit: runAudit, cert: runCert };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve: runServe, audit: runAudit, scan: runScan, cert: runCert };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -24,6 +24,10 @@ describe('WWW-Authenticate', () => {
     expect(parseChallenges('"""===,,,')).toEqual([]);
     expect(parseChallenges(undefined)).toEqual([]);
     expect(parseChallenges('x'.repeat(10_000))).toEqual([]);
+    // long hostile headers parse in linear time
+    expect(parseChallenges(`Bearer ${'a=b '.repeat(2000)}`).length).toBeLessThanOrEqual(1);
+    expect(parseChallenges(`Bearer realm="${'\\'.repeat(4000)}`)).toHaveLength(1);
+    expect(parseChallenges(' '.repeat(8000))).toEqual([]);
   });
 });
 

@@ -176,7 +176,8 @@ class FactsSource implements ImageFactsSource {
       return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
     }
     const platform = opts.platform ?? this.defaultPlatform;
-    const deadline = Math.min(opts.deadline, Date.now() + this.timeoutMs);
+    const cap = Date.now() + this.timeoutMs;
+    const deadline = Number.isFinite(opts.deadline) ? Math.min(opts.deadline, cap) : cap;
     const cached = this.fromCache(ref, platform);
     this.metrics.cache('facts', cached !== undefined);
     if (cached) return ok(this.toFacts(image, ref, cached));

@@ -137,9 +137,9 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number,
 }
 
 // Drains a body we do not need, bounded, so the connection can be reused.
-async function drain(body: Dispatcher.ResponseData['body']): Promise<void> {
+async function drain(body: Dispatcher.ResponseData['body'], signal: AbortSignal): Promise<void> {
   try {
-    await body.dump({ limit: 65536 });
+    await body.dump({ limit: 65536, signal });
   } catch {
     body.destroy();
   }
@@ -165,7 +165,7 @@ export async function sendOnce(dispatcher: Dispatcher, req: HttpRequest, observe
   const ok = res.statusCode >= 200 && res.statusCode < 300;
   try {
     if (req.method === 'HEAD' || (!ok && !req.readErrorBody)) {
-      await drain(res.body);
+      await drain(res.body, req.signal);
       return { status: res.statusCode, headers, body: Buffer.alloc(0), url: req.url };
     }
     const body = await readBounded(res.body, ok ? req.maxBytes : Math.min(req.maxBytes, 65536), req.registry, headers['content-length']);

@@ -55,6 +55,19 @@ function splitName(name: string): { registry: string; repository: string } {
   return { registry: DEFAULT_REGISTRY, repository: name.includes('/') ? name : `library/${name}` };
 }
 
+/** Encoded lengths of the digest algorithms registries accept (lowercase hex). */
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+// Checks a digest the way distribution's digest package does: a known algorithm and its exact lowercase hex length.
+function checkDigest(digest: string, input: string): void {
+  const [algorithm = '', encoded = ''] = digest.split(':');
+  const length = DIGEST_HEX_LENGTH[algorithm];
+  if (length === undefined) throw new ReferenceError('REFERENCE_INVALID', `expected a sha256, sha384 or sha512 digest, got "${algorithm}" in "${input}"`);
+  if (encoded.length !== length || !/^[a-f0-9]+$/.test(encoded)) {
+    throw new ReferenceError('REFERENCE_INVALID', `expected ${length} lowercase hex characters after ${algorithm}:, got "${encoded}"`);
+  }
+}
+
 // Parses an image reference; throws ReferenceError with the reason when it does not follow the grammar.
 export function parseReference(input: string): ImageReference {
   if (input.length === 0) throw new ReferenceError('REFERENCE_EMPTY', 'expected an image reference, got an empty string');
@@ -70,6 +83,7 @@ export function parseReference(input: string): ImageReference {
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
     throw new ReferenceError('REFERENCE_TOO_LONG', `expected a repository name of at most ${NAME_TOTAL_LENGTH_MAX} characters, got ${name.length}`);
   }
+  if (digestPart !== undefined) checkDigest(digestPart, input);
   const { registry, repository } = splitName(name);
   if (repository !== repository.toLowerCase()) {
     throw new ReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${repository}"`);

@@ -97,6 +97,9 @@ function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | unde
         return { ok: true, note: `signed by ${this.describe}` };
       } catch (err) {
         if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') return { ok: false, kind: 'other-key', note: 'signed by another key' };
+        if (err instanceof VerificationError && err.code === 'TLOG_ERROR' && entity.tlogEntries.length === 0) {
+          return { ok: false, kind: 'invalid', note: 'no transparency log entry (the authority does not set ignoreTlog: true)' };
+        }
         return { ok: false, kind: 'invalid', note: `does not verify: ${reason(err)}` };
       }
     },

@@ -3,4 +3,5 @@
 export { createSignatureVerifier, type SignatureVerifier, type SignatureVerifierOptions, type SignatureVerifierDeps, type VerifyOptions } from './verifier.js';
 export { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSubject, type SignedImagesParams, type AuthoritySpec, type ImageRule, type KeylessIdentity } from './params.js';
 export { signatureParamsProblems } from './validate.js';
+export { verifyImages, signatureFactGatherer, type SignatureGathererOptions } from './gather.js';
 export { SignatureError, type SignatureErrorCode } from './errors.js';

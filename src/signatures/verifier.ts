@@ -75,7 +75,7 @@ class Verifier implements SignatureVerifier {
   private readonly compiled = new WeakMap<SignedImagesParams, CompiledParams>();
   private readonly outcomes: LRUCache<string, CachedOutcome>;
   private readonly tags: LRUCache<string, string>;
-  private readonly flights = new Map<string, Promise<Discovery>>();
+  private readonly flights = new Map<string, { promise: Promise<Discovery>; deadline: number }>();
   private readonly tagFlights = new Map<string, Promise<string>>();
   private closed = false;
 
@@ -146,7 +146,7 @@ class Verifier implements SignatureVerifier {
       ? ''
       : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
     try {
-      return await withDeadline(this.decide(repo, digest, rule, authorities, call, opts, display, tagNote), deadline, ref.registry);
+      return await withDeadline(this.decide(repo, digest, rule, authorities, call, display, tagNote), deadline, ref.registry);
     } catch (err) {
       const e = toRegistryError(err, ref.registry);
       return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
@@ -180,21 +180,30 @@ class Verifier implements SignatureVerifier {
     }
   }
 
-  // Finds the signatures of one digest; concurrent callers share one discovery.
-  private discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
+  // Finds the signatures of one digest; concurrent callers share one discovery. A shared discovery that ran out
+  // of its (earlier) deadline is started again for a caller with a later one.
+  private async discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
     const key = `${repo.registry}/${repo.repository}@${digest}|${this.credKey(repo, call.credentials)}`;
-    let flight = this.flights.get(key);
-    this.metrics.cache('inflight', flight !== undefined);
-    if (!flight) {
-      flight = discoverSignatures(this.client, repo, digest, call, this.limits);
-      this.flights.set(key, flight);
-      const f = flight;
-      void f.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
+    for (let round = 0; ; round++) {
+      let flight = this.flights.get(key);
+      this.metrics.cache('inflight', flight !== undefined);
+      if (!flight) {
+        const f = { promise: discoverSignatures(this.client, repo, digest, call, this.limits), deadline: call.deadline };
+        this.flights.set(key, f);
+        void f.promise.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
+        flight = f;
+      }
+      const result = await flight.promise;
+      const timedOut = result.errors.some((e) => e.code === 'REGISTRY_TIMEOUT');
+      if (round === 0 && timedOut && flight.deadline < call.deadline - 20 && Date.now() < call.deadline - 20) {
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+        continue;
+      }
+      return result;
     }
-    return flight;
   }
 
-  private async decide(repo: RepoRef, digest: string, rule: ImageRule, authorities: Authority[], call: CallOptions, _opts: VerifyOptions, display: string, tagNote: string): Promise<SignatureFact> {
+  private async decide(repo: RepoRef, digest: string, rule: ImageRule, authorities: Authority[], call: CallOptions, display: string, tagNote: string): Promise<SignatureFact> {
     const need = Math.min(rule.count ?? 1, authorities.length);
     const keyOf = (a: Authority) => `${repo.registry}/${repo.repository}@${digest}|${a.fingerprint}|${rule.matchReference === true ? 'ref' : ''}`;
     const results = new Map<string, CachedOutcome>();

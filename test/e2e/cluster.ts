@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { httpsGet } from './http.js';
 import { createCa, issue, serviceAccountKeyPair, type Issued } from './pki.js';
-import { freePort, run, startProcess, waitFor, type ManagedProcess, type RunOptions, type RunResult } from './proc.js';
+import { freePort, run, startProcess, waitFor, WaitAbortedError, type ManagedProcess, type RunOptions, type RunResult } from './proc.js';
 import { toolPath, toolsBin } from './tools.js';
 
 export interface ClusterOptions {
@@ -170,7 +170,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     procs.push(etcd);
     log(`etcd pid ${etcd.pid} on ${etcdUrl}`);
     await waitFor('etcd /health', async () => {
-      if (etcd.hasExited()) throw new Error(`etcd exited:\n${etcd.tail()}`);
+      if (etcd.hasExited()) throw new WaitAbortedError(`etcd exited:\n${etcd.tail()}`);
       const res = await fetch(`${etcdUrl}/health`).catch(() => undefined);
       return res?.ok ? true : undefined;
     });
@@ -183,6 +183,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         `--etcd-servers=${etcdUrl}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // The endpoint reconciler refuses a loopback advertise address; no pod runs here to need the endpoints.
+        '--endpoint-reconciler-type=none',
         `--secure-port=${apiPort}`,
         `--cert-dir=${join(dir, 'apiserver-certs')}`,
         `--tls-cert-file=${servingCrt}`,
@@ -209,7 +211,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await waitFor(
       'kube-apiserver /readyz',
       async () => {
-        if (apiserver.hasExited()) throw new Error(`kube-apiserver exited:\n${apiserver.tail()}`);
+        if (apiserver.hasExited()) throw new WaitAbortedError(`kube-apiserver exited:\n${apiserver.tail()}`);
         const res = await httpsGet(`${server}/readyz`, tls).catch(() => undefined);
         return res?.status === 200 ? true : undefined;
       },

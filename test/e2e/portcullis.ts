@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from './http.js';
-import { freePort, startProcess, waitFor, type ManagedProcess } from './proc.js';
+import { freePort, startProcess, waitFor, WaitAbortedError, type ManagedProcess } from './proc.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_PATH = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -51,7 +51,7 @@ export async function startPortcullis(opts: PortcullisOptions): Promise<Portcull
     const caPem = await waitFor(
       'portcullis /readyz',
       async () => {
-        if (proc.hasExited()) throw new Error(`portcullis exited:\n${proc.tail()}`);
+        if (proc.hasExited()) throw new WaitAbortedError(`portcullis exited:\n${proc.tail()}`);
         const caPath = join(certDir, 'ca.crt');
         if (!existsSync(caPath)) return undefined;
         const ca = readFileSync(caPath, 'utf8');

@@ -167,7 +167,12 @@ export async function run(command: string, args: string[], opts: RunOptions = {}
   });
 }
 
-// Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs`.
+/** Thrown inside a waitFor callback to stop waiting at once (e.g. the awaited process exited). */
+export class WaitAbortedError extends Error {
+  readonly code = 'WAIT_ABORTED';
+}
+
+// Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs` (or on WaitAbortedError).
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined>,
@@ -180,6 +185,7 @@ export async function waitFor<T>(
       const v = await fn();
       if (v !== undefined) return v;
     } catch (err) {
+      if (err instanceof WaitAbortedError) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

@@ -110,8 +110,11 @@ export interface LegacyLayer {
 export async function pushLegacySignature(w: RegistryWriter, image: PushedImage, layers: LegacyLayer[], opts: { tagFor?: string } = {}): Promise<Descriptor> {
   const config = await w.blob(image.repository, Buffer.from('{}'));
   const descs: Descriptor[] = [];
+  const uploaded = new Map<string, Descriptor>();
   for (const l of layers) {
-    const b = await w.blob(image.repository, l.payload);
+    const key = l.payload.toString('base64');
+    const b = uploaded.get(key) ?? (await w.blob(image.repository, l.payload));
+    uploaded.set(key, b);
     descs.push({ mediaType: SIMPLE_SIGNING, digest: b.digest, size: b.size, annotations: { 'dev.cosignproject.cosign/signature': l.signature.toString('base64'), ...(l.annotations ?? {}) } });
   }
   const tag = `${(opts.tagFor ?? image.digest).replace(':', '-')}.sig`;

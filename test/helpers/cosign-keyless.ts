@@ -66,7 +66,7 @@ export async function mockSigstore(): Promise<MockSigstore> {
 
   async function logEntry(proposed: object) {
     const res = await tlog.log(proposed);
-    return Object.values(res)[0] as { body: string; integratedTime: number; logID: string; logIndex: number; verification: { signedEntryTimestamp: string } };
+    return Object.values(res)[0] as { body: string; integratedTime: number; logID: string; logIndex: number; verification: { signedEntryTimestamp: string; inclusionProof: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string } } };
   }
 
   return {
@@ -111,6 +111,13 @@ export async function mockSigstore(): Promise<MockSigstore> {
           kindVersion: { kind: 'dsse', version: '0.0.1' },
           integratedTime: String(e.integratedTime),
           inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
+          inclusionProof: {
+            logIndex: String(e.verification.inclusionProof.logIndex),
+            rootHash: Buffer.from(e.verification.inclusionProof.rootHash, 'hex').toString('base64'),
+            treeSize: String(e.verification.inclusionProof.treeSize),
+            hashes: e.verification.inclusionProof.hashes,
+            checkpoint: { envelope: e.verification.inclusionProof.checkpoint },
+          },
           canonicalizedBody: e.body,
         });
       }

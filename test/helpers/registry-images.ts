@@ -3,7 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,9 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 // Builds the layout once per process and adds the index "multi" (linux/amd64 + linux/arm64/v8).
 export function buildTestLayout(): Promise<Layout> {
   layoutPromise ??= (async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'portcullis-images-')), 'layout');
+    const root = mkdtempSync(join(tmpdir(), 'portcullis-images-'));
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    const dir = join(root, 'layout');
     await run('bash', [SCRIPT, dir], { timeout: 120_000 });
     const indexPath = join(dir, 'index.json');
     const top = JSON.parse(readFileSync(indexPath, 'utf8')) as OciIndex;
@@ -102,7 +104,8 @@ export function skopeoDestFlags(registry: TestRegistry): string[] {
 // Copies one layout tag to host/repository:tag; returns the digest the registry stored.
 export async function pushLayoutTag(registry: TestRegistry, tag: string, repository: string, destTag: string, extra: string[] = []): Promise<string> {
   const layout = await buildTestLayout();
-  const digestFile = join(mkdtempSync(join(tmpdir(), 'portcullis-digest-')), 'digest');
+  const digestDir = mkdtempSync(join(tmpdir(), 'portcullis-digest-'));
+  const digestFile = join(digestDir, 'digest');
   const dest = `docker://${registry.host}/${repository}:${destTag}`;
   try {
     await run('skopeo', ['copy', '--quiet', ...skopeoDestFlags(registry), '--digestfile', digestFile, ...extra, `oci:${layout.dir}:${tag}`, dest], { timeout: 60_000 });
@@ -110,11 +113,15 @@ export async function pushLayoutTag(registry: TestRegistry, tag: string, reposit
     const e = err as { stderr?: string };
     throw new Error(`skopeo copy ${tag} -> ${dest} failed: ${e.stderr ?? String(err)}\nregistry log: ${registry.logs()}`);
   }
-  return readFileSync(digestFile, 'utf8').trim();
+  try {
+    return readFileSync(digestFile, 'utf8').trim();
+  } finally {
+    rmSync(digestDir, { recursive: true, force: true });
+  }
 }
 
 // Pushes the standard images: user-* (OCI, linux/amd64), multi (OCI index: amd64 User 1000, arm64 User root),
-// docker-v2s2 (Docker schema 2 manifest, User 1000). Repositories are `${prefix}<name>`, tag v1;
+// docker-v2s2 (Docker schema 2 manifest, User 1000), docker-list (the multi index as a Docker manifest list). Repositories are `${prefix}<name>`, tag v1;
 // `only` pushes just the named user-* images.
 export async function pushTestImages(registry: TestRegistry, opts: { prefix?: string; only?: string[] } = {}): Promise<Record<string, TestImage>> {
   const prefix = opts.prefix ?? 'portcullis/';
@@ -133,5 +140,6 @@ export async function pushTestImages(registry: TestRegistry, opts: { prefix?: st
   out['multi-amd64'] = { ...(out.multi as TestImage), digest: layout.digests['multi-amd64'] as string, user: '1000' };
   out['multi-arm64'] = { ...(out.multi as TestImage), digest: layout.digests['multi-arm64'] as string, user: 'root' };
   add('docker-v2s2', await pushLayoutTag(registry, 'user-1000', `${prefix}docker-v2s2`, 'v1', ['--format', 'v2s2']), '1000');
+  add('docker-list', await pushLayoutTag(registry, 'multi', `${prefix}docker-list`, 'v1', ['--all', '--format', 'v2s2']), '1000');
   return out;
 }

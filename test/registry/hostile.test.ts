@@ -1,5 +1,6 @@
 // Hostile registry answers: each gives a typed error, never a crash, a hang past the deadline or unbounded memory.
 
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/images/client.js';
 import { createImageFactsSource, type ImageFactsSource } from '../../src/images/facts.js';
@@ -246,6 +247,29 @@ describe('hostile registry answers', () => {
   it('INVALID_REFERENCE: a reference that does not parse, without a request', async () => {
     expect(await code('UPPER/Case:tag')).toBe('INVALID_REFERENCE');
     expect(hostile.seen).toHaveLength(0);
+  });
+});
+
+describe('source lifecycle', () => {
+  it('answers REGISTRY_DISABLED when disabled, SOURCE_CLOSED after close', async () => {
+    const off = createImageFactsSource({ enabled: false }, {});
+    const r = await off.lookup(ref(), { platform: amd64, deadline: soon() });
+    expect(!r.ok && r.error.code).toBe('REGISTRY_DISABLED');
+    serve(makeImage('1000'));
+    await source.close();
+    expect(await code()).toBe('SOURCE_CLOSED');
+    expect(hostile.seen).toHaveLength(0);
+  });
+
+  it('shares metrics when two sources use one prom-client Registry', async () => {
+    const metrics = new Registry();
+    const a = createImageFactsSource({ insecure: [hostile.host] }, { metrics });
+    const b = createImageFactsSource({ insecure: [hostile.host] }, { metrics });
+    serve(makeImage('1000'));
+    await a.lookup(ref(), { platform: amd64, deadline: soon() });
+    await b.lookup(ref(), { platform: amd64, deadline: soon() });
+    await Promise.all([a.close(), b.close()]);
+    expect(await metrics.metrics()).toMatch(/portcullis_image_lookup_duration_seconds_count\{result="ok"\} 2/);
   });
 });
 

@@ -70,6 +70,14 @@ describe.each([
     expect(r.ok && r.facts).toMatchObject({ user: '1000', digest: img.digest });
   });
 
+  it('chooses the platform from a Docker manifest list', async () => {
+    const img = images['docker-list'] as TestImage;
+    const a = await source.lookup(img.ref, { platform: amd64, deadline: soon(), ...creds() });
+    const b = await source.lookup(img.ref, { platform: { ...arm64, variant: 'v8' }, deadline: soon(), ...creds() });
+    expect(a.ok && a.facts).toMatchObject({ indexDigest: img.digest, user: '1000', platform: amd64 });
+    expect(b.ok && b.facts).toMatchObject({ indexDigest: img.digest, user: 'root', platform: { ...arm64, variant: 'v8' } });
+  });
+
   it('looks up by digest', async () => {
     const img = images['user-65532'] as TestImage;
     const ref = `${registry.host}/${img.repository}@${img.digest}`;
@@ -127,6 +135,19 @@ describe.each([
         expect(!r.ok && r.error.code).toBe('REGISTRY_UNAUTHORIZED');
       } finally {
         await bare.close();
+      }
+    });
+
+    it('keeps a failure without credentials from answering a look-up with them', async () => {
+      const shared = createImageFactsSource({ ...(registry.caFile ? { caFile: registry.caFile } : {}) }, {});
+      try {
+        const img = images['user-1000-1000'] as TestImage;
+        const a = await shared.lookup(img.ref, { platform: amd64, deadline: soon() });
+        expect(!a.ok && a.error.code).toBe('REGISTRY_UNAUTHORIZED');
+        const b = await shared.lookup(img.ref, { platform: amd64, deadline: soon(), credentials: registry.dockerConfig ?? {} });
+        expect(b.ok && b.facts.user).toBe('1000:1000');
+      } finally {
+        await shared.close();
       }
     });
 

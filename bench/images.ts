@@ -1,0 +1,256 @@
+// Image paths (issue #8, part 3): what registry look-ups cost at admission, against a loopback registry.
+// The synthetic registry (bench/fake-registry.ts) gives any number of distinct images and counts requests; the
+// real CNCF distribution registry (test/helpers/registry.ts + pushTestImages) gives a first-seen figure against
+// a real registry server, with requests counted at the test fault proxy.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { allowed, h2Client, mean, pct, type Answer } from './client.js';
+import { closedLoop, type LoadResult, type Pinning } from './load.js';
+import { benchContainer, imagePodReview, podReview } from './payloads.js';
+import { startPortcullis, type Certs, type Target } from './targets.js';
+import { REPO_ROOT } from './tools.js';
+
+export interface FakeRegistry {
+  /** host:port */
+  readonly host: string;
+  readonly pid: number;
+  stats(): Promise<{ total: number; byRepository: Record<string, number>; byKind: Record<string, number> }>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// Starts bench/fake-registry.ts and waits for its port.
+export async function startFakeRegistry(pin: readonly string[], delayMs = 0): Promise<FakeRegistry> {
+  const child: ChildProcess = spawn(
+    [...pin, process.execPath][0] as string,
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', join(REPO_ROOT, 'bench', 'hooks.ts'), join(REPO_ROOT, 'bench', 'fake-registry.ts'), '--delay-ms', String(delayMs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  process.on('exit', () => child.kill('SIGKILL'));
+  const host = await new Promise<string>((resolveHost, reject) => {
+    const timer = setTimeout(() => reject(new Error('fake registry: expected "listening on", got nothing in 20 s')), 20_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolveHost(line.replace('listening on ', '').trim());
+    });
+    child.once('exit', (code) => reject(new Error(`fake registry exited with ${code}`)));
+  });
+  const base = `http://${host}`;
+  return {
+    host,
+    pid: child.pid as number,
+    stats: async () => (await (await fetch(`${base}/_stats`)).json()) as Awaited<ReturnType<FakeRegistry['stats']>>,
+    reset: async () => void (await fetch(`${base}/_reset`, { method: 'POST' })),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// The default config, with the registry client allowed to speak plain HTTP to the loopback registry.
+export function registryConfig(hosts: readonly string[], cache: Record<string, unknown> = {}): string {
+  const cacheYaml = Object.keys(cache).length ? `\n  cache: ${JSON.stringify(cache)}` : '';
+  return `apiVersion: portcullis.dev/v1alpha1
+kind: PortcullisConfig
+mode: enforce
+registry:
+  enabled: true
+  insecure: ${JSON.stringify(hosts)}${cacheYaml}
+policies:
+  require-non-root-user: { action: deny, requireRunAsNonRoot: false }
+  require-drop-all-capabilities: { action: deny }
+  disallow-latest-tag: { action: deny }
+  require-read-only-root-filesystem: { action: deny }
+  require-signed-images: { action: off }
+exclude:
+  namespaces: [kube-system]
+`;
+}
+
+export interface Stat {
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  meanUs: number;
+  n: number;
+}
+
+function stat(us: readonly number[]): Stat {
+  return { p50Us: pct(us, 50), p99Us: pct(us, 99), maxUs: pct(us, 100), meanUs: mean(us), n: us.length };
+}
+
+export interface ImageResults {
+  registry: 'synthetic';
+  /** wrk, 1 connection: a 1-container pod with runAsUser (no image fact needed) vs. one whose image fact is cached */
+  cachedFact: { noFact: LoadResult; cached: LoadResult; addedP50Us: number; addedMeanUs: number };
+  /** sequential admissions, each of a never-seen image, vs. the same pods once cached */
+  firstSeen: { cold: Stat; warm: Stat; noFact: Stat; requestsPerImage: number; allAllowed: boolean };
+  /** one pod with 100 distinct images */
+  hundred: { cold: Stat; warm: Stat; requestsPerColdRound: number; rounds: number };
+  /** concurrent admissions of one never-seen image */
+  herd: { concurrent: number; rounds: number; requestsPerRound: number[]; latency: Stat; allAllowed: boolean };
+  /** signature verification: not measured yet (see SIGNATURE HOOK below) */
+  signatures: string;
+}
+
+export interface ImageOptions {
+  readonly quick: boolean;
+  readonly wrk: string;
+  readonly certs: Certs;
+  readonly workDir: string;
+  readonly serverPin: readonly string[];
+  readonly pin: Pinning;
+  readonly log: (msg: string) => void;
+}
+
+async function sequential(client: ReturnType<typeof h2Client>, bodies: readonly string[]): Promise<{ us: number[]; answers: Answer[] }> {
+  const us: number[] = [];
+  const answers: Answer[] = [];
+  for (const body of bodies) {
+    const a = await client.post('/validate', body);
+    us.push(a.us);
+    answers.push(a);
+  }
+  return { us, answers };
+}
+
+// Runs every image scenario against one portcullis whose registry is a fresh synthetic registry.
+export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> {
+  const registry = await startFakeRegistry(o.pin.loadgen);
+  let target: Target | undefined;
+  let client: ReturnType<typeof h2Client> | undefined;
+  try {
+    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (images)' });
+    client = h2Client(target.base, o.certs.ca, 1);
+    const ref = (name: string) => `${registry.host}/bench/${name}:1.0`;
+    const seconds = o.quick ? 2 : 8;
+
+    // 1. what a cached image fact adds: same pod shape, with and without the need for the fact
+    o.log('images: cached fact vs no fact (wrk, 1 connection)');
+    const noFactBody = JSON.stringify(podReview('bench-nofact', [benchContainer(0, { image: ref('cached') })]));
+    const cachedBody = imagePodReview([ref('cached')], 'bench-cached');
+    await client.post('/validate', cachedBody); // warm the cache
+    await closedLoop({ wrk: o.wrk, url: target.url, body: cachedBody, connections: 1, seconds: 1, pin: o.pin, workDir: o.workDir });
+    const noFact = await closedLoop({ wrk: o.wrk, url: target.url, body: noFactBody, connections: 1, seconds, pin: o.pin, workDir: o.workDir });
+    const cached = await closedLoop({ wrk: o.wrk, url: target.url, body: cachedBody, connections: 1, seconds, pin: o.pin, workDir: o.workDir });
+
+    // 2. first-seen images, one at a time
+    const n = o.quick ? 30 : 300;
+    o.log(`images: ${n} first-seen images, sequential`);
+    const firstBodies = Array.from({ length: n }, (_, i) => imagePodReview([ref(`first-${i}`)], `bench-first-${i}`));
+    const noFactBodies = Array.from({ length: n }, (_, i) => JSON.stringify(podReview(`bench-nf-${i}`, [benchContainer(0, { image: ref(`first-${i}`) })])));
+    await registry.reset();
+    const cold = await sequential(client, firstBodies);
+    const coldRequests = (await registry.stats()).total;
+    const warm = await sequential(client, firstBodies);
+    const base = await sequential(client, noFactBodies);
+
+    // 3. one pod with 100 distinct images, cold then warm
+    const rounds = o.quick ? 2 : 10;
+    o.log(`images: pod of 100 distinct images, ${rounds} rounds`);
+    const hundredCold: number[] = [];
+    const hundredWarm: number[] = [];
+    let hundredRequests = 0;
+    for (let r = 0; r < rounds; r++) {
+      const body = imagePodReview(Array.from({ length: 100 }, (_, i) => ref(`hundred-${r}-${i}`)), `bench-hundred-${r}`);
+      await registry.reset();
+      hundredCold.push((await client.post('/validate', body)).us);
+      hundredRequests += (await registry.stats()).total;
+      for (let w = 0; w < 5; w++) hundredWarm.push((await client.post('/validate', body)).us);
+    }
+
+    // 4. a thundering herd: many concurrent admissions of one never-seen image, over 8 HTTP/2 connections
+    const concurrent = 500;
+    const herdRounds = o.quick ? 1 : 5;
+    o.log(`images: ${concurrent} concurrent admissions of one new image, ${herdRounds} rounds`);
+    const herdClient = h2Client(target.base, o.certs.ca, 8);
+    const perRound: number[] = [];
+    const herdUs: number[] = [];
+    let herdAllowed = true;
+    try {
+      for (let r = 0; r < herdRounds; r++) {
+        const repository = `bench/herd-${r}`;
+        const body = imagePodReview([`${registry.host}/${repository}:1.0`], `bench-herd-${r}`);
+        await registry.reset();
+        const answers = await Promise.all(Array.from({ length: concurrent }, () => herdClient.post('/validate', body)));
+        for (const a of answers) {
+          herdUs.push(a.us);
+          if (a.status !== 200 || !allowed(a)) herdAllowed = false;
+        }
+        perRound.push((await registry.stats()).byRepository[repository] ?? 0);
+      }
+    } finally {
+      herdClient.close();
+    }
+
+    // SIGNATURE HOOK: when src/signatures lands, measure here with require-signed-images at `deny` and a trusted
+    // key: (a) first-seen signed image latency (manifest + config + signature/referrers look-ups), (b) cached
+    // verification cost (as in step 1), (c) registry requests for 500 concurrent admissions of one new signed
+    // image (as in step 4). The synthetic registry then needs to serve a cosign signature manifest (tag
+    // sha256-<digest>.sig or the referrers API) signed by a key the config trusts.
+    const signatures = 'not measured: src/signatures is not wired into the engine yet (bench/images.ts, SIGNATURE HOOK)';
+
+    return {
+      registry: 'synthetic',
+      cachedFact: { noFact, cached, addedP50Us: cached.p50Us - noFact.p50Us, addedMeanUs: cached.meanUs - noFact.meanUs },
+      firstSeen: {
+        cold: stat(cold.us),
+        warm: stat(warm.us),
+        noFact: stat(base.us),
+        requestsPerImage: coldRequests / n,
+        allAllowed: cold.answers.every((a) => a.status === 200 && allowed(a)),
+      },
+      hundred: { cold: stat(hundredCold), warm: stat(hundredWarm), requestsPerColdRound: hundredRequests / rounds, rounds },
+      herd: { concurrent, rounds: herdRounds, requestsPerRound: perRound, latency: stat(herdUs), allAllowed: herdAllowed },
+      signatures,
+    };
+  } finally {
+    client?.close();
+    await target?.stop();
+    await registry.stop();
+  }
+}
+
+export interface RealRegistryResults {
+  images: number;
+  cold: Stat;
+  warm: Stat;
+  requestsPerImage: number;
+}
+
+// First-seen latency against Debian's docker-registry (CNCF distribution) with the standard test images,
+// requests counted at the test fault proxy in front of it.
+export async function runRealRegistry(o: ImageOptions): Promise<RealRegistryResults> {
+  const { startRegistry } = await import('../test/helpers/registry.js');
+  const { pushTestImages } = await import('../test/helpers/registry-images.js');
+  const { startFaultProxy } = await import('../test/helpers/registry-proxy.js');
+  o.log('images: real registry: pushing the test images (umoci + skopeo)');
+  const registry = await startRegistry({ auth: 'none', tls: false });
+  let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
+  let target: Target | undefined;
+  let client: ReturnType<typeof h2Client> | undefined;
+  try {
+    const pushed = await pushTestImages(registry);
+    proxy = await startFaultProxy(registry.url);
+    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([proxy.host]), label: 'portcullis (real registry)' });
+    client = h2Client(target.base, o.certs.ca, 1);
+    const refs = Object.values(pushed).map((img) => img.ref.replace(registry.host, (proxy as { host: string }).host));
+    const unique = [...new Set(refs)];
+    const bodies = unique.map((r, i) => imagePodReview([r], `bench-real-${i}`));
+    proxy.reset();
+    const cold = await sequential(client, bodies);
+    const requests = proxy.seen.length;
+    const warm = await sequential(client, bodies);
+    return { images: unique.length, cold: stat(cold.us), warm: stat(warm.us), requestsPerImage: requests / unique.length };
+  } finally {
+    client?.close();
+    await target?.stop();
+    await proxy?.stop();
+    await registry.stop();
+  }
+}

@@ -1,0 +1,218 @@
+// The load generators: wrk for closed loop (as fast as the server answers on C keep-alive connections) and
+// vegeta for open loop (requests sent at a fixed rate whatever the server does, so slow answers cannot slow the
+// arrivals down). Both speak HTTPS/1.1 with keep-alive here; latencies are in microseconds.
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './tools.js';
+
+export interface LoadResult {
+  /** responses received */
+  requests: number;
+  seconds: number;
+  /** responses per second */
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  meanUs: number;
+  /** connection errors, timeouts and non-2xx answers */
+  errors: number;
+  /** what was asked for in open loop */
+  targetRate?: number;
+}
+
+export interface Pinning {
+  /** prefix for the load generator's command line, e.g. ['taskset', '-c', '1'] */
+  readonly loadgen: readonly string[];
+}
+
+interface Exec {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// Runs a command to completion with a hard time limit.
+export function exec(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs: number; stdoutFile?: string }): Promise<Exec> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      const stdout = Buffer.concat(out);
+      if (opts.stdoutFile) writeFileSync(opts.stdoutFile, stdout);
+      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout: opts.stdoutFile ? '' : stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+function split(cmd: readonly string[], rest: readonly string[]): [string, string[]] {
+  const all = [...cmd, ...rest];
+  return [all[0] as string, all.slice(1)];
+}
+
+interface WrkJson {
+  requests: number;
+  duration_us: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
+  p50_us: number;
+  p99_us: number;
+  p999_us: number;
+  max_us: number;
+  mean_us: number;
+}
+
+function parseWrk(run: Exec, what: string): LoadResult {
+  const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (!line) throw new Error(`${what}: expected wrk's summary line, got exit ${run.code}:\n${run.stdout}\n${run.stderr}`);
+  const j = JSON.parse(line.slice('BENCH_JSON '.length)) as WrkJson;
+  const seconds = j.duration_us / 1e6;
+  return {
+    requests: j.requests,
+    seconds,
+    rps: j.requests / seconds,
+    p50Us: j.p50_us,
+    p99Us: j.p99_us,
+    p999Us: j.p999_us,
+    maxUs: j.max_us,
+    meanUs: j.mean_us,
+    errors: j.connect + j.read + j.write + j.status + j.timeout,
+  };
+}
+
+export interface ClosedLoopOptions {
+  readonly wrk: string;
+  readonly url: string;
+  /** the request body (JSON) */
+  readonly body: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly pin: Pinning;
+  readonly workDir: string;
+}
+
+// Closed loop with wrk: one thread, `connections` keep-alive connections, each sending as soon as it has an answer.
+export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
+  const bodyFile = join(o.workDir, `body-${process.pid}-${Date.now()}.json`);
+  writeFileSync(bodyFile, o.body);
+  try {
+    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '5s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'post.lua'), o.url]);
+    const run = await exec(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile }, timeoutMs: (o.seconds + 30) * 1000 });
+    return parseWrk(run, `wrk ${o.url}`);
+  } finally {
+    rmSync(bodyFile, { force: true });
+  }
+}
+
+export interface ImageLoopOptions {
+  readonly wrk: string;
+  readonly url: string;
+  /** a review body holding the placeholder __IMAGE__ */
+  readonly template: string;
+  /** references are `${prefix}${n % images (5 digits)}:1.0` */
+  readonly prefix: string;
+  readonly images: number;
+  /** stop after this many responses */
+  readonly count: number;
+  readonly connections: number;
+  /** hard limit */
+  readonly maxSeconds: number;
+  readonly pin: Pinning;
+  readonly workDir: string;
+}
+
+// Closed loop over many distinct images (bench/wrk/images.lua), bounded by a response count and a time limit.
+export async function imageLoop(o: ImageLoopOptions): Promise<LoadResult> {
+  const bodyFile = join(o.workDir, `template-${process.pid}-${Date.now()}.json`);
+  writeFileSync(bodyFile, o.template);
+  try {
+    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.maxSeconds}s`, '--timeout', '10s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'images.lua'), o.url]);
+    const env = { ...process.env, BENCH_BODY: bodyFile, BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_COUNT: String(o.count) };
+    const run = await exec(cmd, args, { env, timeoutMs: (o.maxSeconds + 30) * 1000 });
+    return parseWrk(run, `wrk (images) ${o.url}`);
+  } finally {
+    rmSync(bodyFile, { force: true });
+  }
+}
+
+export interface OpenLoopOptions {
+  readonly vegeta: string;
+  readonly url: string;
+  readonly body: string;
+  /** requests per second */
+  readonly rate: number;
+  readonly seconds: number;
+  readonly pin: Pinning;
+  readonly workDir: string;
+  /** HTTP/2 (what kube-apiserver uses) instead of HTTP/1.1 */
+  readonly http2?: boolean;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+// Open loop with vegeta: `rate` requests per second for `seconds`, new connections opened as needed.
+export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
+  const stamp = `${process.pid}-${Date.now()}`;
+  const bodyFile = join(o.workDir, `body-${stamp}.json`);
+  const resultsFile = join(o.workDir, `vegeta-${stamp}.bin`);
+  const csvFile = join(o.workDir, `vegeta-${stamp}.csv`);
+  const targetsFile = join(o.workDir, `targets-${stamp}.txt`);
+  writeFileSync(bodyFile, o.body);
+  writeFileSync(targetsFile, `POST ${o.url}\nContent-Type: application/json\nAccept: application/json\n@${bodyFile}\n`);
+  try {
+    const [cmd, args] = split(o.pin.loadgen, [
+      o.vegeta, 'attack', `-targets=${targetsFile}`, `-rate=${o.rate}/s`, `-duration=${o.seconds}s`, '-insecure', '-keepalive=true',
+      `-http2=${o.http2 === true}`, '-timeout=10s', '-workers=16', '-max-workers=2000', `-output=${resultsFile}`,
+    ]);
+    const attack = await exec(cmd, args, { timeoutMs: (o.seconds + 40) * 1000 });
+    if (attack.code !== 0) throw new Error(`vegeta attack: exit ${attack.code}: ${attack.stderr}`);
+    const encode = await exec(o.vegeta, ['encode', '-to=csv', resultsFile], { timeoutMs: 120_000, stdoutFile: csvFile });
+    if (encode.code !== 0) throw new Error(`vegeta encode: exit ${encode.code}: ${encode.stderr}`);
+    // columns: timestamp(ns), code, latency(ns), bytes out, bytes in, error, body(base64), attack, seq, method, url, headers
+    const lines = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l !== '');
+    const latencies: number[] = [];
+    let errors = 0;
+    let first = Number.POSITIVE_INFINITY;
+    let last = 0;
+    for (const line of lines) {
+      const cols = line.split(',');
+      const ts = Number(cols[0]);
+      const code = Number(cols[1]);
+      const latencyNs = Number(cols[2]);
+      if (code < 200 || code > 299) errors++;
+      latencies.push(latencyNs / 1000);
+      first = Math.min(first, ts);
+      last = Math.max(last, ts + latencyNs);
+    }
+    const sorted = Float64Array.from(latencies).sort();
+    const seconds = lines.length > 0 ? (last - first) / 1e9 : 0;
+    const ok = lines.length - errors;
+    return {
+      requests: lines.length,
+      seconds,
+      rps: seconds > 0 ? ok / seconds : 0,
+      p50Us: percentile(sorted, 50),
+      p99Us: percentile(sorted, 99),
+      p999Us: percentile(sorted, 99.9),
+      maxUs: sorted.length ? (sorted[sorted.length - 1] as number) : 0,
+      meanUs: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : 0,
+      errors,
+      targetRate: o.rate,
+    };
+  } finally {
+    for (const f of [bodyFile, resultsFile, csvFile, targetsFile]) rmSync(f, { force: true });
+  }
+}

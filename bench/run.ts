@@ -1,0 +1,298 @@
+// portcullis benchmarks (issue #8): npm run bench [-- --quick] [-- flags]. See docs/performance.md.
+// Every server runs on CPU 0 and every load generator on CPU 1 (taskset) unless --no-pin.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { allowed, h2Client } from './client.js';
+import { runImageScenarios, runRealRegistry, registryConfig, type ImageResults, type RealRegistryResults } from './images.js';
+import { closedLoop, openLoop, type LoadResult, type Pinning } from './load.js';
+import { runMemory, runStartup, type MemoryResults, type StartupResults } from './memory.js';
+import { loadPayload, PAYLOADS, type Payload } from './payloads.js';
+import { startSampler, type ProcUsage } from './procstat.js';
+import { runProfile, type ProfileSummary } from './profile.js';
+import { renderReport } from './report.js';
+import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
+import { CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, versionOf } from './tools.js';
+
+const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'startup', 'profile'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    psa: { type: 'boolean' },
+    'no-psa': { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    admissions: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const USAGE = `usage: npm run bench [-- flags]
+  --quick            short runs (< 60 s without PSA), memory over 20,000 admissions; results to $TMPDIR
+  --only A,B         sections: ${SECTIONS.join(', ')}
+  --skip A,B         leave sections out
+  --psa / --no-psa   include the Pod Security Admission webhook and its API server (default: on, off in --quick)
+  --no-pin           do not pin servers to CPU 0 and load generators to CPU 1
+  --no-build         use dist/ as it is
+  --seconds N        measured seconds per closed/open-loop run (default 15, quick 2)
+  --connections N    closed-loop connections (default 32)
+  --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
+  --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
+  --keep             keep the work directory (logs, profiles)`;
+
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+const quick = values.quick === true;
+const pick = (s: string | undefined) => new Set((s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+const only = pick(values.only);
+const skip = pick(values.skip);
+for (const s of [...only, ...skip]) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only/--skip: expected one of ${SECTIONS.join(', ')}, got "${s}"`);
+const wants = (s: Section) => (only.size === 0 || only.has(s)) && !skip.has(s) && !(s === 'real-registry' && quick && !only.has(s)) && !(s === 'profile' && quick && !only.has(s));
+const started = performance.now();
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+
+const tools = findTools();
+if (!tools.wrk) throw new Error(`wrk not found: ${INSTALL_HINT}`);
+if (!tools.vegeta && wants('open')) throw new Error(`vegeta not found: ${INSTALL_HINT}`);
+const wrk = tools.wrk;
+const pinned = !values['no-pin'] && tools.taskset !== undefined && cpus().length >= 2;
+const serverPin = pinned ? ['taskset', '-c', '0'] : [];
+const pin: Pinning = { loadgen: pinned ? ['taskset', '-c', '1'] : [] };
+const measureSeconds = Number(values.seconds ?? (quick ? 2 : 15));
+const warmSeconds = quick ? 1 : 3;
+const connections = Number(values.connections);
+const withPsa = values['no-psa'] ? false : (values.psa ?? !quick);
+
+// --- build ---------------------------------------------------------------------------------------------
+if (!values['no-build']) {
+  log('building (tsc -p tsconfig.build.json)');
+  try {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  } catch (err) {
+    const out = (err as { stdout?: Buffer }).stdout?.toString() ?? '';
+    if (!existsSync(CLI)) throw new Error(`build failed and ${CLI} is missing:\n${out}`);
+    log(`build reported errors; benchmarking what dist/ holds:\n${out.split('\n').slice(0, 10).join('\n')}`);
+  }
+}
+if (!existsSync(CLI)) throw new Error(`expected ${CLI}: run npm run build`);
+
+const workDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+const certDir = join(workDir, 'certs');
+execFileSync(process.execPath, [CLI, 'cert', '--out-dir', certDir, '--san', '127.0.0.1', '--san', 'localhost'], { stdio: 'pipe' });
+const certs: Certs = { dir: certDir, cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key'), ca: readFileSync(join(certDir, 'ca.crt'), 'utf8') };
+const payloads: Payload[] = PAYLOADS.map(loadPayload);
+const portcullisConfig = registryConfig([]);
+
+// --- machine and versions ------------------------------------------------------------------------------
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+function goModVersion(binary: string | undefined, module: string): string {
+  if (!binary) return 'not built';
+  const out = versionOf('go', ['version', '-m', binary]);
+  try {
+    const all = execFileSync('go', ['version', '-m', binary], { encoding: 'utf8' });
+    const line = all.split('\n').find((l) => l.includes(`\t${module}\t`) || l.includes(` ${module} `));
+    return line ? line.trim().split(/\s+/).slice(1, 3).join(' ') : out;
+  } catch {
+    return out;
+  }
+}
+const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? 'unknown';
+const machine = {
+  nproc: cpus().length,
+  cpuModel,
+  memoryGiB: totalmem() / 2 ** 30,
+  kernel: versionOf('uname', ['-r']),
+  node: process.version,
+  commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src', 'policies']) ? ' (+ uncommitted changes in src/ or policies/)' : ''}`,
+  psa: goModVersion(tools.psaWebhook, 'k8s.io/pod-security-admission'),
+  kubeApiserver: goTool('kube-apiserver') ? versionOf(goTool('kube-apiserver') as string, ['--version']) : 'not built',
+  wrk: versionOf(wrk, ['-v']),
+  vegeta: goModVersion(tools.vegeta, 'github.com/tsenart/vegeta/v12'),
+  pinned,
+  date: new Date().toISOString(),
+};
+
+// --- results -------------------------------------------------------------------------------------------
+export interface Run {
+  target: string;
+  payload: string;
+  mode: 'closed' | 'open' | 'open-h2';
+  load: LoadResult;
+  usage: ProcUsage;
+}
+export interface TargetInfo {
+  name: string;
+  startupMs: number;
+  /** per payload: HTTP status and allowed of one review sent before the load */
+  answers: Record<string, string>;
+}
+const results: {
+  quick: boolean;
+  command: string;
+  machine: typeof machine;
+  payloads: Array<{ name: string; bytes: number; source: string }>;
+  settings: { measureSeconds: number; warmSeconds: number; connections: number; rates: number[] };
+  targets: TargetInfo[];
+  runs: Run[];
+  skipped: string[];
+  images?: ImageResults;
+  realRegistry?: RealRegistryResults;
+  memory?: MemoryResults;
+  startup?: StartupResults;
+  profile?: ProfileSummary;
+} = {
+  quick,
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine,
+  payloads: payloads.map((p) => ({ name: p.name, bytes: p.bytes, source: p.source })),
+  settings: { measureSeconds, warmSeconds, connections, rates: quick ? [1000] : [500, 1000, 2000] },
+  targets: [],
+  runs: [],
+  skipped: [],
+};
+
+type Starter = () => Promise<Target>;
+const starters: Array<{ name: string; start: Starter }> = [
+  { name: 'portcullis', start: () => startPortcullis({ workDir, certs, pin: serverPin, config: portcullisConfig }) },
+  { name: 'null webhook', start: () => startNullWebhook({ workDir, certs, pin: serverPin }) },
+];
+
+interface ClusterHandle {
+  kubeconfig: string;
+  stop(): Promise<void>;
+}
+let cluster: ClusterHandle | undefined;
+
+async function startClusterForPsa(): Promise<ClusterHandle> {
+  const { startCluster } = await import('../test/e2e/cluster.js');
+  log('starting etcd + kube-apiserver for the PSA webhook (test/e2e/cluster.ts, no controller manager)');
+  const c = await startCluster({ controllerManager: false, log: (m) => log(`cluster: ${m}`) });
+  const ns = await c.kubectl(['create', 'namespace', 'bench']);
+  if (ns.code !== 0 && !ns.stderr.includes('AlreadyExists')) throw new Error(`kubectl create namespace bench: ${ns.stderr}`);
+  return { kubeconfig: c.kubeconfig, stop: () => c.stop() };
+}
+
+if ((wants('load') || wants('open')) && withPsa) {
+  if (!tools.psaWebhook) results.skipped.push(`PSA webhook: not built (scripts/go-tools.sh psa-webhook)`);
+  else if (!tools.cluster) results.skipped.push('PSA webhook: etcd/kube-apiserver/kubectl not built (scripts/go-tools.sh kubernetes etcd)');
+  else {
+    try {
+      cluster = await startClusterForPsa();
+      const kubeconfig = cluster.kubeconfig;
+      const binary = tools.psaWebhook;
+      starters.push({ name: 'PSA webhook', start: () => startPsaWebhook({ workDir, certs, pin: serverPin, binary, kubeconfig }) });
+    } catch (err) {
+      results.skipped.push(`PSA webhook: the API server did not start: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+} else if (!withPsa) {
+  results.skipped.push('PSA webhook: left out (--quick or --no-psa; add --psa)');
+}
+
+async function measured(target: Target, fn: () => Promise<LoadResult>): Promise<{ load: LoadResult; usage: ProcUsage }> {
+  const sampler = startSampler(target.pid);
+  const load = await fn();
+  return { load, usage: sampler.stop() };
+}
+
+try {
+  // --- load: closed and open loop against every target -----------------------------------------------
+  if (wants('load') || wants('open')) {
+    for (const s of starters) {
+      log(`${s.name}: starting`);
+      const target = await s.start();
+      const info: TargetInfo = { name: s.name, startupMs: target.startupMs, answers: {} };
+      results.targets.push(info);
+      try {
+        const probe = h2Client(target.base, certs.ca);
+        for (const p of payloads) {
+          const a = await probe.post('/validate', p.body);
+          info.answers[p.name] = `${a.status} ${allowed(a) ? 'allowed' : 'NOT allowed'}`;
+        }
+        probe.close();
+        if (wants('load')) {
+          for (const p of payloads) {
+            log(`${s.name}: closed loop, ${p.name}, ${connections} connections, ${warmSeconds}+${measureSeconds} s`);
+            await closedLoop({ wrk, url: target.url, body: p.body, connections, seconds: warmSeconds, pin, workDir });
+            const m = await measured(target, () => closedLoop({ wrk, url: target.url, body: p.body, connections, seconds: measureSeconds, pin, workDir }));
+            results.runs.push({ target: s.name, payload: p.name, mode: 'closed', ...m });
+          }
+        }
+        if (wants('open') && tools.vegeta) {
+          const openPayloads = quick ? payloads.filter((p) => p.name === 'pod-10c') : payloads;
+          for (const p of openPayloads) {
+            for (const rate of results.settings.rates) {
+              log(`${s.name}: open loop, ${p.name}, ${rate}/s for ${measureSeconds} s`);
+              const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate, seconds: measureSeconds, pin, workDir }));
+              results.runs.push({ target: s.name, payload: p.name, mode: 'open', ...m });
+            }
+          }
+          if (!quick) {
+            const p = payloads.find((x) => x.name === 'pod-10c') as Payload;
+            log(`${s.name}: open loop over HTTP/2, ${p.name}, 1000/s`);
+            const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate: 1000, seconds: measureSeconds, pin, workDir, http2: true }));
+            results.runs.push({ target: s.name, payload: p.name, mode: 'open-h2', ...m });
+          }
+        }
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+} finally {
+  await cluster?.stop();
+}
+
+// --- image paths, memory, start-up, profile --------------------------------------------------------------
+const common = { quick, wrk, certs, workDir, serverPin, pin, log };
+if (wants('images')) results.images = await runImageScenarios(common);
+if (wants('real-registry')) {
+  if (!tools.dockerRegistry || !tools.skopeo) results.skipped.push('real registry: docker-registry or skopeo missing (apt-get install docker-registry skopeo umoci)');
+  else {
+    try {
+      results.realRegistry = await runRealRegistry(common);
+    } catch (err) {
+      results.skipped.push(`real registry: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+if (wants('memory')) results.memory = await runMemory({ ...common, ...(values.admissions ? { admissions: Number(values.admissions) } : {}) });
+if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir, serverPin, config: portcullisConfig, log });
+if (wants('profile')) {
+  log('profile: portcullis under --cpu-prof, closed loop, pod-10c');
+  const p = payloads.find((x) => x.name === 'pod-10c') as Payload;
+  results.profile = await runProfile({ wrk, certs, workDir, serverPin, pin, config: portcullisConfig, body: p.body, seconds: quick ? 3 : 15, connections });
+}
+
+// --- report ------------------------------------------------------------------------------------------------
+const outPath = values.out ?? (quick ? join(tmpdir(), 'portcullis-bench', 'RESULTS-quick.md') : join(REPO_ROOT, 'bench', 'RESULTS.md'));
+mkdirSync(join(outPath, '..'), { recursive: true });
+const report = renderReport(results);
+writeFileSync(outPath, report);
+writeFileSync(outPath.replace(/\.md$/, '.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`${report}\n`);
+log(`wrote ${outPath} (and .json) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+if (values.keep) log(`work directory kept: ${workDir}`);
+else rmSync(workDir, { recursive: true, force: true });
+process.exit(0);
+
+export type Results = typeof results;

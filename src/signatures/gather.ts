@@ -1,0 +1,43 @@
+// The engine's signature facts: a FactGatherer that verifies the images the policy asked about, and a helper
+// that verifies a set of images at once.
+
+import type { FactGatherer } from '../engine/facts.js';
+import { NO_FACT_GATHERER } from '../engine/facts.js';
+import type { Facts, SignatureFact } from '../engine/types.js';
+import type { DockerConfigJson } from '../images/credentials.js';
+import type { SignedImagesParams } from './params.js';
+import type { SignatureVerifier, VerifyOptions } from './verifier.js';
+
+const NOT_GATHERED: SignatureFact = { status: 'unavailable', message: 'the signature was not looked up for this image' };
+
+// Verifies every image in parallel (each bounded by opts.deadline); returns the lookup for Facts.signature.
+export async function verifyImages(verifier: SignatureVerifier, images: Iterable<string>, params: SignedImagesParams, opts: VerifyOptions): Promise<(image: string) => SignatureFact> {
+  const list = [...new Set(images)];
+  const facts = await Promise.all(list.map((image) => verifier.verify(image, params, opts)));
+  const byImage = new Map(list.map((image, i) => [image, facts[i] as SignatureFact]));
+  return (image) => byImage.get(image) ?? NOT_GATHERED;
+}
+
+export interface SignatureGathererOptions {
+  /** the current require-signed-images params (config.policies['require-signed-images'].params); read per request */
+  params: () => SignedImagesParams | undefined;
+  /** per-request registry credentials (e.g. from the pod's imagePullSecrets) */
+  credentials?: (namespace: string | undefined) => DockerConfigJson | undefined;
+}
+
+/** A gatherer answering signature facts for request.images.get('signature'); other facts come from `next`. */
+export function signatureFactGatherer(verifier: SignatureVerifier, options: SignatureGathererOptions, next: FactGatherer = NO_FACT_GATHERER): FactGatherer {
+  return {
+    async gather(request) {
+      const images = request.images.get('signature') ?? new Set<string>();
+      const params = options.params();
+      const credentials = options.credentials?.(request.namespace);
+      const [signature, rest] = await Promise.all([
+        images.size > 0 && params ? verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) }) : undefined,
+        next.gather(request),
+      ]);
+      const facts: Facts = { image: rest.image, signature: signature ?? rest.signature };
+      return facts;
+    },
+  };
+}

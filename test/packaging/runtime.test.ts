@@ -1,0 +1,140 @@
+// Runs the production artifact as the Dockerfile's runtime stage would: the deps stage's `npm ci --omit=dev`,
+// dist/ and package.json in a fresh directory owned by root, started with the image's ENTRYPOINT and CMD as
+// uid 65532 with only /tmp writable; then the image's HEALTHCHECK command, then SIGTERM as PID 1 gets it.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execForm, readDockerfile, REPO_ROOT } from './dockerfile.js';
+
+const NONROOT = 65532;
+const asRoot = process.getuid?.() === 0;
+const { stages } = readDockerfile();
+const runtime = stages.at(-1)!;
+const instruction = (keyword: string) => runtime.instructions.find((i) => i.keyword === keyword)!;
+
+let root: string;
+let app: string;
+let tmp: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 2000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+// Lists every file under dir with its size and mtime, to prove nothing was written.
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out.push(`${p}:${statSync(p).size}:${statSync(p).mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+beforeAll(() => {
+  expect(existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js')), 'run npm run build first').toBe(true);
+  root = mkdtempSync(join(tmpdir(), 'portcullis-runtime-'));
+  chmodSync(root, 0o755);
+  app = join(root, 'app');
+  tmp = join(root, 'tmp');
+  mkdirSync(app);
+  mkdirSync(tmp, { mode: 0o1777 });
+  chmodSync(tmp, 0o1777);
+  // deps stage: the same COPY and `npm ci` the Dockerfile runs (cache mount aside)
+  const deps = stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /--omit=dev/.test(i.args)))!;
+  const npmCi = deps.instructions.find((i) => i.keyword === 'RUN')!.args.replace(/--mount=\S+\s*/g, '').trim();
+  for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(REPO_ROOT, f), join(app, f));
+  const [cmd, ...args] = npmCi.split(/\s+/);
+  const res = spawnSync(cmd!, [...args, '--prefer-offline'], { cwd: app, encoding: 'utf8', timeout: 240_000 });
+  expect(res.status, res.stderr).toBe(0);
+  rmSync(join(app, 'package-lock.json'));
+  // runtime stage: node_modules, dist, package.json
+  cpSync(join(REPO_ROOT, 'dist'), join(app, 'dist'), { recursive: true });
+}, 300_000);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the runtime stage, run without Docker', () => {
+  it('has production dependencies only', () => {
+    const modules = readdirSync(join(app, 'node_modules'));
+    expect(modules).toContain('fastify');
+    expect(modules).toContain('node-forge');
+    expect(existsSync(join(app, 'node_modules', '@kubernetes', 'client-node'))).toBe(true);
+    for (const dev of ['typescript', 'vitest', 'node', 'fast-check', 'bcryptjs']) expect(modules, dev).not.toContain(dev);
+  });
+
+  it('serves /healthz as uid 65532 with a read-only app dir, passes the HEALTHCHECK, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const map = (a: string) => a.replace(/^\/(app|tmp)\//, (_m, dir: string) => `${dir === 'app' ? app : tmp}/`);
+    const entrypoint = execForm(instruction('ENTRYPOINT').args)!;
+    const cmd = execForm(instruction('CMD').args)!;
+    expect(entrypoint[0]).toBe('/nodejs/bin/node');
+    const argv = [...entrypoint.slice(1), ...cmd].map(map);
+    const before = snapshot(app);
+    const ids = asRoot ? { uid: NONROOT, gid: NONROOT } : {};
+    if (asRoot) chownSync(tmp, NONROOT, NONROOT);
+    const child = spawn(process.execPath, [...argv, '--host', '127.0.0.1', '--port', String(port)], {
+      cwd: app,
+      env: { NODE_ENV: 'production', HOME: '/nonexistent', TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...ids,
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = await get(port, '/healthz').catch(() => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+        expect(child.exitCode, output).toBeNull();
+      }
+      expect(status, output).toBe(200);
+      expect(await get(port, '/readyz')).toBe(200);
+
+      // the image's HEALTHCHECK, exec form, with the port this test chose
+      const hc = execForm(instruction('HEALTHCHECK').args)!;
+      const hcArgs = hc.slice(1).map((a) => a.replace('port:8443', `port:${port}`));
+      const health = spawnSync(process.execPath, hcArgs, { env: {}, timeout: 10_000, ...ids });
+      expect(health.status).toBe(0);
+      const closedPort = await freePort();
+      const unhealthy = spawnSync(process.execPath, hc.slice(1).map((a) => a.replace('port:8443', `port:${closedPort}`)), { env: {}, timeout: 10_000 });
+      expect(unhealthy.status).toBe(1);
+
+      expect(existsSync(join(tmp, 'portcullis-certs', 'tls.crt'))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('"msg":"stopped"');
+      expect(snapshot(app)).toEqual(before);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});

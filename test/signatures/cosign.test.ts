@@ -1,0 +1,110 @@
+// Real cosign v2 and v3 (built from their Go modules by scripts/go-tools.sh) sign test images on Debian's
+// docker-registry (no referrers API: cosign v3 falls back to the sha256-<hex> tag index) and on ocireg (referrers
+// API); portcullis must verify every format, and agree with `cosign verify` on every image.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/images/client.js';
+import { createSignatureVerifier, type SignatureVerifier, type SignedImagesParams } from '../../src/signatures/index.js';
+import { SIGNED_IMAGES_DEFAULTS } from '../../src/signatures/params.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { pushLayoutTag, pushTestImages } from '../helpers/registry-images.js';
+import { Cosign, startOcireg, toolPath, type CosignKeys, type Ocireg } from '../helpers/cosign-cli.js';
+
+const cosign2Bin = toolPath('cosign2');
+const cosign3Bin = toolPath('cosign3');
+const ociregBin = toolPath('ocireg');
+const missing = [!cosign2Bin && 'cosign2', !cosign3Bin && 'cosign3', !ociregBin && 'ocireg'].filter(Boolean);
+if (missing.length > 0) console.warn(`skipping real-cosign tests: build ${missing.join(', ')} with scripts/go-tools.sh`);
+
+interface Case {
+  name: string;
+  ref: string;
+  /** whether it carries a signature by the team key */
+  signed: boolean;
+}
+
+describe.skipIf(missing.length > 0)('signatures made by real cosign', () => {
+  let registry: TestRegistry;
+  let ocireg: Ocireg;
+  let client: RegistryClient;
+  let cosign2: Cosign;
+  let cosign3: Cosign;
+  let team: CosignKeys;
+  let other: CosignKeys;
+  const cases: Case[] = [];
+  let verifier: SignatureVerifier;
+
+  const params = (pubPem: string): SignedImagesParams => ({
+    ...SIGNED_IMAGES_DEFAULTS,
+    authorities: { 'team-key': { key: pubPem, ignoreTlog: true } },
+    images: [{ pattern: '**', authorities: ['team-key'] }],
+  });
+
+  beforeAll(async () => {
+    cosign2 = new Cosign(cosign2Bin as string, 2);
+    cosign3 = new Cosign(cosign3Bin as string, 3);
+    [registry, ocireg, team, other] = await Promise.all([
+      startRegistry({ auth: 'none', tls: false }),
+      startOcireg(ociregBin as string),
+      cosign2.generateKeyPair(),
+      cosign3.generateKeyPair(),
+    ]);
+    client = new RegistryClient({ insecure: [registry.host, ocireg.host] });
+    verifier = createSignatureVerifier({ tagTtlMs: 0 }, { client });
+    const imgs = await pushTestImages(registry, { only: ['user-1000', 'user-65532', 'user-nginx', 'user-root', 'user-0', 'user-1000-1000'] });
+    const at = (name: string) => `${registry.host}/${imgs[name]?.repository}@${imgs[name]?.digest}`;
+    const multiDigest = await pushLayoutTag(registry, 'multi', 'portcullis/multi', 'v1', ['--all']);
+    const ociLike = { ...registry, host: ocireg.host, url: `http://${ocireg.host}`, auth: 'none' as const, tls: false, logs: () => '' };
+    const ociDigest = await pushLayoutTag(ociLike, 'user-1000', 'portcullis/referrers', 'v1');
+    const ociRef = `${ocireg.host}/portcullis/referrers@${ociDigest}`;
+
+    await cosign2.sign(at('user-1000'), team);
+    cases.push({ name: 'cosign v2 default (.sig tag, simple signing)', ref: at('user-1000'), signed: true });
+    await cosign3.sign(at('user-65532'), team);
+    cases.push({ name: 'cosign v3 default (bundle, referrers tag fallback)', ref: at('user-65532'), signed: true });
+    await cosign3.sign(at('user-nginx'), team, ['--new-bundle-format=false']);
+    cases.push({ name: 'cosign v3 --new-bundle-format=false (.sig tag)', ref: at('user-nginx'), signed: true });
+    await cosign3.sign(ociRef, team);
+    cases.push({ name: 'cosign v3 on a registry with the referrers API', ref: ociRef, signed: true });
+    cases.push({ name: 'unsigned image', ref: at('user-root'), signed: false });
+    await cosign2.sign(at('user-0'), other);
+    cases.push({ name: 'signed by another key (v2)', ref: at('user-0'), signed: false });
+    await cosign3.sign(at('user-1000-1000'), other);
+    cases.push({ name: 'signed by another key (v3 bundle)', ref: at('user-1000-1000'), signed: false });
+    await cosign2.sign(`${registry.host}/portcullis/multi@${multiDigest}`, team);
+    cases.push({ name: 'multi-arch index signed at its digest, referenced by tag', ref: `${registry.host}/portcullis/multi:v1`, signed: true });
+  }, 600_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await registry?.stop();
+    await ocireg?.stop();
+  });
+
+  it('verifies every format cosign writes, and denies the rest', async () => {
+    const got: Record<string, string> = {};
+    for (const c of cases) {
+      const fact = await verifier.verify(c.ref, params(team.pubPem), { deadline: Date.now() + 10_000 });
+      got[c.name] = `${fact.status}: ${fact.message}`;
+    }
+    for (const c of cases) expect(got[c.name], c.name).toMatch(c.signed ? /^verified: / : /^unverified: /);
+    expect(got['signed by another key (v2)']).toContain('signed by another key');
+  });
+
+  it('agrees with `cosign verify --key --insecure-ignore-tlog` on every image and key', async () => {
+    for (const keys of [team, other]) {
+      for (const c of cases) {
+        const ours = (await verifier.verify(c.ref, params(keys.pubPem), { deadline: Date.now() + 10_000 })).status === 'verified';
+        const theirs = await cosign3.verify(c.ref, keys.pub);
+        expect({ image: c.name, key: keys === team ? 'team' : 'other', verified: ours }).toEqual({ image: c.name, key: keys === team ? 'team' : 'other', verified: theirs });
+      }
+    }
+  }, 300_000);
+
+  it('cosign v2 verify agrees on the legacy-format images', async () => {
+    for (const c of cases.filter((x) => x.name.includes('.sig tag') || x.name.includes('(v2)'))) {
+      const ours = (await verifier.verify(c.ref, params(team.pubPem), { deadline: Date.now() + 10_000 })).status === 'verified';
+      expect({ image: c.name, verified: await cosign2.verify(c.ref, team.pub) }).toEqual({ image: c.name, verified: ours });
+    }
+  }, 300_000);
+});

@@ -1,0 +1,402 @@
+// Signature verification against a real registry (Debian's docker-registry, no referrers API) with signatures
+// written in cosign's formats: key-based (every key type), keyless (mock Fulcio/Rekor), and the attacks.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/images/client.js';
+import { createSignatureVerifier, signatureParamsProblems, type SignatureVerifier, type SignedImagesParams } from '../../src/signatures/index.js';
+import { SIGNED_IMAGES_DEFAULTS } from '../../src/signatures/params.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import {
+  RegistryWriter, addToReferrersIndex, keyBundle, keyPair, legacySignWithKey, pushBundleReferrer, pushLegacySignature, signBytes,
+  signStatement, simpleSigningPayload, type PushedImage,
+} from '../helpers/cosign-format.js';
+import { mockSigstore, type MockSigstore } from '../helpers/cosign-keyless.js';
+
+let registry: TestRegistry;
+let w: RegistryWriter;
+let client: RegistryClient;
+let requests = 0;
+let dir: string;
+let sigstore: MockSigstore;
+let rootPath: string;
+const team = keyPair('p256');
+const other = keyPair('p256');
+const ISSUER = 'https://issuer.portcullis.test';
+const SUBJECT = 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/main';
+
+const deadline = () => Date.now() + 10_000;
+
+function params(over: Partial<SignedImagesParams> = {}): SignedImagesParams {
+  return {
+    ...SIGNED_IMAGES_DEFAULTS,
+    trustedRoot: rootPath,
+    authorities: {
+      'team-key': { key: team.publicPem, ignoreTlog: true },
+      release: { keyless: { issuer: ISSUER, subject: SUBJECT } },
+    },
+    images: [{ pattern: `${registry.host}/**`, authorities: ['team-key'] }],
+    ...over,
+  };
+}
+
+function verifier(opts = {}): SignatureVerifier {
+  return createSignatureVerifier({ tagTtlMs: 0, ...opts }, { client });
+}
+
+let seq = 0;
+const image = (tag?: string): Promise<PushedImage> => w.image(`sig/app${++seq}`, `seed-${seq}-${Math.random()}`, tag);
+
+beforeAll(async () => {
+  registry = await startRegistry({ auth: 'none', tls: false });
+  w = new RegistryWriter(registry.host);
+  client = new RegistryClient({ insecure: [registry.host], observe: () => void requests++, maxTries: 1 });
+  dir = mkdtempSync(join(tmpdir(), 'portcullis-sig-'));
+  sigstore = await mockSigstore();
+  rootPath = sigstore.writeTrustedRoot(dir);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await registry?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('key-based signatures', () => {
+  for (const kind of ['p256', 'p384', 'rsa', 'ed25519'] as const) {
+    it(`verifies a legacy .sig signature by an ${kind} key`, async () => {
+      const kp = kind === 'p256' ? team : keyPair(kind);
+      const img = await image();
+      await legacySignWithKey(w, img, kp.privateKey);
+      const fact = await verifier().verify(img.ref, params({ authorities: { k: { key: kp.publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['k'] }] }), { deadline: deadline() });
+      expect(fact.status).toBe('verified');
+      expect(fact.message).toContain('authority "k"');
+    });
+    it(`verifies a v0.3 bundle referrer (tag-schema fallback) by an ${kind} key`, async () => {
+      const kp = kind === 'p256' ? team : keyPair(kind);
+      const img = await image();
+      await pushBundleReferrer(w, img, keyBundle(kp.privateKey, signStatement(img.digest)));
+      const fact = await verifier().verify(img.ref, params({ authorities: { k: { key: kp.publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['k'] }] }), { deadline: deadline() });
+      expect(fact).toMatchObject({ status: 'verified' });
+    });
+  }
+
+  it('says when there is no signature at all', async () => {
+    const img = await image();
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toMatch(/has no signature \(looked for OCI referrers/);
+  });
+
+  it('denies the wrong key, saying it is another key', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, other.privateKey);
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toBe(`${img.name}@${img.digest.slice(0, 19)}… has no signature from authority "team-key" (found 1: signed by another key)`);
+  });
+
+  it('denies a signature over another digest (copied from another image)', async () => {
+    const a = await image();
+    const b = await image();
+    // b's signature payload, pushed as a's signature
+    const payload = simpleSigningPayload(b.name, b.digest);
+    await pushLegacySignature(w, a, [{ payload, signature: signBytes(team.privateKey, payload) }]);
+    await pushBundleReferrer(w, a, keyBundle(team.privateKey, signStatement(b.digest)));
+    const fact = await verifier().verify(a.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('signature over another digest');
+  });
+
+  it('denies a tampered payload', async () => {
+    const img = await image();
+    const good = simpleSigningPayload(img.name, img.digest);
+    const signature = signBytes(team.privateKey, good);
+    const tampered = Buffer.from(good.toString('utf8').replace('"optional":null', '"optional":{"tampered":"yes"}'));
+    await pushLegacySignature(w, img, [{ payload: tampered, signature }]);
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+  });
+
+  it('denies a tampered bundle statement', async () => {
+    const img = await image();
+    const bundle = keyBundle(team.privateKey, signStatement(img.digest)) as { dsseEnvelope: { payload: string } };
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as Record<string, unknown>;
+    statement.predicate = { evil: true };
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    await pushBundleReferrer(w, img, bundle);
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+  });
+
+  it('does not count an attestation (other predicate type) as a signature', async () => {
+    const img = await image();
+    await pushBundleReferrer(w, img, keyBundle(team.privateKey, signStatement(img.digest, 'https://slsa.dev/provenance/v1')));
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('an attestation');
+  });
+
+  it('requires a transparency log entry for a key authority unless ignoreTlog', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const fact = await verifier().verify(img.ref, params({ authorities: { 'team-key': { key: team.publicPem } } }), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toMatch(/tlog/i);
+  });
+
+  it('checks the docker-reference when matchReference is set', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey, { reference: 'elsewhere.example.com/app' });
+    const v = verifier();
+    expect((await v.verify(img.ref, params(), { deadline: deadline() })).status).toBe('verified');
+    const strict = await v.verify(img.ref, params({ images: [{ pattern: '**', authorities: ['team-key'], matchReference: true }] }), { deadline: deadline() });
+    expect(strict.status).toBe('unverified');
+    expect(strict.message).toContain('elsewhere.example.com/app');
+  });
+});
+
+describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
+  const keyless = (over: Partial<SignedImagesParams> = {}) => params({ images: [{ pattern: '**', authorities: ['release'] }], ...over });
+
+  it('verifies a legacy keyless signature (certificate + Rekor SET)', async () => {
+    const img = await image();
+    const signer = await sigstore.issue(SUBJECT, ISSUER);
+    await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status, fact.message).toBe('verified');
+    expect(fact.message).toContain(SUBJECT);
+  });
+
+  it('verifies a keyless bundle referrer, and a subject regexp', async () => {
+    const img = await image();
+    const signer = await sigstore.issue(SUBJECT, ISSUER);
+    await pushBundleReferrer(w, img, await sigstore.bundle(signer, signStatement(img.digest)));
+    const v = verifier();
+    expect((await v.verify(img.ref, keyless(), { deadline: deadline() })).status).toBe('verified');
+    const re = keyless({ authorities: { release: { keyless: { issuer: ISSUER, subjectRegExp: 'https://github\\.com/example/.*' } } } });
+    expect((await v.verify(img.ref, re, { deadline: deadline() })).status).toBe('verified');
+  });
+
+  it('denies an identity that does not match, naming the signer', async () => {
+    const img = await image();
+    const signer = await sigstore.issue('https://github.com/mallory/fork/.github/workflows/x.yml@refs/heads/main', ISSUER);
+    await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('valid signature from https://github.com/mallory/fork');
+  });
+
+  it('denies another issuer', async () => {
+    const img = await image();
+    const signer = await sigstore.issue(SUBJECT, 'https://evil-issuer.test');
+    await pushBundleReferrer(w, img, await sigstore.bundle(signer, signStatement(img.digest)));
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('issuer https://evil-issuer.test');
+  });
+
+  it('denies an expired certificate (not valid when logged)', async () => {
+    const img = await image();
+    const signer = await sigstore.issue(SUBJECT, ISSUER, { clock: new Date(Date.now() - 3_600_000) });
+    await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toMatch(/does not verify/);
+  });
+
+  it('denies a certificate from an untrusted CA', async () => {
+    const img = await image();
+    const rogue = await mockSigstore();
+    const signer = await rogue.issue(SUBJECT, ISSUER);
+    await pushLegacySignature(w, img, [await rogue.legacyLayer(signer, img)]);
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toMatch(/does not verify/);
+  });
+
+  it('denies a keyless signature without SCT or without Rekor entry', async () => {
+    const a = await image();
+    await pushLegacySignature(w, a, [await sigstore.legacyLayer(await sigstore.issue(SUBJECT, ISSUER, { withoutSct: true }), a)]);
+    expect((await verifier().verify(a.ref, keyless(), { deadline: deadline() })).status).toBe('unverified');
+    const b = await image();
+    await pushBundleReferrer(w, b, await sigstore.bundle(await sigstore.issue(SUBJECT, ISSUER), signStatement(b.digest), { tlog: false }));
+    expect((await verifier().verify(b.ref, keyless(), { deadline: deadline() })).status).toBe('unverified');
+  });
+
+  it('does not accept a bare-key signature for a keyless authority', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('bare key');
+  });
+});
+
+describe('structure attacks and limits', () => {
+  it('denies a .sig tag that points at the image itself', async () => {
+    const img = await image();
+    const res = await fetch(`${registry.url}/v2/${img.repository}/manifests/${img.digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const body = await res.json() as object;
+    await w.manifest(img.repository, body, `${img.digest.replace(':', '-')}.sig`);
+    await addToReferrersIndex(w, img, [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: 1, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }]);
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('points at the image itself');
+  });
+
+  it('refuses a signature manifest with thousands of layers without fetching them', async () => {
+    const img = await image();
+    const payload = simpleSigningPayload(img.name, img.digest);
+    const layer = { payload, signature: signBytes(other.privateKey, payload) };
+    await pushLegacySignature(w, img, Array.from({ length: 2000 }, () => layer));
+    const before = requests;
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('more than the limit');
+    expect(requests - before).toBeLessThan(10);
+  });
+
+  it('refuses a huge signature payload', async () => {
+    const img = await image();
+    const huge = Buffer.concat([simpleSigningPayload(img.name, img.digest), Buffer.alloc(1024 * 1024, 32)]);
+    await pushLegacySignature(w, img, [{ payload: huge, signature: signBytes(team.privateKey, huge) }]);
+    const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('more than the limit');
+  });
+
+  it('ignores a referrer whose subject is another image', async () => {
+    const a = await image();
+    const b = await image();
+    await pushBundleReferrer(w, a, keyBundle(team.privateKey, signStatement(a.digest)), { subjectDigest: b.digest });
+    const fact = await verifier().verify(a.ref, params(), { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('another subject');
+  });
+});
+
+describe('binding, rules and counts', () => {
+  it('verifies a tag at its current digest and warns that tags move; a moved tag is checked again', async () => {
+    const repo = `sig/moving${++seq}`;
+    const signed = await w.image(repo, 'moving-1', 'v1');
+    await legacySignWithKey(w, signed, team.privateKey);
+    const v = verifier();
+    const ref = `${signed.name}:v1`;
+    const first = await v.verify(ref, params(), { deadline: deadline() });
+    expect(first.status).toBe('verified');
+    expect(first.message).toContain('tags move');
+    expect(first.message).toContain('requireDigest');
+    await w.image(repo, 'moving-2', 'v1'); // the tag now names an unsigned image
+    const second = await v.verify(ref, params(), { deadline: deadline() });
+    expect(second.status).toBe('unverified');
+  });
+
+  it('needs `count` distinct authorities', async () => {
+    const img = await image();
+    const second = keyPair('p256');
+    await legacySignWithKey(w, img, team.privateKey);
+    const p = params({
+      authorities: { 'team-key': { key: team.publicPem, ignoreTlog: true }, 'second-key': { key: second.publicPem, ignoreTlog: true } },
+      images: [{ pattern: '**', authorities: ['team-key', 'second-key'], count: 2 }],
+    });
+    const v = verifier();
+    const fact = await v.verify(img.ref, p, { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toContain('need 2 of 2, verified 1');
+    // a second signature layer from the other key makes two
+    const payload = simpleSigningPayload(img.name, img.digest);
+    await pushLegacySignature(w, img, [{ payload, signature: signBytes(team.privateKey, payload) }, { payload, signature: signBytes(second.privateKey, payload) }]);
+    const fresh = verifier();
+    expect((await fresh.verify(img.ref, p, { deadline: deadline() })).status).toBe('verified');
+  });
+
+  it('applies the first matching rule, and noMatch', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const v = verifier();
+    const first = params({ images: [{ pattern: `${registry.host}/sig/**`, authorities: ['team-key'] }, { pattern: '**', authorities: ['release'] }] });
+    expect((await v.verify(img.ref, first, { deadline: deadline() })).status).toBe('verified');
+    const none = params({ images: [{ pattern: 'other.example.com/**', authorities: ['team-key'] }] });
+    expect((await v.verify(img.ref, none, { deadline: deadline() })).status).toBe('unverified');
+    expect((await v.verify(img.ref, { ...none, noMatch: 'allow' }, { deadline: deadline() })).status).toBe('verified');
+  });
+
+  it('reports configuration problems', () => {
+    const problems = signatureParamsProblems({
+      ...SIGNED_IMAGES_DEFAULTS,
+      authorities: { bad: { key: 'not a key', ignoreTlog: true }, nokey: { keyless: { issuer: ISSUER, subject: 'x' } }, tlog: { key: team.publicPem } },
+      images: [{ pattern: '**', authorities: ['bad', 'missing'], count: 3 }],
+    });
+    expect(problems.join('\n')).toMatch(/missing/);
+    expect(problems.join('\n')).toMatch(/count/);
+    expect(problems.join('\n')).toMatch(/PEM public key/);
+    expect(problems.join('\n')).toMatch(/nokey.*trustedRoot/);
+    expect(problems.join('\n')).toMatch(/tlog.*ignoreTlog/);
+  });
+});
+
+describe('caching, deduplication, deadlines and registry errors', () => {
+  it('answers a repeated digest from cache without registry requests', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const v = verifier();
+    expect((await v.verify(img.ref, params(), { deadline: deadline() })).status).toBe('verified');
+    const before = requests;
+    expect((await v.verify(img.ref, params(), { deadline: deadline() })).status).toBe('verified');
+    expect(requests).toBe(before);
+  });
+
+  it('shares one registry round between concurrent verifications of one digest', async () => {
+    const a = await image();
+    const b = await image();
+    await legacySignWithKey(w, a, team.privateKey);
+    await legacySignWithKey(w, b, team.privateKey);
+    let before = requests;
+    await verifier().verify(a.ref, params(), { deadline: deadline() });
+    const one = requests - before;
+    const v = verifier();
+    before = requests;
+    const facts = await Promise.all(Array.from({ length: 8 }, () => v.verify(b.ref, params(), { deadline: deadline() })));
+    expect(facts.every((f) => f.status === 'verified')).toBe(true);
+    expect(requests - before).toBe(one);
+  });
+
+  it('answers error when the registry is gone, and within the deadline', async () => {
+    const gone = await startRegistry({ auth: 'none', tls: false });
+    const host = gone.host;
+    await gone.stop();
+    const c = new RegistryClient({ insecure: [host], maxTries: 1 });
+    const v = createSignatureVerifier({}, { client: c });
+    const fact = await v.verify(`${host}/app@sha256:${'a'.repeat(64)}`, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: deadline() });
+    expect(fact.status).toBe('error');
+    expect(fact.message).toContain('cannot check the signatures');
+    const late = await v.verify(`${host}/app:v1`, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: Date.now() - 1 });
+    expect(late.status).toBe('error');
+    await c.close();
+  });
+});
+
+describe('through the engine (signatureFactGatherer)', () => {
+  it('denies with the engine prefix and the fix, and allows a signed image', async () => {
+    const { engineWith } = await import('../helpers/engine.js');
+    const { evaluateObject, objectOf, KINDS, specWith } = await import('../helpers/pods.js');
+    const { signatureFactGatherer } = await import('../../src/signatures/index.js');
+    const signed = await image();
+    const unsigned = await image();
+    await legacySignWithKey(w, signed, team.privateKey);
+    const p = params();
+    const engine = engineWith(
+      { 'require-signed-images': { ...p } },
+      { facts: signatureFactGatherer(verifier(), { params: () => p }) },
+    );
+    const pod = KINDS[0] as (typeof KINDS)[number];
+    const ok = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = signed.ref))));
+    expect(ok.violations).toEqual([]);
+    const denied = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = unsigned.ref))));
+    expect(denied.allowed).toBe(false);
+    expect(denied.message).toMatch(/^\[require-signed-images\] container "app" \(containers\[0\]\): .+ has no signature \(looked for OCI referrers .+ — sign the image digest/);
+  });
+});
