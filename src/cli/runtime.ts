@@ -15,6 +15,9 @@ import { resolveRegistryOptions } from '../images/options.js';
 import type { RegistryOptionsInput } from '../images/options.js';
 import { parsePlatform } from '../images/platform.js';
 import { imageFactGatherer } from '../images/gatherer.js';
+import { createPullSecretReader } from '../images/pull-secrets.js';
+import type { PullSecretReader } from '../images/pull-secrets.js';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 export interface Runtime {
   readonly config: ConfigStore;
@@ -38,6 +41,13 @@ interface Facts {
   readonly gatherer: FactGatherer;
 }
 
+// Reads pull secrets with the kubeconfig in KUBECONFIG or ~/.kube/config, else the in-cluster service account.
+function pullSecretReader(options: RuntimeOptions): PullSecretReader {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return createPullSecretReader(kc.makeApiClient(CoreV1Api), options.logger);
+}
+
 // Builds the image facts source and gatherer for one registry section.
 function factsFor(config: Config, options: RuntimeOptions): Facts {
   const section = options.offline ? { ...config.registry, enabled: false } : config.registry;
@@ -46,7 +56,12 @@ function factsFor(config: Config, options: RuntimeOptions): Facts {
     logger: options.logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  const gatherer = imageFactGatherer(source, parsePlatform(registryOptions.platform), NO_FACT_GATHERER);
+  const gatherer = imageFactGatherer(
+    source,
+    parsePlatform(registryOptions.platform),
+    NO_FACT_GATHERER,
+    registryOptions.enabled && registryOptions.usePullSecrets ? pullSecretReader(options) : undefined,
+  );
   return { registry: config.registry, source, gatherer };
 }
 

@@ -5,6 +5,7 @@ import type { PodSpec } from '../workload/k8s.js';
 import type { ImageFactsSource } from './facts.js';
 import { formatPlatform } from './platform.js';
 import type { Platform } from './platform.js';
+import type { PullSecretReader } from './pull-secrets.js';
 
 const UNAVAILABLE: ImageFact = { status: 'unavailable' };
 
@@ -16,10 +17,14 @@ export function podPlatform(spec: PodSpec, fallback: Platform): Platform {
 }
 
 // Looks up every image the policies need, all at once, within the request's deadline.
-export async function lookupImages(source: ImageFactsSource, request: FactRequest, fallback: Platform): Promise<Map<string, ImageFact>> {
+export async function lookupImages(source: ImageFactsSource, request: FactRequest, fallback: Platform, pullSecrets?: PullSecretReader): Promise<Map<string, ImageFact>> {
   const images = [...(request.images.get('imageConfig') ?? [])];
+  if (images.length === 0) return new Map();
   const platform = podPlatform(request.pod.spec, fallback);
-  const results = await Promise.all(images.map((image) => source.lookup(image, { platform, deadline: request.deadline })));
+  const credentials = pullSecrets && request.namespace ? await pullSecrets.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
+  const results = await Promise.all(
+    images.map((image) => source.lookup(image, { platform, deadline: request.deadline, ...(credentials ? { credentials } : {}) })),
+  );
   const facts = new Map<string, ImageFact>();
   results.forEach((result, i) => {
     const image = images[i] as string;
@@ -35,10 +40,10 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
 }
 
 /** A gatherer answering image-config facts; other facts come from `next`. */
-export function imageFactGatherer(source: ImageFactsSource, fallback: Platform, next: FactGatherer): FactGatherer {
+export function imageFactGatherer(source: ImageFactsSource, fallback: Platform, next: FactGatherer, pullSecrets?: PullSecretReader): FactGatherer {
   return {
     async gather(request) {
-      const [images, rest] = await Promise.all([lookupImages(source, request, fallback), next.gather(request)]);
+      const [images, rest] = await Promise.all([lookupImages(source, request, fallback, pullSecrets), next.gather(request)]);
       const facts: Facts = { image: (image) => images.get(image) ?? UNAVAILABLE, signature: rest.signature };
       return facts;
     },

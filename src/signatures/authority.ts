@@ -71,6 +71,19 @@ function certIdentity(entity: SignedEntity): string {
   return `${cert.subjectAltName ?? 'no subject'}${issuer ? ` (issuer ${issuer})` : ''}`;
 }
 
+// When a certificate was not valid at a signing time the entity claims: "certificate valid A to B, signed at T".
+function validityProblem(entity: SignedEntity): string | undefined {
+  if (entity.key.$case !== 'certificate') return undefined;
+  const cert = entity.key.certificate;
+  for (const t of entity.timestamps) {
+    const at = t.$case === 'transparency-log' ? new Date(Number(t.tlogEntry.integratedTime) * 1000) : t.timestamp.signingTime;
+    if (at < cert.notBefore || at > cert.notAfter) {
+      return `certificate valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, signed at ${at.toISOString()} (expired or not yet valid)`;
+    }
+  }
+  return undefined;
+}
+
 function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | undefined): Authority {
   const key = readKey(spec, `authorities.${name}`);
   const id = keyId(key);
@@ -125,6 +138,8 @@ function keylessAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot): 
         return { ok: true, note: `signed by ${certIdentity(entity)}` };
       } catch (err) {
         if (err instanceof PolicyError) return { ok: false, kind: 'other-identity', note: `valid signature from ${certIdentity(entity)}, not ${wanted}` };
+        const expired = validityProblem(entity);
+        if (err instanceof VerificationError && err.code === 'CERTIFICATE_ERROR' && expired) return { ok: false, kind: 'invalid', note: `does not verify: ${expired}` };
         return { ok: false, kind: 'invalid', note: `does not verify: ${reason(err)}` };
       }
     },

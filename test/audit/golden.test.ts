@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { Ajv } from 'ajv';
-import AjvDraft04 from 'ajv-draft-04';
+import * as draft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parseConfig } from '../../src/config/load.js';
@@ -54,8 +54,9 @@ async function scanReport(): Promise<ScanReport> {
 
 function sarifValidator() {
   const schema = JSON.parse(readFileSync(`${golden}sarif-schema-2.1.0.json`, 'utf8')) as Record<string, unknown>;
-  const ajv = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false }) // the schema's language pattern is not valid with the u flag;
-  addFormats.default(ajv as unknown as Ajv);
+  const Draft04 = ((draft04 as unknown as { default: unknown }).default ?? draft04) as new (o: Record<string, unknown>) => Ajv;
+  const ajv = new Draft04({ allErrors: true, strict: false, unicodeRegExp: false }) // the schema's language pattern is not valid with the u flag;
+  addFormats.default(ajv);
   return ajv.compile(schema);
 }
 

@@ -124,6 +124,19 @@ describe('workloads', () => {
       expect(p.metadata?.ownerReferences?.[0]?.name).toBe(rs.metadata?.name);
       expect(p.spec?.containers[0]?.securityContext?.runAsUser).toBe(1000);
     }
+    // The ReplicaSet controller's pod creations went through portcullis and were allowed.
+    const decisions = portcullis
+      .logLines()
+      .filter(
+        (l) =>
+          l.msg === 'admission decision' &&
+          l.kind === 'Pod' &&
+          l.namespace === ENFORCED &&
+          l.operation === 'CREATE' &&
+          l.user === 'system:serviceaccount:kube-system:replicaset-controller',
+      );
+    expect(decisions.length).toBeGreaterThanOrEqual(2);
+    expect(decisions.every((l) => l.allowed === true)).toBe(true);
   });
 });
 

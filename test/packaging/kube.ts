@@ -117,7 +117,7 @@ export async function startServe(dir: string, name: string, flags: string[]): Pr
     { timeoutMs: 60_000, intervalMs: 200 },
   ).catch(async (err: unknown) => {
     await proc.stop();
-    throw err;
+    throw new Error(`${(err as Error).message}\n${name} log:\n${proc.tail(20)}`);
   });
   return { port, url, process: proc, log: () => readFileSync(logPath, 'utf8'), stop: () => proc.stop() };
 }

@@ -204,7 +204,12 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
     expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/does not verify/);
+    expect(fact.message).toMatch(/does not verify: certificate valid .* \(expired or not yet valid\)/);
+    // the same CA's certificate issued two minutes ago (still valid) verifies
+    const fresh = await image();
+    const recent = await sigstore.issue(SUBJECT, ISSUER, { clock: new Date(Date.now() - 120_000) });
+    await pushLegacySignature(w, fresh, [await sigstore.legacyLayer(recent, fresh)]);
+    expect((await verifier().verify(fresh.ref, keyless(), { deadline: deadline() })).status).toBe('verified');
   });
 
   it('denies a certificate from an untrusted CA', async () => {

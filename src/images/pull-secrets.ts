@@ -1,0 +1,103 @@
+// Registry credentials from a pod's imagePullSecrets and its service account's, read from the API server
+// (opt-in: registry.usePullSecrets, which needs RBAC to get Secrets and ServiceAccounts).
+import { LRUCache } from 'lru-cache';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { PodSpec } from '../workload/k8s.js';
+import type { DockerAuthEntry, DockerConfigJson } from './credentials.js';
+
+const SECRET_TTL_MS = 60_000;
+
+type Auths = Record<string, DockerAuthEntry>;
+
+// Decodes a kubernetes.io/dockerconfigjson or legacy kubernetes.io/dockercfg Secret into its auths.
+export function authsFromSecret(type: string | undefined, data: Record<string, string> | undefined): Auths | undefined {
+  try {
+    if (type === 'kubernetes.io/dockerconfigjson' && data?.['.dockerconfigjson']) {
+      const parsed = JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8')) as { auths?: Auths };
+      return parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : undefined;
+    }
+    if (type === 'kubernetes.io/dockercfg' && data?.['.dockercfg']) {
+      const parsed = JSON.parse(Buffer.from(data['.dockercfg'], 'base64').toString('utf8')) as Auths;
+      return parsed && typeof parsed === 'object' ? parsed : undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export interface PullSecretReader {
+  /** the merged auths of the pod's pull secrets, then its service account's (the first one naming a host wins) */
+  credentialsFor(namespace: string, spec: PodSpec, deadline: number): Promise<DockerConfigJson | undefined>;
+}
+
+function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), Math.max(deadline - Date.now(), 0));
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}
+
+// Reads pull secrets through the API, caching each Secret and ServiceAccount briefly.
+export function createPullSecretReader(api: CoreV1Api, logger?: Logger): PullSecretReader {
+  const secrets = new LRUCache<string, { auths?: Auths }>({ max: 1000, ttl: SECRET_TTL_MS });
+  const accounts = new LRUCache<string, { names: string[] }>({ max: 1000, ttl: SECRET_TTL_MS });
+
+  async function secretAuths(namespace: string, name: string): Promise<Auths | undefined> {
+    const key = `${namespace}/${name}`;
+    const cached = secrets.get(key);
+    if (cached) return cached.auths;
+    try {
+      const secret = await api.readNamespacedSecret({ name, namespace });
+      const auths = authsFromSecret(secret.type, secret.data);
+      secrets.set(key, auths ? { auths } : {});
+      return auths;
+    } catch (err) {
+      logger?.warn({ namespace, secret: name, err: (err as Error).message }, 'cannot read image pull secret');
+      secrets.set(key, {});
+      return undefined;
+    }
+  }
+
+  async function accountSecrets(namespace: string, name: string): Promise<string[]> {
+    const key = `${namespace}/${name}`;
+    const cached = accounts.get(key);
+    if (cached) return cached.names;
+    try {
+      const sa = await api.readNamespacedServiceAccount({ name, namespace });
+      const names = (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : []));
+      accounts.set(key, { names });
+      return names;
+    } catch (err) {
+      logger?.warn({ namespace, serviceAccount: name, err: (err as Error).message }, 'cannot read service account');
+      accounts.set(key, { names: [] });
+      return [];
+    }
+  }
+
+  async function merged(namespace: string, spec: PodSpec): Promise<DockerConfigJson | undefined> {
+    const fromAccount = await accountSecrets(namespace, spec.serviceAccountName ?? 'default');
+    const names = [...new Set([...spec.imagePullSecrets, ...fromAccount])];
+    const all = await Promise.all(names.map((name) => secretAuths(namespace, name)));
+    const auths: Auths = {};
+    for (const entry of all) {
+      for (const [host, value] of Object.entries(entry ?? {})) if (!(host in auths)) auths[host] = value;
+    }
+    return Object.keys(auths).length > 0 ? { auths } : undefined;
+  }
+
+  return {
+    credentialsFor: (namespace, spec, deadline) => beforeDeadline(merged(namespace, spec), deadline),
+  };
+}
