@@ -121,23 +121,22 @@ export interface ImageLoopOptions {
   /** references are `${prefix}${n % images (5 digits)}:1.0` */
   readonly prefix: string;
   readonly images: number;
-  /** stop after this many responses */
-  readonly count: number;
+  /** the first request uses image number offset % images */
+  readonly offset: number;
   readonly connections: number;
-  /** hard limit */
-  readonly maxSeconds: number;
+  readonly seconds: number;
   readonly pin: Pinning;
   readonly workDir: string;
 }
 
-// Closed loop over many distinct images (bench/wrk/images.lua), bounded by a response count and a time limit.
+// Closed loop over many distinct images (bench/wrk/images.lua) for `seconds`.
 export async function imageLoop(o: ImageLoopOptions): Promise<LoadResult> {
   const bodyFile = join(o.workDir, `template-${process.pid}-${Date.now()}.json`);
   writeFileSync(bodyFile, o.template);
   try {
-    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.maxSeconds}s`, '--timeout', '10s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'images.lua'), o.url]);
-    const env = { ...process.env, BENCH_BODY: bodyFile, BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_COUNT: String(o.count) };
-    const run = await exec(cmd, args, { env, timeoutMs: (o.maxSeconds + 30) * 1000 });
+    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'images.lua'), o.url]);
+    const env = { ...process.env, BENCH_BODY: bodyFile, BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_OFFSET: String(o.offset) };
+    const run = await exec(cmd, args, { env, timeoutMs: (o.seconds + 30) * 1000 });
     return parseWrk(run, `wrk (images) ${o.url}`);
   } finally {
     rmSync(bodyFile, { force: true });
@@ -150,7 +149,10 @@ export interface OpenLoopOptions {
   readonly body: string;
   /** requests per second */
   readonly rate: number;
+  /** measured seconds */
   readonly seconds: number;
+  /** seconds sent first at the same rate on the same connections and not counted (handshakes, JIT) */
+  readonly warmSeconds?: number;
   readonly pin: Pinning;
   readonly workDir: string;
   /** HTTP/2 (what kube-apiserver uses) instead of HTTP/1.1 */
@@ -174,15 +176,18 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
   writeFileSync(targetsFile, `POST ${o.url}\nContent-Type: application/json\nAccept: application/json\n@${bodyFile}\n`);
   try {
     const [cmd, args] = split(o.pin.loadgen, [
-      o.vegeta, 'attack', `-targets=${targetsFile}`, `-rate=${o.rate}/s`, `-duration=${o.seconds}s`, '-insecure', '-keepalive=true',
+      o.vegeta, 'attack', `-targets=${targetsFile}`, `-rate=${o.rate}/s`, `-duration=${o.seconds + (o.warmSeconds ?? 0)}s`, '-insecure', '-keepalive=true',
       `-http2=${o.http2 === true}`, '-timeout=10s', '-workers=16', '-max-workers=2000', `-output=${resultsFile}`,
     ]);
-    const attack = await exec(cmd, args, { timeoutMs: (o.seconds + 40) * 1000 });
+    const attack = await exec(cmd, args, { timeoutMs: (o.seconds + (o.warmSeconds ?? 0) + 40) * 1000 });
     if (attack.code !== 0) throw new Error(`vegeta attack: exit ${attack.code}: ${attack.stderr}`);
     const encode = await exec(o.vegeta, ['encode', '-to=csv', resultsFile], { timeoutMs: 120_000, stdoutFile: csvFile });
     if (encode.code !== 0) throw new Error(`vegeta encode: exit ${encode.code}: ${encode.stderr}`);
     // columns: timestamp(ns), code, latency(ns), bytes out, bytes in, error, body(base64), attack, seq, method, url, headers
-    const lines = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l !== '');
+    const all = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l !== '');
+    const t0 = all.reduce((min, l) => Math.min(min, Number(l.slice(0, l.indexOf(',')))), Number.POSITIVE_INFINITY);
+    const from = t0 + (o.warmSeconds ?? 0) * 1e9;
+    const lines = all.filter((l) => Number(l.slice(0, l.indexOf(','))) >= from);
     const latencies: number[] = [];
     let errors = 0;
     let first = Number.POSITIVE_INFINITY;

@@ -4,14 +4,28 @@ import { imageLoop, type LoadResult, type Pinning } from './load.js';
 import { sampleProc } from './procstat.js';
 import { imagePodReview } from './payloads.js';
 import { registryConfig, startFakeRegistry } from './images.js';
-import { startNullWebhook, startPortcullis, type Certs, type Target } from './targets.js';
+import { getText, startNullWebhook, startPortcullis, type Certs, type Target } from './targets.js';
+
+export interface HeapStats {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+// The V8 heap as portcullis's own /metrics reports it (prom-client's default Node.js metrics).
+async function heapOf(target: Target, ca: string): Promise<HeapStats | undefined> {
+  const text = await getText(`${target.base}/metrics`, ca);
+  const value = (name: string) => Number(new RegExp(`^portcullis_nodejs_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const h = { heapUsed: value('heap_size_used_bytes'), heapTotal: value('heap_size_total_bytes'), external: value('external_memory_bytes') };
+  return Number.isNaN(h.heapUsed) ? undefined : h;
+}
 
 export interface MemoryResults {
   admissions: number;
   images: number;
   /** RSS (bytes) after /readyz, before any admission */
   idleRss: number;
-  /** RSS after the first pass over every image (caches full) */
+  /** RSS once every image has been seen (caches full); 0 when the run ended before */
   filledRss: number;
   /** RSS at the end */
   endRss: number;
@@ -22,6 +36,8 @@ export interface MemoryResults {
   /** throughput of the long run */
   load: LoadResult;
   registryRequests: number;
+  /** V8 heap at the end, from /metrics */
+  heap?: HeapStats;
 }
 
 export interface MemoryOptions {
@@ -51,25 +67,25 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
     const template = imagePodReview(['__IMAGE__'], 'bench-memory');
     const prefix = `${registry.host}/bench/mem-`;
     const common = { wrk: o.wrk, url: target.url, template, prefix, images, connections: 16, pin: o.pin, workDir: o.workDir };
-    o.log(`memory: first pass over ${images} images`);
-    await imageLoop({ ...common, count: images, maxSeconds: o.quick ? 60 : 300 });
-    const filledRss = rss();
-    const curve: Array<[number, number]> = [[0, idleRss], [images, filledRss]];
-    const rest = Math.max(admissions - images, 0);
-    const checkpoints = o.quick ? 2 : 10;
-    const chunk = Math.ceil(rest / checkpoints);
-    let done = images;
+    // wrk runs for a duration, so the load goes in chunks until the count is reached (the last one may overshoot)
+    const chunkSeconds = o.quick ? 3 : 20;
+    const maxChunks = o.quick ? 40 : 400;
+    const curve: Array<[number, number]> = [[0, idleRss]];
+    let done = 0;
+    let filledRss = 0;
     let total: LoadResult | undefined;
-    for (let c = 0; c < checkpoints && done < admissions; c++) {
-      const count = Math.min(chunk, admissions - done);
-      o.log(`memory: ${done} -> ${done + count} admissions`);
-      const r = await imageLoop({ ...common, count, maxSeconds: o.quick ? 60 : 600 });
+    for (let c = 0; c < maxChunks && done < admissions; c++) {
+      const r = await imageLoop({ ...common, offset: done, seconds: chunkSeconds });
       done += r.requests;
-      curve.push([done, rss()]);
+      const now = rss();
+      curve.push([done, now]);
+      if (filledRss === 0 && done >= images) filledRss = now;
+      if (c % 5 === 0) o.log(`memory: ${done} admissions, RSS ${(now / 2 ** 20).toFixed(0)} MB, ${r.rps.toFixed(0)}/s`);
       total = total
-        ? { ...r, requests: total.requests + r.requests, seconds: total.seconds + r.seconds, rps: (total.requests + r.requests) / (total.seconds + r.seconds), errors: total.errors + r.errors, p99Us: Math.max(total.p99Us, r.p99Us), p999Us: Math.max(total.p999Us, r.p999Us), maxUs: Math.max(total.maxUs, r.maxUs) }
+        ? { ...total, requests: total.requests + r.requests, seconds: total.seconds + r.seconds, rps: (total.requests + r.requests) / (total.seconds + r.seconds), errors: total.errors + r.errors, p99Us: Math.max(total.p99Us, r.p99Us), p999Us: Math.max(total.p999Us, r.p999Us), maxUs: Math.max(total.maxUs, r.maxUs) }
         : r;
     }
+    const heap = await heapOf(target, o.certs.ca);
     const end = sampleProc(pid);
     const stats = await registry.stats();
     return {
@@ -82,6 +98,7 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
       curve,
       load: total ?? { requests: 0, seconds: 0, rps: 0, p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, meanUs: 0, errors: 0 },
       registryRequests: stats.total,
+      ...(heap ? { heap } : {}),
     };
   } finally {
     await target?.stop();

@@ -38,8 +38,4 @@ app.get('/readyz', async () => ({ status: 'ready' }));
 
 const address = await app.listen({ host: values.host, port: Number(values.port) });
 process.stdout.write(`null webhook listening on ${address}\n`);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
-  });
-}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));

@@ -58,7 +58,7 @@ export function renderReport(r: Results): string {
   out.push(`${m.pinned ? 'taskset -c 0 ' : ''}psa-webhook --config psa.yaml --kubeconfig admin.kubeconfig --tls-cert-file tls.crt --tls-private-key-file tls.key --bind-address 127.0.0.1 --secure-port P`);
   out.push(`${m.pinned ? 'taskset -c 1 ' : ''}wrk -t1 -c${s.connections} -d${s.warmSeconds}s  ... (warm-up, discarded)`);
   out.push(`${m.pinned ? 'taskset -c 1 ' : ''}wrk -t1 -c${s.connections} -d${s.measureSeconds}s --timeout 5s -s bench/wrk/post.lua https://127.0.0.1:P/validate`);
-  out.push(`${m.pinned ? 'taskset -c 1 ' : ''}vegeta attack -rate=R/s -duration=${s.measureSeconds}s -insecure -keepalive=true -http2=false -workers=16 -max-workers=2000   # R in ${s.rates.join(', ')}`);
+  out.push(`${m.pinned ? 'taskset -c 1 ' : ''}vegeta attack -rate=R/s -duration=${s.warmSeconds}+${s.measureSeconds}s -insecure -keepalive=true -http2=false -workers=16 -max-workers=2000   # R in ${s.rates.join(', ')}; the first ${s.warmSeconds} s are not counted`);
   out.push('```');
   out.push('');
   out.push('All load is HTTPS with keep-alive over HTTP/1.1 unless marked HTTP/2 (kube-apiserver itself speaks HTTP/2 to webhooks). Latencies are in milliseconds; CPU is the server process\'s average over the measured window (100% = one core); RSS is its highest resident set in that window.');
@@ -151,14 +151,17 @@ export function renderReport(r: Results): string {
         ['point', 'RSS MB'],
         [
           ['idle, after /readyz', mb(mem.idleRss)],
-          [`after the first ${int(mem.images)} admissions (caches full)`, mb(mem.filledRss)],
+          [`once all ${int(mem.images)} images were seen (caches full)`, mem.filledRss ? mb(mem.filledRss) : 'not reached'],
           [`after ${int(mem.admissions)} admissions`, mb(mem.endRss)],
           ['peak (VmHWM)', mb(mem.peakRss)],
+          ...(mem.heap ? [['V8 heap used / total at the end (/metrics)', `${mb(mem.heap.heapUsed)} / ${mb(mem.heap.heapTotal)}`], ['external memory at the end (/metrics)', mb(mem.heap.external)]] : []),
         ],
       ),
     );
     out.push('');
-    out.push(`RSS curve (admissions: MB): ${mem.curve.map(([n, b]) => `${int(n)}: ${mb(b)}`).join(', ')}.`);
+    const step = Math.max(1, Math.ceil(mem.curve.length / 12));
+    const curve = mem.curve.filter((_, i) => i % step === 0 || i === mem.curve.length - 1);
+    out.push(`RSS curve (admissions: MB): ${curve.map(([n, b]) => `${int(n)}: ${mb(b)}`).join(', ')}.`);
     out.push(`Throughput during the run: ${int(mem.load.rps)} reviews/s, p99 ${ms(mem.load.p99Us)} ms, errors ${mem.load.errors}; registry requests: ${int(mem.registryRequests)}.`);
     out.push('');
   }

@@ -14,7 +14,7 @@ import { startSampler, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
 import { renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
-import { CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, versionOf } from './tools.js';
+import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, useCli, versionOf } from './tools.js';
 
 const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'startup', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -43,7 +43,7 @@ const USAGE = `usage: npm run bench [-- flags]
   --skip A,B         leave sections out
   --psa / --no-psa   include the Pod Security Admission webhook and its API server (default: on, off in --quick)
   --no-pin           do not pin servers to CPU 0 and load generators to CPU 1
-  --no-build         use dist/ as it is
+  --no-build         reuse the last bench build (node_modules/.cache/portcullis-bench/dist), else dist/
   --seconds N        measured seconds per closed/open-loop run (default 15, quick 2)
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
@@ -76,18 +76,20 @@ const warmSeconds = quick ? 1 : 3;
 const connections = Number(values.connections);
 const withPsa = values['no-psa'] ? false : (values.psa ?? !quick);
 
-// --- build ---------------------------------------------------------------------------------------------
+// --- build: into the bench's own folder, so concurrent builds of dist/ cannot change the code mid-run ----------
 if (!values['no-build']) {
-  log('building (tsc -p tsconfig.build.json)');
+  log(`building (tsc -p tsconfig.build.json --outDir ${BENCH_BUILD})`);
+  rmSync(BENCH_BUILD, { recursive: true, force: true });
   try {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', BENCH_BUILD], { cwd: REPO_ROOT, stdio: 'pipe' });
   } catch (err) {
     const out = (err as { stdout?: Buffer }).stdout?.toString() ?? '';
-    if (!existsSync(CLI)) throw new Error(`build failed and ${CLI} is missing:\n${out}`);
-    log(`build reported errors; benchmarking what dist/ holds:\n${out.split('\n').slice(0, 10).join('\n')}`);
+    log(`build reported errors; benchmarking what tsc emitted:\n${out.split('\n').slice(0, 10).join('\n')}`);
   }
+  useCli(join(BENCH_BUILD, 'src', 'cli', 'main.js'));
 }
-if (!existsSync(CLI)) throw new Error(`expected ${CLI}: run npm run build`);
+if (!existsSync(CLI)) throw new Error(`expected ${CLI}: run without --no-build`);
+log(`portcullis CLI: ${CLI}`);
 
 const workDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 const certDir = join(workDir, 'certs');
@@ -242,14 +244,14 @@ try {
           for (const p of openPayloads) {
             for (const rate of results.settings.rates) {
               log(`${s.name}: open loop, ${p.name}, ${rate}/s for ${measureSeconds} s`);
-              const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate, seconds: measureSeconds, pin, workDir }));
+              const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate, seconds: measureSeconds, warmSeconds, pin, workDir }));
               results.runs.push({ target: s.name, payload: p.name, mode: 'open', ...m });
             }
           }
           if (!quick) {
             const p = payloads.find((x) => x.name === 'pod-10c') as Payload;
             log(`${s.name}: open loop over HTTP/2, ${p.name}, 1000/s`);
-            const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate: 1000, seconds: measureSeconds, pin, workDir, http2: true }));
+            const m = await measured(target, () => openLoop({ vegeta: tools.vegeta as string, url: target.url, body: p.body, rate: 1000, seconds: measureSeconds, warmSeconds, pin, workDir, http2: true }));
             results.runs.push({ target: s.name, payload: p.name, mode: 'open-h2', ...m });
           }
         }

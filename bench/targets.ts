@@ -67,6 +67,20 @@ export function probe(url: string, ca: string): Promise<number> {
   });
 }
 
+// GET url over TLS; resolves with the body ('' on any error).
+export function getText(url: string, ca: string): Promise<string> {
+  return new Promise((resolveText) => {
+    const req = request(url, { method: 'GET', ca, timeout: 5000, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolveText(''));
+    req.end();
+  });
+}
+
 // Spawns `argv` with output to logPath and waits until readyUrl answers 200 (polling every 5 ms).
 async function startProcess(name: string, argv: readonly string[], logPath: string, base: string, readyPath: string, certs: Certs, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<Target> {
   const fd = openSync(logPath, 'a');
@@ -122,7 +136,7 @@ export async function startPortcullis(o: PortcullisStart): Promise<Target> {
   const base = `https://127.0.0.1:${port}`;
   const argv = [
     ...o.pin, process.execPath, ...(o.nodeArgs ?? []), o.cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
-    '--tls-cert', o.certs.cert, '--tls-key', o.certs.key, '--config', configPath, '--log-level', o.logLevel ?? 'info',
+    '--tls-cert', o.certs.cert, '--tls-key', o.certs.key, '--config', configPath, '--log-level', o.logLevel ?? 'info', '--shutdown-grace', '1',
   ];
   return startProcess(o.label ?? 'portcullis', argv, join(dir, 'server.log'), base, '/readyz', o.certs, 30_000);
 }

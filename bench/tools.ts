@@ -6,7 +6,14 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
-export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** the bench's own build of src/ (so other builds of dist/ cannot change it mid-run); see buildForBench */
+export const BENCH_BUILD = join(REPO_ROOT, 'node_modules', '.cache', 'portcullis-bench', 'dist');
+/** the portcullis CLI the bench runs: the bench build when there is one, else dist/ */
+export let CLI = existsSync(join(BENCH_BUILD, 'src', 'cli', 'main.js')) ? join(BENCH_BUILD, 'src', 'cli', 'main.js') : join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export function useCli(path: string): void {
+  CLI = path;
+}
 export const TOOLS_BIN = join(process.env.PORTCULLIS_TOOLS ?? join(homedir(), '.cache', 'portcullis', 'tools'), 'bin');
 
 // The absolute path of a command on PATH, or undefined.

@@ -31,7 +31,8 @@ metadata:
     app.kubernetes.io/part-of: portcullis
     pod-security.kubernetes.io/enforce: restricted
 HEADER
-  "$HELM" template portcullis "$ROOT/charts/portcullis" --namespace portcullis --set tests.enabled=false
+  # --kube-version: a helm built from source (scripts/go-tools.sh) would otherwise assume v1.20
+  "$HELM" template portcullis "$ROOT/charts/portcullis" --namespace portcullis --kube-version 1.37.2 --set tests.enabled=false
 }
 
 case "${1:-}" in

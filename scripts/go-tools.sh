@@ -45,6 +45,26 @@ stamp_ok() {
   local b; for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done
 }
 
+# ocireg_version: go-containerregistry version plus a hash of main.go, so edits to the source rebuild it.
+ocireg_version() {
+  echo "$GGCR_VERSION+$(sha256sum < "$WRAPPERS/ocireg/main.go" | cut -c1-12)"
+}
+
+# up_to_date TOOL: true when TOOL's binaries exist and its stamp matches the pinned version.
+up_to_date() {
+  case "$1" in
+    kubernetes) stamp_ok kubernetes "$K8S_VERSION" kube-apiserver kube-controller-manager kubectl ;;
+    etcd) stamp_ok etcd "$ETCD_VERSION" etcd ;;
+    helm) stamp_ok helm "$HELM_MODULE@$HELM_VERSION" helm ;;
+    cosign2) stamp_ok cosign2 "$COSIGN2_VERSION" cosign2 ;;
+    cosign3) stamp_ok cosign3 "$COSIGN3_VERSION" cosign3 ;;
+    crane) stamp_ok crane "$GGCR_VERSION" crane ;;
+    psa-webhook) stamp_ok psa-webhook "$PSA_VERSION" psa-webhook ;;
+    ocireg) stamp_ok ocireg "$(ocireg_version)" ocireg ;;
+    *) return 1 ;;
+  esac
+}
+
 # finish NAME VERSION START: writes the stamp and records the build time.
 finish() {
   local name=$1 version=$2 start=$3 secs
@@ -73,7 +93,7 @@ ensure_require() {
 }
 
 build_etcd() {
-  stamp_ok etcd "$ETCD_VERSION" etcd && { log "etcd $ETCD_VERSION up to date"; return; }
+  up_to_date etcd && { log "etcd $ETCD_VERSION up to date"; return; }
   local start; start=$(date +%s)
   ensure_require "$WRAPPERS/etcd" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
   (cd "$WRAPPERS/etcd" && go build -p "$GO_P" -ldflags="-s -w" -o "$BIN/etcd" .)
@@ -112,7 +132,7 @@ gen_kubernetes_mod() {
 
 build_kubernetes() {
   local bins=(kube-apiserver kube-controller-manager kubectl)
-  stamp_ok kubernetes "$K8S_VERSION" "${bins[@]}" && { log "kubernetes $K8S_VERSION up to date"; return; }
+  up_to_date kubernetes && { log "kubernetes $K8S_VERSION up to date"; return; }
   local start dir="$WRAPPERS/kubernetes" minor ldflags pkg
   start=$(date +%s)
   if ! grep -Eq "^[[:space:]]*(require[[:space:]]+)?k8s\.io/kubernetes $K8S_VERSION\$" "$dir/go.mod" 2>/dev/null; then
@@ -128,7 +148,7 @@ build_kubernetes() {
 }
 
 build_helm() {
-  stamp_ok helm "$HELM_MODULE@$HELM_VERSION" helm && { log "helm $HELM_VERSION up to date"; return; }
+  up_to_date helm && { log "helm $HELM_VERSION up to date"; return; }
   local start; start=$(date +%s)
   GOBIN="$BIN" go install -p "$GO_P" -ldflags="-s -w -X $HELM_MODULE/internal/version.version=$HELM_VERSION" \
     "$HELM_MODULE/cmd/helm@$HELM_VERSION"
@@ -136,41 +156,39 @@ build_helm() {
 }
 
 build_cosign2() {
-  stamp_ok cosign2 "$COSIGN2_VERSION" cosign2 && { log "cosign2 $COSIGN2_VERSION up to date"; return; }
+  up_to_date cosign2 && { log "cosign2 $COSIGN2_VERSION up to date"; return; }
   local start; start=$(date +%s)
   go_install_as cosign2 "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN2_VERSION"
   finish cosign2 "$COSIGN2_VERSION" "$start"
 }
 
 build_cosign3() {
-  stamp_ok cosign3 "$COSIGN3_VERSION" cosign3 && { log "cosign3 $COSIGN3_VERSION up to date"; return; }
+  up_to_date cosign3 && { log "cosign3 $COSIGN3_VERSION up to date"; return; }
   local start; start=$(date +%s)
   go_install_as cosign3 "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION"
   finish cosign3 "$COSIGN3_VERSION" "$start"
 }
 
 build_crane() {
-  stamp_ok crane "$GGCR_VERSION" crane && { log "crane $GGCR_VERSION up to date"; return; }
+  up_to_date crane && { log "crane $GGCR_VERSION up to date"; return; }
   local start; start=$(date +%s)
   GOBIN="$BIN" go install -p "$GO_P" -ldflags="-s -w" "github.com/google/go-containerregistry/cmd/crane@$GGCR_VERSION"
   finish crane "$GGCR_VERSION" "$start"
 }
 
 build_psa_webhook() {
-  stamp_ok psa-webhook "$PSA_VERSION" psa-webhook && { log "psa-webhook $PSA_VERSION up to date"; return; }
+  up_to_date psa-webhook && { log "psa-webhook $PSA_VERSION up to date"; return; }
   local start; start=$(date +%s)
   go_install_as psa-webhook "k8s.io/pod-security-admission/cmd/webhook@$PSA_VERSION"
   finish psa-webhook "$PSA_VERSION" "$start"
 }
 
 build_ocireg() {
-  # The stamp includes the source hash so edits to main.go rebuild it.
-  local hash; hash="$(cat "$WRAPPERS/ocireg/main.go" | sha256sum | cut -c1-12)"
-  stamp_ok ocireg "$GGCR_VERSION+$hash" ocireg && { log "ocireg ($GGCR_VERSION) up to date"; return; }
+  up_to_date ocireg && { log "ocireg ($GGCR_VERSION) up to date"; return; }
   local start; start=$(date +%s)
   ensure_require "$WRAPPERS/ocireg" github.com/google/go-containerregistry "$GGCR_VERSION"
   (cd "$WRAPPERS/ocireg" && go build -p "$GO_P" -ldflags="-s -w" -o "$BIN/ocireg" .)
-  finish ocireg "$GGCR_VERSION+$hash" "$start"
+  finish ocireg "$(ocireg_version)" "$start"
 }
 
 list_versions() {
@@ -186,28 +204,36 @@ main() {
     --print-bin) echo "$BIN"; return ;;
     -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
   esac
-  command -v go >/dev/null 2>&1 || { log "go not found (install Go >= 1.26)"; exit 1; }
-  local tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=("${ALL_TOOLS[@]}")
-  local t
-  for t in "${tools[@]}"; do
+  local requested=("$@"); [ ${#requested[@]} -gt 0 ] || requested=("${ALL_TOOLS[@]}")
+  local t tools=() stale=()
+  for t in "${requested[@]}"; do
     case "$t" in
       kube-apiserver|kube-controller-manager|kubectl|k8s) t=kubernetes ;;
     esac
     case " ${ALL_TOOLS[*]} " in *" $t "*) ;; *) log "unknown tool: $t (known: ${ALL_TOOLS[*]})"; exit 2 ;; esac
+    tools+=("$t")
+    up_to_date "$t" || stale+=("$t")
   done
-  mkdir -p "$BIN" "$STAMPS"
-  # One build at a time per tools folder (concurrent test runs may call this).
-  exec 9>"$TOOLS/.lock"
-  flock 9
+  if [ ${#stale[@]} -gt 0 ]; then
+    command -v go >/dev/null 2>&1 || { log "go not found (install Go >= 1.26)"; exit 1; }
+    mkdir -p "$BIN" "$STAMPS"
+    # One build at a time per tools folder (concurrent test runs may call this); up-to-date runs take no lock.
+    exec 9>"$TOOLS/.lock"
+    flock 9
+    for t in "${tools[@]}"; do
+      case "$t" in
+        psa-webhook) build_psa_webhook ;;
+        *) "build_$t" ;;
+      esac
+    done
+  fi
   for t in "${tools[@]}"; do
     case "$t" in
-      kube-apiserver|kube-controller-manager|kubectl|k8s|kubernetes) build_kubernetes ;;
-      psa-webhook) build_psa_webhook ;;
-      *) "build_$t" ;;
+      kubernetes) printf '%-24s %s\n' kube-apiserver "$K8S_VERSION" kube-controller-manager "$K8S_VERSION" kubectl "$K8S_VERSION" ;;
+      *) printf '%-24s %s\n' "$t" "$(cat "$STAMPS/$t")" ;;
     esac
   done
-  log "tools in $BIN:"
-  local s; for s in "$STAMPS"/*; do [ -f "$s" ] && printf '  %-14s %s\n' "$(basename "$s")" "$(cat "$s")" >&2; done
+  log "binaries in $BIN"
 }
 
 main "$@"; exit

@@ -182,32 +182,32 @@ export const AUDIT_SERVE_FLAGS = {
   'audit-reports': { type: 'boolean', default: false },
   'audit-lease-namespace': { type: 'string' },
   'audit-lease-name': { type: 'string', default: 'portcullis-audit' },
-  'audit-kubeconfig': { type: 'string' },
 } as const;
 
 export const AUDIT_SERVE_USAGE = `  --audit-interval MIN  background audit every MIN minutes on one replica (Lease); 0 = off (default)
   --audit-reports       the background audit writes wgpolicyk8s.io PolicyReports
-  --audit-lease-namespace NS  namespace of the Lease (default: POD_NAMESPACE, else the kubeconfig's)
-  --audit-lease-name NAME     Lease name (default portcullis-audit)
-  --audit-kubeconfig FILE     kubeconfig for the audit (default: in-cluster, $KUBECONFIG, ~/.kube/config)`;
+  --audit-lease-namespace NS  namespace of the Lease (default: --namespace, $POD_NAMESPACE, else the kubeconfig's)
+  --audit-lease-name NAME     Lease name (default portcullis-audit)`;
 
 export interface AuditServeValues {
   'audit-interval'?: string;
   'audit-reports'?: boolean;
   'audit-lease-namespace'?: string;
   'audit-lease-name'?: string;
-  'audit-kubeconfig'?: string;
+  /** serve's --kubeconfig and --namespace (default: in-cluster, $KUBECONFIG, ~/.kube/config; $POD_NAMESPACE) */
+  kubeconfig?: string;
+  namespace?: string;
 }
 
 // Starts the background audit from `portcullis serve` flags; undefined when --audit-interval is 0.
-export function startBackgroundAuditFromFlags(
+export async function startBackgroundAuditFromFlags(
   values: AuditServeValues,
   deps: { engine: Engine; config: () => Config; logger: Logger; registry: Registry },
-): BackgroundAudit | undefined {
+): Promise<BackgroundAudit | undefined> {
   const minutes = Number(values['audit-interval'] ?? '0');
   if (!Number.isFinite(minutes) || minutes < 0) throw new Error(`--audit-interval: expected a number of minutes, got "${values['audit-interval']}"`);
   if (minutes === 0) return undefined;
-  const kc = loadKubeConfig(values['audit-kubeconfig'] ? { kubeconfig: values['audit-kubeconfig'] } : {});
+  const kc = await loadKubeConfig(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {});
   const client = createKubeClient(kc);
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
   const audit = startBackgroundAudit({
@@ -217,7 +217,7 @@ export function startBackgroundAuditFromFlags(
     logger: deps.logger.child({ component: 'background-audit' }),
     registry: deps.registry,
     intervalMs: minutes * 60_000,
-    lease: { namespace: values['audit-lease-namespace'] ?? process.env.POD_NAMESPACE ?? client.namespace, name: values['audit-lease-name'] ?? 'portcullis-audit', identity },
+    lease: { namespace: values['audit-lease-namespace'] ?? values.namespace ?? process.env.POD_NAMESPACE ?? client.namespace, name: values['audit-lease-name'] ?? 'portcullis-audit', identity },
     writeReports: values['audit-reports'] === true,
   });
   deps.logger.info({ intervalMinutes: minutes, identity, reports: values['audit-reports'] === true }, 'background audit enabled');

@@ -3,7 +3,7 @@
 // webhook receives them), one keep-alive agent, and a count of the calls made.
 import { Agent, request as httpsRequest } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export class KubeApiError extends Error {
   readonly code = 'KUBE_API' as const;
@@ -44,8 +44,10 @@ export interface KubeConnectOptions {
   readonly maxSockets?: number;
 }
 
-// Loads a KubeConfig the way kubectl does (or from the given file and context).
-export function loadKubeConfig(options: KubeConnectOptions = {}): KubeConfig {
+// Loads a KubeConfig the way kubectl does (or from the given file and context). client-node is imported here, on
+// first use: it costs ~2 s and ~70 MiB to load, which commands that never talk to the API server should not pay.
+export async function loadKubeConfig(options: KubeConnectOptions = {}): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
   else kc.loadFromDefault();

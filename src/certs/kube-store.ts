@@ -19,15 +19,40 @@ function status(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-// Maps 404 to undefined and 409 to CONFLICT; anything else is rethrown.
-async function guarded<T>(call: () => Promise<T>, on404: T | 'throw' = 'throw'): Promise<T | typeof CONFLICT> {
+/** An API error with its HTTP status and the API's own message (not the whole response). */
+export class KubeApiError extends Error {
+  readonly code = 'KUBE_API' as const;
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function apiError(err: unknown, what: string): Error {
+  const code = status(err);
+  if (code === undefined) return err instanceof Error ? err : new Error(String(err));
+  let detail = '';
+  try {
+    const body: unknown = (err as ApiException<unknown>).body;
+    const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    detail = parsed?.message ?? '';
+  } catch {
+    detail = '';
+  }
+  return new KubeApiError(code, `${what}: expected success, got HTTP ${code}${detail ? ` (${detail})` : ''}`);
+}
+
+// Runs an API call: 409 becomes CONFLICT, 404 becomes undefined when `absentOk`, anything else a KubeApiError.
+async function guarded<T>(what: string, call: () => Promise<T>, absentOk = false): Promise<T | undefined | typeof CONFLICT> {
   try {
     return await call();
   } catch (err) {
     const code = status(err);
     if (code === 409) return CONFLICT;
-    if (code === 404 && on404 !== 'throw') return on404;
-    throw err;
+    if (code === 404 && absentOk) return undefined;
+    throw apiError(err, what);
   }
 }
 
@@ -44,20 +69,24 @@ export function kubeCertStore(options: KubeStoreOptions): CertStore {
   const core = kc.makeApiClient(CoreV1Api);
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
   const { namespace, secretName: name } = options;
-  const notConflict = <T>(v: T | typeof CONFLICT): T => {
-    if (v === CONFLICT) throw new Error(`expected a read, got a conflict`);
+  const secretWhat = `secret ${namespace}/${name}`;
+  const webhookWhat = `validatingwebhookconfiguration ${options.webhookConfigName}`;
+  const read = <T>(v: T | undefined | typeof CONFLICT): T | undefined => (v === CONFLICT ? undefined : v);
+  const write = <T>(v: T | undefined | typeof CONFLICT, what: string): T | typeof CONFLICT => {
+    if (v === undefined) throw new KubeApiError(404, `${what}: expected a write, got not found`);
     return v;
   };
   return {
-    getSecret: async () =>
-      notConflict(await guarded<SecretLike | undefined>(async () => core.readNamespacedSecret({ name, namespace }) as Promise<SecretLike>, undefined)),
-    createSecret: async (secret) => guarded(async () => core.createNamespacedSecret({ namespace, body: secret as V1Secret }) as Promise<SecretLike>),
-    replaceSecret: async (secret) => guarded(async () => core.replaceNamespacedSecret({ name, namespace, body: secret as V1Secret }) as Promise<SecretLike>),
+    getSecret: async () => read(await guarded(`get ${secretWhat}`, async () => (await core.readNamespacedSecret({ name, namespace })) as SecretLike, true)),
+    createSecret: async (secret) => write(await guarded(`create ${secretWhat}`, async () => (await core.createNamespacedSecret({ namespace, body: secret as V1Secret })) as SecretLike), secretWhat),
+    replaceSecret: async (secret) =>
+      write(await guarded(`update ${secretWhat}`, async () => (await core.replaceNamespacedSecret({ name, namespace, body: secret as V1Secret })) as SecretLike), secretWhat),
     getWebhookConfig: async () =>
-      notConflict(
-        await guarded<WebhookConfigLike | undefined>(
-          async () => admission.readValidatingWebhookConfiguration({ name: options.webhookConfigName }) as Promise<WebhookConfigLike>,
-          undefined,
+      read(
+        await guarded(
+          `get ${webhookWhat}`,
+          async () => (await admission.readValidatingWebhookConfiguration({ name: options.webhookConfigName })) as WebhookConfigLike,
+          true,
         ),
       ),
     patchWebhookBundle: async (current, caBundleB64, annotations) => {
@@ -69,11 +98,8 @@ export function kubeCertStore(options: KubeStoreOptions): CertStore {
         ops.push({ op: 'add', path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, value });
       }
       for (let i = 0; i < webhookCount; i++) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundleB64 });
-      const res = await guarded(async () =>
-        admission.patchValidatingWebhookConfiguration(
-          { name: options.webhookConfigName, body: ops },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        ),
+      const res = await guarded(`patch ${webhookWhat}`, async () =>
+        admission.patchValidatingWebhookConfiguration({ name: options.webhookConfigName, body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
       );
       return res === CONFLICT ? CONFLICT : 'ok';
     },

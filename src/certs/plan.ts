@@ -40,7 +40,7 @@ export function newCa(policy: CertPolicy, now: number): KeyPair {
 // A serving certificate from `ca`, never outliving it.
 export function newServing(ca: KeyPair, policy: CertPolicy, now: number): KeyPair {
   const caLeft = certFacts(ca.certPem).notAfter - now;
-  const ms = Math.max(60_000, Math.min(policy.servingValidityMs, caLeft));
+  const ms = Math.max(1000, Math.min(policy.servingValidityMs, caLeft));
   return issueServingCert(ca, policy.sans, ms / DAY_MS);
 }
 

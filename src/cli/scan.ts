@@ -84,7 +84,7 @@ export async function runScan(argv: string[]): Promise<number> {
   }
   let client;
   try {
-    client = createKubeClient(loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) }));
+    client = createKubeClient(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) }));
   } catch (err) {
     await runtime.close();
     return fail(`kubeconfig: ${(err as Error).message}`);

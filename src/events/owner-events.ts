@@ -220,21 +220,20 @@ export function createOwnerEventRecorder(options: OwnerEventOptions): OwnerEvent
 /** Flags `portcullis serve` adds for owner events (spread into its parseArgs options). */
 export const OWNER_EVENT_SERVE_FLAGS = {
   'owner-events': { type: 'boolean', default: false },
-  'owner-events-kubeconfig': { type: 'string' },
 } as const;
 
 export const OWNER_EVENT_SERVE_USAGE = `  --owner-events        record a Warning Event on the owning workload when a controller's Pod is denied
-  --owner-events-kubeconfig FILE  kubeconfig for the events (default: in-cluster, $KUBECONFIG, ~/.kube/config)`;
+                        (API credentials: --kubeconfig, else in-cluster, $KUBECONFIG, ~/.kube/config)`;
 
 // Creates the recorder from `portcullis serve` flags; undefined when --owner-events is not set.
 export async function ownerEventsFromFlags(
-  values: { 'owner-events'?: boolean; 'owner-events-kubeconfig'?: string },
+  values: { 'owner-events'?: boolean; kubeconfig?: string },
   logger: Logger,
 ): Promise<OwnerEventRecorder | undefined> {
   if (values['owner-events'] !== true) return undefined;
   const { createKubeClient, loadKubeConfig } = await import('../audit/kube.js');
-  const kubeconfig = values['owner-events-kubeconfig'];
-  const client = createKubeClient(loadKubeConfig(kubeconfig ? { kubeconfig } : {}), { maxSockets: 2 });
+  const kubeconfig = values.kubeconfig;
+  const client = createKubeClient(await loadKubeConfig(kubeconfig ? { kubeconfig } : {}), { maxSockets: 2 });
   const recorder = createOwnerEventRecorder({ client, logger: logger.child({ component: 'owner-events' }) });
   logger.info('owner events enabled');
   return {

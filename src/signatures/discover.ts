@@ -4,7 +4,7 @@
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import { RegistryError } from '../images/errors.js';
 import type { Descriptor } from '../images/manifest.js';
-import { ANNOTATIONS, BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPES, SIMPLE_SIGNING_MEDIA_TYPE, bundleCandidate, legacyCandidate, shortDigest, type Candidate } from './candidates.js';
+import { ANNOTATIONS, BUNDLE_MEDIA_TYPES, SIMPLE_SIGNING_MEDIA_TYPE, bundleCandidate, legacyCandidate, shortDigest, type Candidate } from './candidates.js';
 
 export interface DiscoveryLimits {
   /** referrers (bundles) looked at per image */
@@ -28,8 +28,17 @@ export function sigTag(digest: string): string {
   return `${digest.replace(':', '-')}.sig`;
 }
 
+const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+
+// Whether a referrer may hold a Sigstore bundle: its artifactType says so, or is missing or the empty config type
+// (registries built on go-containerregistry report config.mediaType instead of the manifest's artifactType).
+function mayBeBundle(d: Descriptor): boolean {
+  return d.artifactType === undefined || d.artifactType === OCI_EMPTY || BUNDLE_MEDIA_TYPES.has(d.artifactType);
+}
+
 async function fromReferrers(client: RegistryClient, repo: RepoRef, digest: string, call: CallOptions, limits: DiscoveryLimits): Promise<Candidate[]> {
-  const all = await client.referrers(repo, digest, BUNDLE_MEDIA_TYPE, call);
+  // no server-side artifactType filter: the client would then also drop entries some registries misreport
+  const all = (await client.referrers(repo, digest, undefined, call)).filter(mayBeBundle);
   const out: Candidate[] = [];
   const seen = new Set<string>();
   const wanted: Descriptor[] = [];
@@ -53,7 +62,7 @@ async function fromReferrers(client: RegistryClient, repo: RepoRef, digest: stri
 async function fromReferrer(client: RegistryClient, repo: RepoRef, digest: string, d: Descriptor, call: CallOptions, limits: DiscoveryLimits): Promise<Candidate[]> {
   const where = `referrer ${shortDigest(d.digest)}`;
   const m = await client.getManifest(repo, d.digest, call);
-  if (m.manifest.kind !== 'manifest') return [{ source: 'referrers', where, defect: 'referrer is an index, not a signature manifest' }];
+  if (m.manifest.kind !== 'manifest') return []; // an index is some other artifact, never a signature
   if (m.manifest.subject?.digest !== digest) return [{ source: 'referrers', where, defect: 'referrer names another subject' }];
   const layers = m.manifest.layers.filter((l) => BUNDLE_MEDIA_TYPES.has(l.mediaType));
   if (m.manifest.layers.length > limits.maxLayers) return [{ source: 'referrers', where, defect: `${m.manifest.layers.length} layers, more than the limit ${limits.maxLayers}` }];

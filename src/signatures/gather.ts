@@ -4,7 +4,7 @@
 import type { FactGatherer } from '../engine/facts.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { Facts, SignatureFact } from '../engine/types.js';
-import type { DockerConfigJson } from '../images/credentials.js';
+import type { PullSecretReader } from '../images/pull-secrets.js';
 import type { SignedImagesParams } from './params.js';
 import type { SignatureVerifier, VerifyOptions } from './verifier.js';
 
@@ -21,8 +21,8 @@ export async function verifyImages(verifier: SignatureVerifier, images: Iterable
 export interface SignatureGathererOptions {
   /** the current require-signed-images params (config.policies['require-signed-images'].params); read per request */
   params: () => SignedImagesParams | undefined;
-  /** per-request registry credentials (e.g. from the pod's imagePullSecrets) */
-  credentials?: (namespace: string | undefined) => DockerConfigJson | undefined;
+  /** the pod's imagePullSecrets as per-request registry credentials (registry.usePullSecrets) */
+  pullSecrets?: PullSecretReader;
 }
 
 /** A gatherer answering signature facts for request.images.get('signature'); other facts come from `next`. */
@@ -31,11 +31,12 @@ export function signatureFactGatherer(verifier: SignatureVerifier, options: Sign
     async gather(request) {
       const images = request.images.get('signature') ?? new Set<string>();
       const params = options.params();
-      const credentials = options.credentials?.(request.namespace);
-      const [signature, rest] = await Promise.all([
-        images.size > 0 && params ? verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) }) : undefined,
-        next.gather(request),
-      ]);
+      const verify = async () => {
+        if (images.size === 0 || !params) return undefined;
+        const credentials = options.pullSecrets && request.namespace ? await options.pullSecrets.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
+        return verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) });
+      };
+      const [signature, rest] = await Promise.all([verify(), next.gather(request)]);
       const facts: Facts = { image: rest.image, signature: signature ?? rest.signature };
       return facts;
     },

@@ -101,7 +101,7 @@ beforeAll(async () => {
   auditConfigPath = join(dir, 'audit-non-root.yaml');
   writeFileSync(configPath, CONFIG);
   writeFileSync(auditConfigPath, AUDIT_NON_ROOT);
-  client = createKubeClient(loadKubeConfig({ kubeconfig: cluster.kubeconfig }));
+  client = createKubeClient(await loadKubeConfig({ kubeconfig: cluster.kubeconfig }));
   await kubectl(['apply', '-f', join(REPO_ROOT, 'deploy', 'crds')]);
   await kubectl(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', '--timeout=60s']);
   for (const ns of [NS_A, NS_B, NS_EVENTS]) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { httpsGet } from './http.js';
 import { createCa, issue, serviceAccountKeyPair, type Issued } from './pki.js';
-import { freePort, run, startProcess, waitFor, WaitAbortedError, type ManagedProcess, type RunOptions, type RunResult } from './proc.js';
+import { freePort, removeOnExit, run, startProcess, waitFor, WaitAbortedError, type ManagedProcess, type RunOptions, type RunResult } from './proc.js';
 import { toolPath, toolsBin } from './tools.js';
 
 export interface ClusterOptions {
@@ -99,11 +99,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   mkdirSync(pki);
   const procs: ManagedProcess[] = [];
   const keep = opts.keepDir ?? process.env.PORTCULLIS_E2E_KEEP !== undefined;
+  const release = keep ? () => undefined : removeOnExit(dir);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     for (const p of [...procs].reverse()) await p.stop();
+    release();
     if (keep) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };

@@ -1,6 +1,6 @@
 // Child processes for the e2e harness: own process groups, logs to files, killed on stop and on exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface ManagedProcess {
@@ -19,9 +19,10 @@ export interface ManagedProcess {
 }
 
 const live = new Set<ManagedProcess>();
+const dirs = new Set<string>();
 let hooksInstalled = false;
 
-// Kills every live process group synchronously (exit hooks cannot await).
+// Kills every live process group and removes registered temp dirs, synchronously (exit hooks cannot await).
 export function killAllSync(): void {
   for (const p of live) {
     try {
@@ -31,6 +32,17 @@ export function killAllSync(): void {
     }
   }
   live.clear();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
+}
+
+// Removes `dir` when the process exits (unless released first); returns the release function.
+export function removeOnExit(dir: string): () => void {
+  installExitHooks();
+  dirs.add(dir);
+  return () => {
+    dirs.delete(dir);
+  };
 }
 
 function installExitHooks(): void {

@@ -150,7 +150,7 @@ export function keyBundle(key: KeyObject, statement: Buffer, publicKeyHint = '')
 
 // Pushes a bundle as an OCI referrer of the image and adds it to the sha256-<hex> referrers tag index
 // (the fallback cosign uses on registries without the referrers API).
-export async function pushBundleReferrer(w: RegistryWriter, image: PushedImage, bundle: object | Buffer, opts: { subjectDigest?: string; layers?: number; indexExtra?: Descriptor[] } = {}): Promise<Descriptor> {
+export async function pushBundleReferrer(w: RegistryWriter, image: PushedImage, bundle: object | Buffer, opts: { subjectDigest?: string; layers?: number; indexExtra?: Descriptor[]; fallbackIndex?: boolean } = {}): Promise<Descriptor> {
   const bytes = Buffer.isBuffer(bundle) ? bundle : Buffer.from(JSON.stringify(bundle));
   const layer = await w.blob(image.repository, bytes);
   const empty = await w.blob(image.repository, Buffer.from('{}'));
@@ -158,7 +158,7 @@ export async function pushBundleReferrer(w: RegistryWriter, image: PushedImage, 
   const subject = { mediaType: OCI_MANIFEST, digest: opts.subjectDigest ?? image.digest, size: 0 };
   const annotations = { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' };
   const m = await w.manifest(image.repository, { schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: BUNDLE_V03, config: { mediaType: OCI_EMPTY, digest: empty.digest, size: empty.size }, layers, subject, annotations });
-  await addToReferrersIndex(w, image, [{ ...m, artifactType: BUNDLE_V03, annotations }, ...(opts.indexExtra ?? [])]);
+  if (opts.fallbackIndex !== false) await addToReferrersIndex(w, image, [{ ...m, artifactType: BUNDLE_V03, annotations }, ...(opts.indexExtra ?? [])]);
   return m;
 }
 

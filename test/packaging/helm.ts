@@ -39,16 +39,19 @@ export function helm(args: string[], opts: { input?: string; env?: NodeJS.Proces
   return { code: res.status ?? 1, stdout: res.stdout ?? '', stderr: res.stderr ?? String(res.error ?? '') };
 }
 
-/** --set/--set-string style value flags */
+/** --set values (helm types them: true/false and integers become booleans and numbers) */
 export type Values = Record<string, string>;
 
+/** The Kubernetes version helm renders for (a source-built helm defaults to v1.20): the e2e control plane's. */
+export const KUBE_VERSION = '1.37.2';
+
 export function valueFlags(values: Values = {}): string[] {
-  return Object.entries(values).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]);
+  return Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 }
 
 // `helm template` as text; throws with helm's message when rendering fails.
 export function templateText(values: Values = {}, release = 'portcullis', namespace = 'portcullis', extra: string[] = []): string {
-  const res = helm(['template', release, CHART, '--namespace', namespace, ...valueFlags(values), ...extra]);
+  const res = helm(['template', release, CHART, '--namespace', namespace, '--kube-version', KUBE_VERSION, ...valueFlags(values), ...extra]);
   if (res.code !== 0) throw new Error(`helm template failed: ${res.stderr}`);
   return res.stdout;
 }

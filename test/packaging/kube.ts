@@ -101,11 +101,11 @@ export interface Serve {
 }
 
 // Starts `portcullis serve` with these flags on 127.0.0.1 and waits until /healthz answers over TLS.
-export async function startServe(dir: string, name: string, flags: string[]): Promise<Serve> {
+export async function startServe(dir: string, name: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<Serve> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logPath = join(dir, `${name}.log`);
-  const proc = startProcess(name, process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), ...flags], { logPath });
+  const proc = startProcess(name, process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), ...flags], { logPath, env: { ...process.env, ...env } });
   const url = `https://127.0.0.1:${port}`;
   await waitFor(
     `${name} /healthz`,

@@ -14,6 +14,7 @@ import {
   signStatement, simpleSigningPayload, type PushedImage,
 } from '../helpers/cosign-format.js';
 import { mockSigstore, type MockSigstore } from '../helpers/cosign-keyless.js';
+import { startOcireg, toolPath } from '../helpers/cosign-cli.js';
 
 let registry: TestRegistry;
 let w: RegistryWriter;
@@ -403,5 +404,28 @@ describe('through the engine (signatureFactGatherer)', () => {
     const denied = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = unsigned.ref))));
     expect(denied.allowed).toBe(false);
     expect(denied.message).toMatch(/^\[require-signed-images\] container "app" \(containers\[0\]\): .+ has no signature \(looked for OCI referrers .+ — sign the image digest/);
+  });
+});
+
+describe.skipIf(!toolPath('ocireg'))('on a registry with the OCI 1.1 referrers API (ocireg)', () => {
+  it('finds bundles through the referrers API alone, and ignores referrers that are not signatures', async () => {
+    const oci = await startOcireg(toolPath('ocireg') as string);
+    const c = new RegistryClient({ insecure: [oci.host], maxTries: 1 });
+    try {
+      const ow = new RegistryWriter(oci.host);
+      const img = await ow.image('sig/referrers', 'referrers-api');
+      // an SBOM-like referrer of another artifact type, then the signature; no sha256-<hex> tag index
+      const sbom = await ow.blob(img.repository, Buffer.from('{"sbom":true}'));
+      const empty = await ow.blob(img.repository, Buffer.from('{}'));
+      await ow.manifest(img.repository, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/spdx+json', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: empty.size }, layers: [{ mediaType: 'application/spdx+json', digest: sbom.digest, size: sbom.size }], subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: 1 } });
+      await pushBundleReferrer(ow, img, keyBundle(team.privateKey, signStatement(img.digest)), { fallbackIndex: false });
+      const tagIndex = await fetch(`http://${oci.host}/v2/${img.repository}/manifests/${img.digest.replace(':', '-')}`);
+      expect(tagIndex.status).toBe(404);
+      const fact = await createSignatureVerifier({}, { client: c }).verify(img.ref, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: deadline() });
+      expect(fact.status, fact.message).toBe('verified');
+    } finally {
+      await c.close();
+      await oci.stop();
+    }
   });
 });

@@ -1,0 +1,174 @@
+// The chart against the real API server: every rendering accepted by `kubectl apply --dry-run=server`, and
+// `helm install`, `helm upgrade`, `helm uninstall` (no --wait: no kubelet runs pods) leaving exactly the expected
+// objects. Two local portcullis processes play the pods: they run the Deployment's own args as the chart's
+// ServiceAccount (a TokenRequest token), so the RBAC is proven sufficient, and they create the certificate Secret
+// and patch the caBundle the way the pods would. After uninstall nothing is left, not even that Secret.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { clusterClient } from '../e2e/cluster.js';
+import type { ClusterClient } from '../e2e/cluster.js';
+import { waitFor } from '../e2e/proc.js';
+import { CHART, haveHelm, helm, one, parseObjects, templateText, valueFlags } from './helm.js';
+import type { K8sObject, Values } from './helm.js';
+import { countCerts, httpsRequest, issuedByBundle, serviceAccountKubeconfig, startServe, webhookBundles } from './kube.js';
+import type { Serve } from './kube.js';
+import { providedCerts } from './pki.js';
+
+const info = inject('cluster');
+const RELEASE = 'pkg';
+const NS = 'pkg-helm';
+const FULL = 'pkg-portcullis';
+const DRY_NS = 'pkg-dryrun';
+
+/** cert-manager and Prometheus-operator kinds need their CRDs, which this control plane does not have */
+const NEEDS_CRDS = new Set(['cert-manager.io/v1', 'monitoring.coreos.com/v1']);
+
+describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () => {
+  let client: ClusterClient;
+  let dir: string;
+  let helmEnv: NodeJS.ProcessEnv;
+  const replicas: Serve[] = [];
+  const h = (args: string[]) => helm([...args, '--kubeconfig', info.kubeconfig], { env: helmEnv });
+
+  // Names of the objects labelled with the release, by kind (cluster-scoped kinds included).
+  const releaseObjects = async (): Promise<Record<string, string[]>> => {
+    const kinds = 'deployments,services,serviceaccounts,configmaps,secrets,poddisruptionbudgets,roles,rolebindings,networkpolicies';
+    const ns = await client.kubectl(['get', kinds, '-n', NS, '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json']);
+    const cluster = await client.kubectl(['get', 'clusterroles,clusterrolebindings,validatingwebhookconfigurations', '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'json']);
+    const out: Record<string, string[]> = {};
+    for (const res of [ns, cluster]) {
+      expect(res.code, res.stderr).toBe(0);
+      for (const item of (JSON.parse(res.stdout) as { items: K8sObject[] }).items) (out[item.kind] ??= []).push(item.metadata.name);
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    client = clusterClient(info);
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-helm-e2e-'));
+    helmEnv = { HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') };
+    for (const ns of [NS, DRY_NS]) expect((await client.kubectl(['create', 'namespace', ns])).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) await r.stop();
+    if (client) {
+      h(['uninstall', RELEASE, '-n', NS]);
+      // never leave a Fail webhook behind for the other suites
+      await client.kubectl(['delete', 'validatingwebhookconfiguration', FULL, '--ignore-not-found']);
+      await client.kubectl(['delete', 'namespace', NS, DRY_NS, '--ignore-not-found', '--wait=false']);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every certificate mode, audit mode and every option is accepted by the API server (apply --dry-run=server)', async () => {
+    const certs = providedCerts('pkg-dryrun-portcullis', DRY_NS);
+    const providedFile = join(dir, 'provided.yaml');
+    writeFileSync(providedFile, stringify({ certificates: { mode: 'provided', provided: { cert: certs.cert, key: certs.key, caBundle: certs.ca } } }));
+    const variants: Array<[Values, string[]]> = [
+      [{}, []],
+      [{ 'certificates.mode': 'certManager' }, []],
+      [{}, ['-f', providedFile]],
+      [{ 'config.mode': 'audit', 'webhook.failurePolicy': 'Ignore' }, []],
+      [{ 'networkPolicy.enabled': 'true', 'networkPolicy.restrictEgress': 'true', 'networkPolicy.apiServerCIDRs[0]': '10.0.0.0/8', 'serviceMonitor.enabled': 'true', 'config.registry.usePullSecrets': 'true', 'image.digest': `sha256:${'b'.repeat(64)}` }, []],
+    ];
+    for (const [values, extra] of variants) {
+      const objects = parseObjects(templateText(values, 'pkg-dryrun', DRY_NS, extra));
+      const checkable = objects.filter((o) => !NEEDS_CRDS.has(o.apiVersion));
+      expect(checkable.length).toBeGreaterThan(8);
+      const res = await client.kubectl(['apply', '--dry-run=server', '-n', DRY_NS, '-f', '-'], { input: checkable.map((o) => stringify(o)).join('---\n') });
+      expect(res.code, `${JSON.stringify(values)}: ${res.stderr}`).toBe(0);
+      expect(res.stdout).toContain('(server dry run)');
+    }
+  });
+
+  it('helm install creates exactly the chart objects; replicas running as its ServiceAccount create the Secret and patch the caBundle', async () => {
+    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms' })]);
+    expect(install.code, install.stderr).toBe(0);
+    expect(await releaseObjects()).toEqual({
+      Deployment: [FULL],
+      Service: [FULL],
+      ServiceAccount: [FULL],
+      ConfigMap: [`${FULL}-config`],
+      PodDisruptionBudget: [FULL],
+      Role: [`${FULL}-certs`],
+      RoleBinding: [`${FULL}-certs`],
+      ClusterRole: [`${FULL}-webhook-ca`],
+      ClusterRoleBinding: [`${FULL}-webhook-ca`],
+      ValidatingWebhookConfiguration: [FULL],
+    });
+
+    // the pods' command line, run locally with the ServiceAccount's credentials
+    const manifest = parseObjects(h(['get', 'manifest', RELEASE, '-n', NS]).stdout);
+    const container = (one(manifest, 'Deployment') as K8sObject & { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec.containers[0]!;
+    const configMap = one(manifest, 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(configFile, configMap.data['config.yaml']!.replace(/enabled: true/, 'enabled: false'));
+    const kubeconfig = await serviceAccountKubeconfig(client, NS, FULL, join(dir, 'sa.kubeconfig'));
+    const args = [
+      ...container.args.slice(1).map((a) => (a.startsWith('--config=') ? `--config=${configFile}` : a)).filter((a) => !a.startsWith('--port=')),
+      '--kubeconfig', kubeconfig,
+      '--tls-san', '127.0.0.1',
+    ];
+    replicas.push(...(await Promise.all([0, 1].map((i) => startServe(dir, `pod-${i}`, args, { POD_NAMESPACE: NS })))));
+
+    const bundles = await waitFor('caBundle on both webhooks', async () => {
+      const b = await webhookBundles(info, FULL);
+      return b.length === 2 && b.every((x) => countCerts(x) === 1) ? b : undefined;
+    });
+    expect(new Set(bundles).size).toBe(1);
+    // what the API server does: call https://pkg-portcullis.pkg-helm.svc with the caBundle
+    for (const r of replicas) {
+      const res = await httpsRequest(`${r.url}/readyz`, { ca: bundles[0]! }, { servername: `${FULL}.${NS}.svc` });
+      expect(res.status).toBe(200);
+      expect(issuedByBundle(res.peer!, bundles[0]!)).toBe(true);
+    }
+    const secret = JSON.parse((await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '-o', 'json'])).stdout) as K8sObject & {
+      metadata: { ownerReferences: Array<{ kind: string; name: string }> };
+    };
+    expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ValidatingWebhookConfiguration', name: FULL })]);
+
+    // least privilege: nothing beyond its own Secret and its own webhook configuration
+    const sa = `system:serviceaccount:${NS}:${FULL}`;
+    const can = async (...a: string[]) => (await client.kubectl(['auth', 'can-i', '--as', sa, ...a])).stdout.trim();
+    expect(await can('update', `secret/${FULL}-tls`, '-n', NS)).toBe('yes');
+    expect(await can('get', 'secret/other', '-n', NS)).toBe('no');
+    expect(await can('list', 'secrets', '-n', NS)).toBe('no');
+    expect(await can('get', 'secrets', '-n', 'default')).toBe('no');
+    expect(await can('patch', `validatingwebhookconfigurations/${FULL}`)).toBe('yes');
+    expect(await can('patch', 'validatingwebhookconfigurations/other')).toBe('no');
+    expect(await can('delete', `validatingwebhookconfigurations/${FULL}`)).toBe('no');
+  });
+
+  it('helm upgrade applies changes and keeps the patched caBundle and the Secret', async () => {
+    const before = await webhookBundles(info, FULL);
+    const secretBefore = (await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '-o', 'jsonpath={.data.ca\\.crt}'])).stdout;
+    const upgrade = h(['upgrade', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'webhook.timeoutSeconds': '5', replicaCount: '2' })]);
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    const vwc = JSON.parse((await client.kubectl(['get', 'validatingwebhookconfiguration', FULL, '-o', 'json'])).stdout) as { webhooks: Array<{ timeoutSeconds: number }> };
+    expect(vwc.webhooks.map((w) => w.timeoutSeconds)).toEqual([5, 5]);
+    expect(await webhookBundles(info, FULL)).toEqual(before);
+    expect((await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '-o', 'jsonpath={.data.ca\\.crt}'])).stdout).toBe(secretBefore);
+    expect((await client.kubectl(['get', 'deployment', FULL, '-n', NS, '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('2');
+    expect(Object.keys(await releaseObjects()).sort()).toHaveLength(10);
+  });
+
+  it('helm uninstall leaves nothing: no webhook configuration, no RBAC, and the Secret garbage-collected (and not re-created)', async () => {
+    const uninstall = h(['uninstall', RELEASE, '-n', NS]);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    expect(await releaseObjects()).toEqual({});
+    expect((await client.kubectl(['get', 'validatingwebhookconfiguration', FULL, '--ignore-not-found', '-o', 'name'])).stdout.trim()).toBe('');
+    await waitFor(
+      'the certificate Secret to be garbage-collected',
+      async () => ((await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '--ignore-not-found', '-o', 'name'])).stdout.trim() === '' ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    // the replicas, still running (pods terminate after the webhook is gone), do not bring it back
+    const polls = replicas[0]!.log().split('\n').length;
+    await waitFor('a few more reconcile passes', async () => (replicas[0]!.log().split('\n').length > polls + 2 ? true : undefined), { timeoutMs: 30_000 });
+    expect((await client.kubectl(['get', 'secrets', '-n', NS, '-o', 'name'])).stdout).not.toContain(`${FULL}-tls`);
+  });
+});
