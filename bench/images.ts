@@ -106,6 +106,8 @@ export interface ImageOptions {
   readonly serverPin: readonly string[];
   readonly pin: Pinning;
   readonly log: (msg: string) => void;
+  /** extra node flags for portcullis */
+  readonly nodeArgs?: readonly string[];
 }
 
 async function sequential(client: ReturnType<typeof h2Client>, bodies: readonly string[]): Promise<{ us: number[]; answers: Answer[] }> {
@@ -125,7 +127,7 @@ export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> 
   let target: Target | undefined;
   let client: ReturnType<typeof h2Client> | undefined;
   try {
-    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (images)' });
+    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (images)', nodeArgs: o.nodeArgs ?? [] });
     client = h2Client(target.base, o.certs.ca, 1);
     const ref = (name: string) => `${registry.host}/bench/${name}:1.0`;
     const seconds = o.quick ? 2 : 8;
@@ -237,7 +239,7 @@ export async function runRealRegistry(o: ImageOptions): Promise<RealRegistryResu
   try {
     const pushed = await pushTestImages(registry);
     proxy = await startFaultProxy(registry.url);
-    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([proxy.host]), label: 'portcullis (real registry)' });
+    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([proxy.host]), label: 'portcullis (real registry)', nodeArgs: o.nodeArgs ?? [] });
     client = h2Client(target.base, o.certs.ca, 1);
     const refs = Object.values(pushed).map((img) => img.ref.replace(registry.host, (proxy as { host: string }).host));
     const unique = [...new Set(refs)];

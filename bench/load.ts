@@ -177,7 +177,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
   try {
     const [cmd, args] = split(o.pin.loadgen, [
       o.vegeta, 'attack', `-targets=${targetsFile}`, `-rate=${o.rate}/s`, `-duration=${o.seconds + (o.warmSeconds ?? 0)}s`, '-insecure', '-keepalive=true',
-      `-http2=${o.http2 === true}`, '-timeout=10s', '-workers=16', '-max-workers=2000', `-output=${resultsFile}`,
+      `-http2=${o.http2 === true}`, '-timeout=10s', '-workers=16', '-max-workers=512', `-output=${resultsFile}`,
     ]);
     const attack = await exec(cmd, args, { timeoutMs: (o.seconds + (o.warmSeconds ?? 0) + 40) * 1000 });
     if (attack.code !== 0) throw new Error(`vegeta attack: exit ${attack.code}: ${attack.stderr}`);

@@ -51,6 +51,8 @@ export interface MemoryOptions {
   /** admissions in total (default: 1,000,000; quick 20,000) */
   readonly admissions?: number;
   readonly images?: number;
+  /** extra node flags for portcullis */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
@@ -59,7 +61,7 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
   const registry = await startFakeRegistry(o.pin.loadgen);
   let target: Target | undefined;
   try {
-    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (memory)' });
+    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (memory)', nodeArgs: o.nodeArgs ?? [] });
     const pid = target.pid;
     const rss = () => sampleProc(pid)?.rssBytes ?? 0;
     await new Promise((r) => setTimeout(r, 500));
@@ -112,13 +114,13 @@ export interface StartupResults {
 }
 
 // Time from spawn to the first /readyz 200 (polled every 5 ms), with certificate files (no key generation).
-export async function runStartup(o: { quick: boolean; certs: Certs; workDir: string; serverPin: readonly string[]; config: string; log: (m: string) => void }): Promise<StartupResults> {
-  const n = o.quick ? 2 : 5;
+export async function runStartup(o: { quick: boolean; certs: Certs; workDir: string; serverPin: readonly string[]; config: string; log: (m: string) => void; nodeArgs?: readonly string[] }): Promise<StartupResults> {
+  const n = o.quick ? 1 : 5;
   const portcullisMs: number[] = [];
   const nullMs: number[] = [];
   o.log(`start-up: ${n} starts each`);
   for (let i = 0; i < n; i++) {
-    const p = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: o.config, label: 'portcullis (start-up)' });
+    const p = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: o.config, label: 'portcullis (start-up)', nodeArgs: o.nodeArgs ?? [] });
     portcullisMs.push(p.startupMs);
     await p.stop();
     const nw = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });

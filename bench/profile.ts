@@ -7,6 +7,7 @@ import { closedLoop, type LoadResult, type Pinning } from './load.js';
 import { startPortcullis, type Certs } from './targets.js';
 import { REPO_ROOT } from './tools.js';
 
+
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -38,6 +39,9 @@ export interface ProfileSummary {
 function origin(url: string): string {
   if (url === '') return '(native/V8)';
   const path = url.replace(/^file:\/\//, '');
+  // the bench's own build (node_modules/.cache/portcullis-bench/<dist|exp-*>/...): name the source file
+  const own = /\/node_modules\/\.cache\/portcullis-bench\/[^/]+\/(.*)$/.exec(path);
+  if (own) return `${own[1]}`;
   const nm = path.lastIndexOf('/node_modules/');
   if (nm !== -1) {
     const rest = path.slice(nm + '/node_modules/'.length).split('/');

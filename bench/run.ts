@@ -1,7 +1,7 @@
 // portcullis benchmarks (issue #8): npm run bench [-- --quick] [-- flags]. See docs/performance.md.
 // Every server runs on CPU 0 and every load generator on CPU 1 (taskset) unless --no-pin.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     connections: { type: 'string', default: '32' },
     keep: { type: 'boolean', default: false },
+    'node-args': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -48,6 +49,7 @@ const USAGE = `usage: npm run bench [-- flags]
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
+  --node-args "..."  extra node flags for every portcullis process (e.g. "--max-semi-space-size=4")
   --keep             keep the work directory (logs, profiles)`;
 
 if (values.help) {
@@ -75,9 +77,27 @@ const measureSeconds = Number(values.seconds ?? (quick ? 2 : 15));
 const warmSeconds = quick ? 1 : 3;
 const connections = Number(values.connections);
 const withPsa = values['no-psa'] ? false : (values.psa ?? !quick);
+const portcullisNodeArgs = (values['node-args'] ?? '').split(' ').filter(Boolean);
 
 // --- build: into the bench's own folder, so concurrent builds of dist/ cannot change the code mid-run ----------
-if (!values['no-build']) {
+// The newest modification time of the .ts files under these folders.
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
+}
+const benchCli = join(BENCH_BUILD, 'src', 'cli', 'main.js');
+// --quick rebuilds only when src/ or policies/ changed since the last bench build
+const upToDate = quick && existsSync(benchCli) && statSync(benchCli).mtimeMs >= newestSource([join(REPO_ROOT, 'src'), join(REPO_ROOT, 'policies')]);
+if (upToDate) useCli(benchCli);
+if (!values['no-build'] && !upToDate) {
   log(`building (tsc -p tsconfig.build.json --outDir ${BENCH_BUILD})`);
   rmSync(BENCH_BUILD, { recursive: true, force: true });
   try {
@@ -126,6 +146,7 @@ const machine = {
   node: process.version,
   commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src', 'policies']) ? ' (+ uncommitted changes in src/ or policies/)' : ''}`,
   psa: goModVersion(tools.psaWebhook, 'k8s.io/pod-security-admission'),
+  portcullisNodeArgs: portcullisNodeArgs.join(' ') || 'none',
   kubeApiserver: goTool('kube-apiserver') ? versionOf(goTool('kube-apiserver') as string, ['--version']) : 'not built',
   wrk: versionOf(wrk, ['-v']),
   vegeta: goModVersion(tools.vegeta, 'github.com/tsenart/vegeta/v12'),
@@ -174,7 +195,7 @@ const results: {
 
 type Starter = () => Promise<Target>;
 const starters: Array<{ name: string; start: Starter }> = [
-  { name: 'portcullis', start: () => startPortcullis({ workDir, certs, pin: serverPin, config: portcullisConfig }) },
+  { name: 'portcullis', start: () => startPortcullis({ workDir, certs, pin: serverPin, config: portcullisConfig, nodeArgs: portcullisNodeArgs }) },
   { name: 'null webhook', start: () => startNullWebhook({ workDir, certs, pin: serverPin }) },
 ];
 
@@ -265,7 +286,7 @@ try {
 }
 
 // --- image paths, memory, start-up, profile --------------------------------------------------------------
-const common = { quick, wrk, certs, workDir, serverPin, pin, log };
+const common = { quick, wrk, certs, workDir, serverPin, pin, log, nodeArgs: portcullisNodeArgs };
 if (wants('images')) results.images = await runImageScenarios(common);
 if (wants('real-registry')) {
   if (!tools.dockerRegistry || !tools.skopeo) results.skipped.push('real registry: docker-registry or skopeo missing (apt-get install docker-registry skopeo umoci)');
@@ -278,7 +299,7 @@ if (wants('real-registry')) {
   }
 }
 if (wants('memory')) results.memory = await runMemory({ ...common, ...(values.admissions ? { admissions: Number(values.admissions) } : {}) });
-if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir, serverPin, config: portcullisConfig, log });
+if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir, serverPin, config: portcullisConfig, log, nodeArgs: portcullisNodeArgs });
 if (wants('profile')) {
   log('profile: portcullis under --cpu-prof, closed loop, pod-10c');
   const p = payloads.find((x) => x.name === 'pod-10c') as Payload;

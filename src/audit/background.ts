@@ -31,8 +31,8 @@ export interface BackgroundAuditOptions {
   readonly writeReports: boolean;
   readonly pageSize?: number;
   readonly maxReportResults?: number;
-  /** called after each scan this replica ran (tests, logs) */
-  readonly onScan?: (report: ScanReport, sync?: SyncStats) => void;
+  /** called after each scan this replica ran, with the time of the slot it claimed in the Lease (tests, logs) */
+  readonly onScan?: (report: ScanReport, sync: SyncStats | undefined, slot: Date) => void;
 }
 
 export interface BackgroundAudit {
@@ -116,7 +116,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const scan = async (): Promise<void> => {
+  const scan = async (slot: Date): Promise<void> => {
     const config = options.config();
     const started = performance.now();
     try {
@@ -133,8 +133,8 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
         metrics.lastScan.set(Date.now() / 1000);
         metrics.duration.set((performance.now() - started) / 1000);
       }
-      logger.info({ workloads: report.stats.workloads, pods: report.stats.pods, calls: report.stats.calls, durationMs: report.stats.durationMs, reports: sync }, 'background audit scan finished');
-      options.onScan?.(report, sync);
+      logger.info({ slot: slot.toISOString(), workloads: report.stats.workloads, pods: report.stats.pods, calls: report.stats.calls, durationMs: report.stats.durationMs, reports: sync }, 'background audit scan finished');
+      options.onScan?.(report, sync, slot);
     } catch (err) {
       metrics?.scans.inc({ result: 'error' });
       logger.error({ err }, 'background audit scan failed');
@@ -144,12 +144,14 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
   const tick = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const slot = await claimScanSlot(client, lease, intervalMs, new Date());
+      const at = new Date();
+      // while a scan still runs, only renew: the next slot is claimed when this replica can use it
+      const slot = await claimScanSlot(client, lease, scanning ? Number.POSITIVE_INFINITY : intervalMs, at);
       if (slot.leader !== leader) logger.info({ identity: lease.identity, leader: slot.leader }, 'background audit lease changed hands');
       leader = slot.leader;
       metrics?.leader.set(leader ? 1 : 0);
       if (slot.scan && !scanning) {
-        scanning = scan().finally(() => {
+        scanning = scan(at).finally(() => {
           scanning = undefined;
         });
       }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { clusterClient, waitForServiceAccount } from '../e2e/cluster.js';
+import type { ClusterClient, ClusterInfo } from '../e2e/cluster.js';
 import { createCa, issue } from '../e2e/pki.js';
 import { run, waitFor } from '../e2e/proc.js';
 import { CLI_PATH, REPO_ROOT } from '../e2e/portcullis.js';
@@ -22,7 +23,9 @@ import { decodeReview, encodeReview } from '../../src/admission/review.js';
 import { createOwnerEventRecorder } from '../../src/events/owner-events.js';
 import type { OwnerEventRecorder } from '../../src/events/owner-events.js';
 
-const cluster = clusterClient(inject('cluster'));
+// undefined outside the e2e run (the unit run's include also matches *.e2e.test.ts): everything here is skipped
+const provided = inject('cluster') as ClusterInfo | undefined;
+const cluster = provided ? clusterClient(provided) : (undefined as unknown as ClusterClient);
 const NS_A = 'scan-e2e-a';
 const NS_B = 'scan-e2e-b';
 const NS_EVENTS = 'scan-e2e-events';
@@ -96,6 +99,7 @@ async function waitForPods(ns: string, app: string, n: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (!provided) return;
   dir = mkdtempSync(join(tmpdir(), 'portcullis-scan-e2e-'));
   configPath = join(dir, 'config.yaml');
   auditConfigPath = join(dir, 'audit-non-root.yaml');
@@ -119,13 +123,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (!provided) return;
   client?.close();
   for (const ns of [NS_A, NS_B, NS_EVENTS]) await cluster.kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found']);
   await cluster.kubectl(['delete', 'validatingwebhookconfiguration', 'portcullis-audit-e2e', '--ignore-not-found']);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('portcullis scan against a real API server', () => {
+describe.runIf(provided)('portcullis scan against a real API server', () => {
   it('finds the seeded violations once per top controller, with the pods counted', async () => {
     const r = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '-o', 'json']);
     expect(r.code, r.stderr).toBe(1);
@@ -196,7 +201,7 @@ describe('portcullis scan against a real API server', () => {
   });
 });
 
-describe('background audit', () => {
+describe.runIf(provided)('background audit', () => {
   it('two instances: one scan per interval (the Lease), reports and metrics from the leader, takeover when it stops', async () => {
     const config = parseConfig(CONFIG, 'e2e');
     const engine = createEngine({ config: () => config });
@@ -216,7 +221,7 @@ describe('background audit', () => {
         tickMs: 250,
         lease: { ...lease, identity: who },
         writeReports: true,
-        onScan: (report) => starts.push({ who, at: Date.parse(report.stats.startedAt) }),
+        onScan: (_report, _sync, slot) => starts.push({ who, at: slot.getTime() }),
       }),
     );
     await waitFor('four background scans', async () => (starts.length >= 4 ? true : undefined), { timeoutMs: 60_000, intervalMs: 200 });
@@ -224,7 +229,7 @@ describe('background audit', () => {
     expect(leaders).toHaveLength(1);
     const leaderName = starts[0]?.who;
     expect(new Set(starts.map((s) => s.who))).toEqual(new Set([leaderName]));
-    for (let i = 1; i < starts.length; i++) expect((starts[i]?.at ?? 0) - (starts[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(intervalMs - 50);
+    for (let i = 1; i < starts.length; i++) expect((starts[i]?.at ?? 0) - (starts[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(intervalMs);
     // the leader's metrics and reports
     const leaderIndex = leaderName === 'one' ? 0 : 1;
     const metrics = await (registries[leaderIndex] as Registry).metrics();
@@ -241,7 +246,7 @@ describe('background audit', () => {
   });
 });
 
-describe('owner events', () => {
+describe.runIf(provided)('owner events', () => {
   let server: Server;
   let recorder: OwnerEventRecorder;
 

@@ -1,0 +1,178 @@
+// Hot-path experiments: patched copies of the bench build (node_modules/.cache/portcullis-bench/dist), each
+// measured as server CPU time per review (steady even on a busy machine) plus throughput and p99, in interleaved
+// rounds. The patches are string edits of the compiled JS: a patch that no longer applies is reported, not run.
+//   node --import ./bench/hooks.ts bench/experiments.ts [--rounds N] [--seconds S] [--payload pod-10c] [--only a,b]
+// Run `npm run bench -- --only startup` (or any bench run) first so the bench build exists.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { registryConfig } from './images.js';
+import { closedLoop } from './load.js';
+import { loadPayload, PAYLOADS, type PayloadName } from './payloads.js';
+import { startSampler } from './procstat.js';
+import { startPortcullis, type Certs } from './targets.js';
+import { BENCH_BUILD, CLI, REPO_ROOT, which } from './tools.js';
+
+interface Patch {
+  file: string;
+  from: string;
+  to: string;
+}
+
+interface Variant {
+  name: string;
+  what: string;
+  patches: Patch[];
+  logLevel?: string;
+  nodeArgs?: string[];
+}
+
+const BUFFER_BODY: Patch[] = [
+  { file: 'src/server/json.js', from: "{ parseAs: 'string', bodyLimit: MAX_BODY_BYTES }", to: "{ parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }" },
+  { file: 'src/server/json.js', from: 'done(null, parseJsonBody(body));', to: 'done(null, parseJsonBody(body.toString()));' },
+];
+
+// jsonDepth that jumps over string contents with indexOf (V8 searches a flat string natively) instead of
+// looking at every character; same result on valid JSON (bench/micro.ts checks it on the payloads).
+const INDEXOF_DEPTH: Patch[] = [
+  {
+    file: 'src/server/json.js',
+    from: 'if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {',
+    to: 'if (jsonDepthIndexOf(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {',
+  },
+  {
+    file: 'src/server/json.js',
+    from: '// Parses JSON with a depth limit; throws BodyError.',
+    to: `export function jsonDepthIndexOf(t, max) {
+    let depth = 0, deepest = 0;
+    for (let i = 0, n = t.length; i < n; i++) {
+        const c = t.charCodeAt(i);
+        if (c === 34) {
+            let j = t.indexOf('"', i + 1);
+            while (j !== -1) { let k = j - 1, bs = 0; while (t.charCodeAt(k) === 92) { bs++; k--; } if ((bs & 1) === 0) break; j = t.indexOf('"', j + 1); }
+            if (j === -1) return deepest;
+            i = j;
+        } else if (c === 123 || c === 91) { if (++depth > deepest && (deepest = depth) > max) return deepest; }
+        else if (c === 125 || c === 93) depth--;
+    }
+    return deepest;
+}
+// Parses JSON with a depth limit; throws BodyError.`,
+  },
+];
+
+const RESPONSE_SCHEMA = `{ schema: { response: { 200: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, response: { type: 'object', properties: { uid: { type: 'string' }, allowed: { type: 'boolean' }, status: { type: 'object', properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } } }, warnings: { type: 'array', items: { type: 'string' } }, auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } } } } } } } } }`;
+const RESPONSE: Patch[] = [
+  { file: 'src/server/validate.js', from: "app.post('/validate', handle(false));", to: `app.post('/validate', ${RESPONSE_SCHEMA}, handle(false));` },
+];
+
+const VARIANTS: Variant[] = [
+  { name: 'baseline', what: 'the bench build as it is (--log-level info)', patches: [] },
+  { name: 'log-warn', what: '--log-level warn: no per-review "admission decision" line', patches: [], logLevel: 'warn' },
+  { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
+  { name: 'no-depth-scan', what: 'jsonDepth skipped (measures its cost; not a proposal)', patches: [{ file: 'src/server/json.js', from: 'if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {', to: 'if (false) {' }] },
+  { name: 'indexof-depth', what: 'jsonDepth skipping string contents with indexOf', patches: INDEXOF_DEPTH },
+  { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
+  { name: 'no-metrics', what: 'metrics.observe skipped (measures its cost)', patches: [{ file: 'src/server/validate.js', from: 'metrics.observe(review.kind, review.operation, decision, seconds);', to: '' }] },
+  {
+    name: 'no-deadline-timer',
+    what: 'no setTimeout/Promise.race deadline per review (measures its cost)',
+    patches: [{ file: 'src/server/validate.js', from: 'timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));\n        timer.unref();', to: 'void reject;' }],
+  },
+  { name: 'combined', what: 'indexof-depth + response-schema + log-warn', patches: [...INDEXOF_DEPTH, ...RESPONSE], logLevel: 'warn' },
+];
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+    payload: { type: 'string', default: 'pod-10c' },
+    only: { type: 'string' },
+  },
+});
+const payloadName = values.payload as PayloadName;
+if (!(PAYLOADS as readonly string[]).includes(payloadName)) throw new Error(`--payload: expected one of ${PAYLOADS.join(', ')}`);
+if (!existsSync(join(BENCH_BUILD, 'src', 'cli', 'main.js'))) throw new Error(`expected the bench build in ${BENCH_BUILD}: run npm run bench once`);
+const wrk = which('wrk');
+if (!wrk) throw new Error('wrk not found');
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const variants = VARIANTS.filter((v) => !only || only.has(v.name) || v.name === 'baseline');
+const log = (m: string) => process.stderr.write(`[experiments] ${m}\n`);
+
+const workDir = mkdtempSync(join(tmpdir(), 'portcullis-exp-'));
+const pinned = which('taskset') !== undefined && cpus().length >= 2;
+const serverPin = pinned ? ['taskset', '-c', '0'] : [];
+const pin = { loadgen: pinned ? ['taskset', '-c', '1'] : [] };
+execFileSync(process.execPath, [CLI, 'cert', '--out-dir', join(workDir, 'certs'), '--san', '127.0.0.1'], { stdio: 'pipe' });
+const certs: Certs = { dir: join(workDir, 'certs'), cert: join(workDir, 'certs', 'tls.crt'), key: join(workDir, 'certs', 'tls.key'), ca: readFileSync(join(workDir, 'certs', 'ca.crt'), 'utf8') };
+const body = loadPayload(payloadName).body;
+
+// Copies the bench build next to it (so node_modules still resolve) and applies the variant's patches.
+const builds = new Map<string, string>();
+const skipped: string[] = [];
+for (const v of variants) {
+  const dir = join(REPO_ROOT, 'node_modules', '.cache', 'portcullis-bench', `exp-${v.name}`);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(BENCH_BUILD, dir, { recursive: true });
+  let ok = true;
+  for (const p of v.patches) {
+    const file = join(dir, p.file);
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes(p.from)) {
+      ok = false;
+      skipped.push(`${v.name}: patch no longer applies to ${p.file}`);
+      break;
+    }
+    writeFileSync(file, text.replace(p.from, p.to));
+  }
+  if (ok) builds.set(v.name, join(dir, 'src', 'cli', 'main.js'));
+}
+
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const samples = new Map<string, Array<{ cpuUs: number; rps: number; p99Us: number }>>();
+for (let r = 0; r < rounds; r++) {
+  for (const v of variants) {
+    const cli = builds.get(v.name);
+    if (!cli) continue;
+    const target = await startPortcullis({ workDir, certs, pin: serverPin, config: registryConfig([]), cli, logLevel: v.logLevel ?? 'info', nodeArgs: v.nodeArgs ?? [], label: v.name });
+    try {
+      await closedLoop({ wrk, url: target.url, body, connections: Number(values.connections), seconds: 2, pin, workDir });
+      const sampler = startSampler(target.pid);
+      const load = await closedLoop({ wrk, url: target.url, body, connections: Number(values.connections), seconds, pin, workDir });
+      const usage = sampler.stop();
+      const cpuUs = ((usage.cpuPercent / 100) * load.seconds * 1e6) / Math.max(load.requests, 1);
+      const list = samples.get(v.name) ?? [];
+      list.push({ cpuUs, rps: load.rps, p99Us: load.p99Us });
+      samples.set(v.name, list);
+      log(`round ${r + 1}/${rounds} ${v.name}: ${cpuUs.toFixed(0)} µs CPU/review, ${load.rps.toFixed(0)}/s, p99 ${(load.p99Us / 1000).toFixed(2)} ms, errors ${load.errors}`);
+    } finally {
+      await target.stop();
+    }
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? 0;
+};
+const base = median((samples.get('baseline') ?? []).map((s) => s.cpuUs));
+const lines = [
+  `Hot-path experiments: ${payloadName} (${loadPayload(payloadName).bytes} bytes), wrk ${values.connections} connections, ${seconds} s x ${rounds} rounds, medians; ${new Date().toISOString()}`,
+  '',
+  '| variant | CPU µs/review | vs baseline | reviews/s | p99 ms | what |',
+  '| --- | --- | --- | --- | --- | --- |',
+];
+for (const v of variants) {
+  const s = samples.get(v.name);
+  if (!s) continue;
+  const cpu = median(s.map((x) => x.cpuUs));
+  lines.push(`| ${v.name} | ${cpu.toFixed(0)} | ${base ? `${(((cpu - base) / base) * 100).toFixed(1)}%` : '-'} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${(median(s.map((x) => x.p99Us)) / 1000).toFixed(2)} | ${v.what} |`);
+}
+for (const s of skipped) lines.push(`\n- skipped: ${s}`);
+process.stdout.write(`${lines.join('\n')}\n`);
+rmSync(workDir, { recursive: true, force: true });
+process.exit(0);
