@@ -117,6 +117,15 @@ rows.push(await time('metrics.observe', n * 5, () => metrics.observe(review.kind
 rows.push(await time('pino info "admission decision" (sync destination, like the default stdout)', n * 5, () =>
   fileLogger.info({ uid: review.uid, kind: review.kind, namespace: review.namespace, name: review.name, operation: review.operation, user: review.username, dryRun: review.dryRun, allowed: decision.allowed, violations: {}, durationMs: 1.234 }, 'admission decision'),
 ));
+const asyncDest = pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 });
+const asyncLogger = pino({ level: 'info', base: { name: 'portcullis' } }, asyncDest);
+await new Promise((r) => setTimeout(r, 100)); // let the destination open
+let calls = 0;
+rows.push(await time('pino info "admission decision" (async destination, minLength 4096)', n * 5, async () => {
+  asyncLogger.info({ uid: review.uid, kind: review.kind, namespace: review.namespace, name: review.name, operation: review.operation, user: review.username, dryRun: review.dryRun, allowed: decision.allowed, violations: {}, durationMs: 1.234 }, 'admission decision');
+  if (++calls % 64 === 0) await new Promise((r) => setImmediate(r)); // let the buffered writes go out, as the server's event loop would
+}));
+asyncDest.flushSync();
 rows.push(await time('encodeReview + JSON.stringify', n * 5, () => JSON.stringify(encodeReview(review, decision))));
 rows.push(await time('encodeReview + fast-json-stringify (response schema)', n * 5, () => stringify(encodeReview(review, decision))));
 await runtime.close();

@@ -36,6 +36,7 @@ export function renderReport(r: Results): string {
         ['CPU model', m.cpuModel],
         ['memory', `${m.memoryGiB.toFixed(1)} GiB`],
         ['kernel', m.kernel],
+        ['load average (1, 5, 15 min) at start / end', `${m.loadStart} / ${m.loadEnd} (should be well under 1 for numbers worth keeping)`],
         ['node', m.node],
         ['portcullis commit', m.commit],
         ['extra node flags for portcullis', m.portcullisNodeArgs],

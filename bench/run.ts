@@ -49,7 +49,7 @@ const USAGE = `usage: npm run bench [-- flags]
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
-  --node-args "..."  extra node flags for every portcullis process (e.g. "--max-semi-space-size=4")
+  --node-args="..."  extra node flags for every portcullis process (e.g. "--max-semi-space-size=4")
   --keep             keep the work directory (logs, profiles)`;
 
 if (values.help) {
@@ -152,6 +152,9 @@ const machine = {
   vegeta: goModVersion(tools.vegeta, 'github.com/tsenart/vegeta/v12'),
   pinned,
   date: new Date().toISOString(),
+  /** /proc/loadavg when the run started and ended: how quiet the machine was */
+  loadStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  loadEnd: '',
 };
 
 // --- results -------------------------------------------------------------------------------------------
@@ -307,6 +310,7 @@ if (wants('profile')) {
 }
 
 // --- report ------------------------------------------------------------------------------------------------
+machine.loadEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const outPath = values.out ?? (quick ? join(tmpdir(), 'portcullis-bench', 'RESULTS-quick.md') : join(REPO_ROOT, 'bench', 'RESULTS.md'));
 mkdirSync(join(outPath, '..'), { recursive: true });
 const report = renderReport(results);

@@ -9,6 +9,8 @@ export class KubeApiError extends Error {
   readonly code = 'KUBE_API' as const;
   readonly status: number;
   readonly reason: string;
+  /** the Retry-After header of a 429 answer, when present */
+  retryAfterSeconds?: number;
   constructor(method: string, path: string, status: number, reason: string, message: string) {
     super(`${method} ${path}: expected 2xx, got ${status} ${reason}: ${message}`);
     this.name = 'KubeApiError';
@@ -74,7 +76,8 @@ export function createKubeClient(kc: KubeConfig, options: Pick<KubeConnectOption
   const contextNs = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const namespace = contextNs ?? process.env.POD_NAMESPACE ?? 'default';
 
-  const request = async <T>(req: KubeRequest): Promise<T> => {
+  // Sends once; the API server's 429 (priority and fairness, storage still initializing) is retried below.
+  const send = async <T>(req: KubeRequest): Promise<T> => {
     const method = req.method ?? 'GET';
     const path = `${base.pathname.replace(/\/$/, '')}${req.path}${queryString(req.query)}`;
     const opts: RequestOptions = { method, headers: {} };
@@ -117,7 +120,10 @@ export function createKubeClient(kc: KubeConfig, options: Pick<KubeConnectOption
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) return resolve(body as T);
             const st = (body ?? {}) as { reason?: string; message?: string };
-            reject(new KubeApiError(method, req.path, status, st.reason ?? 'Unknown', st.message ?? text.slice(0, 200)));
+            const err = new KubeApiError(method, req.path, status, st.reason ?? 'Unknown', st.message ?? text.slice(0, 200));
+            const retryAfter = Number(res.headers['retry-after']);
+            if (Number.isFinite(retryAfter)) err.retryAfterSeconds = retryAfter;
+            reject(err);
           });
         },
       );
@@ -125,6 +131,18 @@ export function createKubeClient(kc: KubeConfig, options: Pick<KubeConnectOption
       r.on('error', reject);
       r.end(payload);
     });
+  };
+  // A 429 means the request was not processed: any verb may be sent again, after Retry-After (at most 5 times).
+  const request = async <T>(req: KubeRequest): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send<T>(req);
+      } catch (err) {
+        if (!(err instanceof KubeApiError) || err.status !== 429 || attempt >= 5) throw err;
+        const seconds = Math.min(Math.max(err.retryAfterSeconds ?? 1, 0.1), 5);
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000 * (1 + attempt / 2)));
+      }
+    }
   };
   return {
     request,

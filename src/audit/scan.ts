@@ -104,9 +104,15 @@ export async function scanCluster(options: ScanOptions): Promise<ScanReport> {
     entry.policies = entry.decision.skipped ? [] : checkedPolicies(config, obj, group, kind);
     evaluated++;
   };
+  let failure: unknown;
   const schedule = async (entry: Entry, obj: JsonObject, kind: string): Promise<void> => {
     while (inflight.size >= concurrency) await Promise.race(inflight);
-    const p: Promise<void> = evaluate(entry, obj, kind).finally(() => inflight.delete(p));
+    if (failure !== undefined) throw failure;
+    const p: Promise<void> = evaluate(entry, obj, kind)
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => inflight.delete(p));
     inflight.add(p);
   };
 
@@ -159,6 +165,7 @@ export async function scanCluster(options: ScanOptions): Promise<ScanReport> {
     }
   }
   await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
   options.onProgress?.({ kind: 'done', listed: listedTotal, pods, ...(podsTotal !== undefined ? { podsTotal } : {}), evaluated });
 
   const results: ScanResult[] = [...entries.values()]

@@ -108,6 +108,8 @@ beforeAll(async () => {
   client = createKubeClient(await loadKubeConfig({ kubeconfig: cluster.kubeconfig }));
   await kubectl(['apply', '-f', join(REPO_ROOT, 'deploy', 'crds')]);
   await kubectl(['wait', '--for=condition=Established', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', '--timeout=60s']);
+  // a new resource's storage answers 429 for a moment after the CRD is established
+  await waitFor('policyreports served', async () => ((await cluster.kubectl(['get', 'policyreports', '-A'])).code === 0 ? true : undefined), { timeoutMs: 30_000 });
   for (const ns of [NS_A, NS_B, NS_EVENTS]) {
     // exempt from any portcullis webhook another suite registered; the events namespace gets this suite's own
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'portcullis.dev/mode': 'exempt', 'portcullis-audit-e2e': ns === NS_EVENTS ? 'events' : 'scan' } } }));

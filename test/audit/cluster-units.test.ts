@@ -16,6 +16,7 @@ import type { AdmissionRequest } from '../../src/admission/review.js';
 import type { Decision } from '../../src/engine/decision.js';
 import { Gauge } from 'prom-client';
 import { clusterFixture } from './cluster-fixture.js';
+import { progressBar } from '../../src/audit/progress.js';
 import { fakeCluster } from './fake-cluster.js';
 
 const config = parseConfig(DEFAULT_CONFIG_YAML, 'default');
@@ -41,6 +42,19 @@ describe('scan', () => {
     expect(client.log.filter((l) => l.includes('/pods')).length).toBe(6); // 11 pods, 2 per page
     expect(client.log.some((l) => l.includes('continue='))).toBe(true);
     expect(report.stats.calls.GET).toBe(client.log.length);
+  });
+
+  it('draws a progress bar only on a terminal', async () => {
+    const written: string[] = [];
+    const tty = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    const bar = progressBar(tty);
+    await scanCluster({ client: clusterFixture(), engine, config: () => config, pageSize: 4, onProgress: (p) => bar.update(p) });
+    bar.done();
+    expect(written.some((w) => /\[#+\.*\] \d+\/11 pods/.test(w))).toBe(true);
+    const pipe: string[] = [];
+    const quietBar = progressBar({ isTTY: false, write: (s: string) => pipe.push(s) } as unknown as NodeJS.WriteStream);
+    quietBar.update({ kind: 'Pod', listed: 1, pods: 1, evaluated: 1 });
+    expect(pipe).toEqual([]);
   });
 
   it('scans only the given namespaces', async () => {

@@ -1,9 +1,9 @@
 // The Dockerfile follows the container standards portcullis enforces (checked on the file: no Docker engine here).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
 import { execForm, readDockerfile, REPO_ROOT } from './dockerfile.js';
+import { dockerignore } from './mini-build.js';
 
 const { stages } = readDockerfile();
 const runtime = stages.at(-1)!;
@@ -91,20 +91,7 @@ describe('Dockerfile', () => {
   });
 
   it('has a .dockerignore that lets in exactly what the Dockerfile copies', () => {
-    const lines = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    // docker semantics: the last matching pattern wins; "!" re-includes
-    const ignored = (path: string): boolean => {
-      let out = false;
-      for (const line of lines) {
-        const negate = line.startsWith('!');
-        const pattern = negate ? line.slice(1) : line;
-        if (picomatch.isMatch(path, pattern, { dot: true }) || picomatch.isMatch(path, `${pattern}/**`, { dot: true })) out = !negate;
-      }
-      return out;
-    };
+    const ignored = dockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
     for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cli/main.ts', 'src/certs/manager.ts', 'policies/index.ts']) {
       expect(ignored(p), p).toBe(false);
     }
