@@ -70,8 +70,8 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
     const prefix = `${registry.host}/bench/mem-`;
     const common = { wrk: o.wrk, url: target.url, template, prefix, images, connections: 16, pin: o.pin, workDir: o.workDir };
     // wrk runs for a duration, so the load goes in chunks until the count is reached (the last one may overshoot)
-    const chunkSeconds = o.quick ? 3 : 20;
-    const maxChunks = o.quick ? 40 : 400;
+    const chunkSeconds = o.quick ? 3 : 10;
+    const maxChunks = o.quick ? 40 : 1000;
     const curve: Array<[number, number]> = [[0, idleRss]];
     let done = 0;
     let filledRss = 0;

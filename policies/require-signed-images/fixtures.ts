@@ -31,6 +31,7 @@ export const fixtures: PolicyFixtures = {
     { name: 'signature does not verify', params: TEAM_PARAMS, facts: signature('unverified', 'registry.example.com/team/app:1.4.2@sha256:3f1c… has no signature from authority "team-key" (found 1: signed by another key)'), sites: ['containers[0]'], spec: specWith(() => undefined) },
     { name: 'registry error (onError: deny)', params: TEAM_PARAMS, facts: signature('error', 'cannot check the signatures of registry.example.com/team/app: 503'), sites: ['containers[0]'], spec: specWith(() => undefined) },
     { name: 'image matching no rule (noMatch: deny)', params: TEAM_PARAMS, facts: signature('verified', 'signed by team-key'), sites: ['containers[1]'], spec: specWith(sidecar) },
+    { name: 'invalid image reference', params: { ...TEAM_PARAMS, noMatch: 'allow' }, facts: signature('verified', 'signed by team-key'), sites: ['containers[0]'], spec: specWith((s) => (s.containers[0].image = 'Registry.Example.com/Team/App:1')) },
     { name: 'registry look-ups disabled', params: TEAM_PARAMS, facts: signature('unavailable', 'registry look-ups are disabled'), sites: ['containers[0]'], spec: specWith(() => undefined) },
   ],
 };

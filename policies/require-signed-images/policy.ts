@@ -3,7 +3,7 @@
 // the engine as a signature fact (src/signatures); this check turns the fact into findings.
 // The first image rule whose glob matches registry/repository applies; images no rule matches follow noMatch.
 import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
-import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, type SignedImagesParams } from '../../src/signatures/params.js';
+import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSubject, type SignedImagesParams } from '../../src/signatures/params.js';
 
 export type { SignedImagesParams } from '../../src/signatures/params.js';
 
@@ -21,6 +21,9 @@ function check({ pod, params, facts }: CheckInput<SignedImagesParams>): Finding[
     const image = site.container.image;
     if (params.images.length === 0) {
       return [{ container: site, problem: `cannot verify the signature of "${image}": no signature authorities are configured`, fix: 'configure policies.require-signed-images.authorities and images, or set its action: off' }];
+    }
+    if (ruleSubject(image) === undefined) {
+      return [{ container: site, problem: `cannot verify the signature of "${image}": not a valid image reference`, fix: 'use an image reference of the form registry/repository[:tag]@sha256:<digest>' }];
     }
     if (!matchRule(params, image)) {
       if (params.noMatch === 'allow') return [];

@@ -10,6 +10,8 @@ import type { TlsSource } from '../server/tls.js';
 import { DEFAULT_SANS } from '../server/certs.js';
 import { parseDuration, parseRenewBefore, selfManagedTlsSource } from '../certs/index.js';
 import { ConfigError } from '../config/load.js';
+import { AUDIT_SERVE_FLAGS, AUDIT_SERVE_USAGE, startBackgroundAuditFromFlags } from '../audit/background.js';
+import { OWNER_EVENT_SERVE_FLAGS, OWNER_EVENT_SERVE_USAGE, ownerEventsFromFlags } from '../events/owner-events.js';
 import { createRuntime } from './runtime.js';
 import { parseFlags, usageFailure } from './flags.js';
 
@@ -28,7 +30,7 @@ const USAGE = `usage: portcullis serve [flags]
   --webhook-config NAME self mode: the ValidatingWebhookConfiguration whose caBundle is patched (default portcullis)
   --service-name NAME   self mode: the Service the API server calls; its DNS names are the SANs (default portcullis)
   --namespace NS        self mode: namespace of the Secret and Service (default $POD_NAMESPACE)
-  --kubeconfig FILE     self mode: API credentials (default: in-cluster service account)
+  --kubeconfig FILE     API credentials for self mode, the background audit and owner events (default: in-cluster)
   --cert-validity D     self mode: serving certificate lifetime (default 90d)
   --cert-ca-validity D  self mode: CA lifetime (default 730d)
   --cert-renew-before X self mode: renew when less than X% of the lifetime, or less than a duration, remains (default 33%)
@@ -36,7 +38,9 @@ const USAGE = `usage: portcullis serve [flags]
   --cert-poll-interval D     self mode: how often the Secret is re-read (default 10s)
   --shutdown-delay SEC  after SIGTERM, keep serving this long with /readyz 503 (default 0)
   --shutdown-grace SEC  then wait at most this long for in-flight reviews (default 20)
-  --log-level LEVEL     trace|debug|info|warn|error (default info)`;
+  --log-level LEVEL     trace|debug|info|warn|error (default info)
+${AUDIT_SERVE_USAGE}
+${OWNER_EVENT_SERVE_USAGE}`;
 
 const FLAGS = {
   config: { type: 'string' },
@@ -60,6 +64,8 @@ const FLAGS = {
   'shutdown-delay': { type: 'string', default: '0' },
   'shutdown-grace': { type: 'string', default: '20' },
   'log-level': { type: 'string', default: 'info' },
+  ...AUDIT_SERVE_FLAGS,
+  ...OWNER_EVENT_SERVE_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -167,7 +173,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const delay = seconds(values['shutdown-delay'], 'shutdown-delay');
   const grace = seconds(values['shutdown-grace'], 'shutdown-grace');
   const tls = await tlsFrom(values, logger);
-  const { app, readiness } = await buildApp({ engine: runtime.engine, tls, logger, metrics });
+  const ownerEvents = await ownerEventsFromFlags(values, logger);
+  const { app, readiness } = await buildApp({ engine: runtime.engine, tls, logger, metrics, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
+  const audit = await startBackgroundAuditFromFlags(values, { engine: runtime.engine, config: () => runtime.config.current(), logger, registry: metrics });
+  app.addHook('onClose', async () => {
+    await audit?.stop();
+    await ownerEvents?.close();
+  });
   app.addHook('onClose', async () => runtime.close());
   const address = await app.listen({ host: values.host, port });
   logger.info({ address, config: values.config ?? 'built-in' }, 'portcullis is serving');

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Engine } from '../engine/evaluate.js';
+import type { Decision } from '../engine/decision.js';
+import type { AdmissionRequest } from '../admission/review.js';
 import type { TlsSource } from './tls.js';
 import { createAdmissionMetrics, metricsPlugin } from './metrics.js';
 import { healthPlugin } from './health.js';
@@ -16,6 +18,8 @@ export interface AppOptions {
   readonly tls: TlsSource;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** called after each admission decision (owner events) */
+  readonly onDecision?: (review: AdmissionRequest, decision: Decision) => void;
   /** extra readiness checks (config loaded, ...) */
   readonly notReadyReasons?: () => string[];
 }
@@ -57,6 +61,10 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
   app.addHook('onClose', async () => tls.close());
   await app.register(healthPlugin, { readiness });
   await app.register(metricsPlugin, { registry: options.metrics });
-  await app.register(validatePlugin, { engine: options.engine, metrics: createAdmissionMetrics(options.metrics) });
+  await app.register(validatePlugin, {
+    engine: options.engine,
+    metrics: createAdmissionMetrics(options.metrics),
+    ...(options.onDecision ? { onDecision: options.onDecision } : {}),
+  });
   return { app, readiness };
 }

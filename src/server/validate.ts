@@ -11,6 +11,8 @@ import type { AdmissionMetrics } from './metrics.js';
 export interface ValidateOptions {
   readonly engine: Engine;
   readonly metrics: AdmissionMetrics;
+  /** called after each decision; must return at once (owner events enqueue and work off the hot path) */
+  readonly onDecision?: (review: AdmissionRequest, decision: Decision) => void;
 }
 
 class DeadlineError extends Error {
@@ -57,7 +59,7 @@ function violationCounts(decision: Decision): Record<string, number> {
 }
 
 export const validatePlugin = fp<ValidateOptions>(
-  async (app: FastifyInstance, { engine, metrics }) => {
+  async (app: FastifyInstance, { engine, metrics, onDecision }) => {
     const handle = (forceAudit: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
       const receivedAt = Date.now();
       const deadline = deadlineFor(receivedAt, (request.query as Record<string, unknown> | undefined)?.timeout);
@@ -72,6 +74,7 @@ export const validatePlugin = fp<ValidateOptions>(
       const decision = await decideBefore(engine, review, forceAudit, deadline);
       const seconds = (Date.now() - receivedAt) / 1000;
       metrics.observe(review.kind, review.operation, decision, seconds);
+      onDecision?.(review, decision);
       request.log.info(
         {
           uid: review.uid,

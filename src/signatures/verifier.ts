@@ -15,7 +15,7 @@ import { compileParams, type Authority, type CompiledParams, type Outcome } from
 import { shortDigest, type Candidate } from './candidates.js';
 import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
 import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
-import { matchRule, type ImageRule, type SignedImagesParams } from './params.js';
+import { matchRule, ruleSubject, type ImageRule, type SignedImagesParams } from './params.js';
 
 export interface SignatureVerifierOptions {
   /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
@@ -115,6 +115,7 @@ class Verifier implements SignatureVerifier {
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
     if (this.closed) return fact('error', 'signature verifier is closed');
     if (params.images.length === 0) return fact('unavailable', 'no signature authorities are configured');
+    if (ruleSubject(image) === undefined) return fact('unverified', `"${image}" is not a valid image reference`);
     const rule = matchRule(params, image);
     if (!rule) {
       return params.noMatch === 'allow'
@@ -226,7 +227,8 @@ class Verifier implements SignatureVerifier {
       for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
     }
     const verified = authorities.filter((a) => results.get(a.name)?.ok);
-    if (verified.length >= need) {
+    // two authority names for the same key or identity count once
+    if (new Set(verified.map((a) => a.fingerprint)).size >= need) {
       const by = verified.map((a) => `"${a.name}" (${results.get(a.name)?.notes[0] ?? 'signed'})`).join(', ');
       return fact('verified', `${display} is signed by ${verified.length === 1 ? 'authority' : 'authorities'} ${by}${tagNote}`);
     }

@@ -1,6 +1,6 @@
 // Scale check, not in the default runs (PORTCULLIS_SCAN_SCALE=1 to run it): 5,000 Pending pods in 100 namespaces,
 // then `portcullis scan` as a user runs it; prints its time, API calls and peak memory (GNU time's max RSS).
-//   PORTCULLIS_SCAN_SCALE=1 npx vitest run --config test/audit/vitest.e2e.config.ts test/audit/scan-scale.e2e.test.ts
+//   PORTCULLIS_SCAN_SCALE=1 npx vitest run --config vitest.e2e.config.ts test/audit/scan-scale.e2e.test.ts
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -23,6 +23,8 @@ export interface MockSigstore {
   issue(subject: string, issuer: string, opts?: { clock?: Date; withoutSct?: boolean }): Promise<Signer>;
   /** a legacy cosign keyless signature layer (certificate + Rekor bundle annotations) */
   legacyLayer(signer: Signer, image: PushedImage, opts?: { tlog?: boolean }): Promise<LegacyLayer>;
+  /** a legacy key-signed layer with a Rekor bundle annotation (cosign sign --key with tlog upload) */
+  keyLegacyLayer(privateKey: KeyObject, publicPem: string, image: PushedImage): Promise<LegacyLayer>;
   /** a v0.3 bundle with a DSSE envelope over the statement, the certificate, and a Rekor dsse entry */
   bundle(signer: Signer, statement: Buffer, opts?: { tlog?: boolean }): Promise<object>;
 }
@@ -90,6 +92,17 @@ export async function mockSigstore(): Promise<MockSigstore> {
         annotations['dev.sigstore.cosign/bundle'] = JSON.stringify({ SignedEntryTimestamp: e.verification.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
       }
       return { payload, signature, annotations };
+    },
+    async keyLegacyLayer(privateKey, publicPem, image) {
+      const payload = simpleSigningPayload(image.name, image.digest);
+      const signature = signBytes(privateKey, payload);
+      const e = await logEntry({
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: { data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } }, signature: { content: signature.toString('base64'), publicKey: { content: Buffer.from(publicPem).toString('base64') } } },
+      });
+      const bundle = JSON.stringify({ SignedEntryTimestamp: e.verification.signedEntryTimestamp, Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID } });
+      return { payload, signature, annotations: { 'dev.sigstore.cosign/bundle': bundle } };
     },
     async bundle(signer, statement, opts = {}) {
       const payloadType = 'application/vnd.in-toto+json';

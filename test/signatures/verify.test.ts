@@ -148,6 +148,20 @@ describe('key-based signatures', () => {
     expect(fact.message).toMatch(/tlog/i);
   });
 
+  it('verifies a key signature with a Rekor entry against the trusted root, and refuses a forged SET', async () => {
+    const img = await image();
+    const layer = await sigstore.keyLegacyLayer(team.privateKey, team.publicPem, img);
+    await pushLegacySignature(w, img, [layer]);
+    const withTlog = params({ authorities: { 'team-key': { key: team.publicPem } } });
+    expect((await verifier().verify(img.ref, withTlog, { deadline: deadline() })).status).toBe('verified');
+    const forged = await image();
+    const rogue = await mockSigstore();
+    await pushLegacySignature(w, forged, [await rogue.keyLegacyLayer(team.privateKey, team.publicPem, forged)]);
+    const fact = await verifier().verify(forged.ref, withTlog, { deadline: deadline() });
+    expect(fact.status).toBe('unverified');
+    expect(fact.message).toMatch(/inclusion promise|TLOG/);
+  });
+
   it('checks the docker-reference when matchReference is set', async () => {
     const img = await image();
     await legacySignWithKey(w, img, team.privateKey, { reference: 'elsewhere.example.com/app' });
@@ -319,6 +333,16 @@ describe('binding, rules and counts', () => {
     expect((await fresh.verify(img.ref, p, { deadline: deadline() })).status).toBe('verified');
   });
 
+  it('counts one key listed under two names once', async () => {
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const p = params({
+      authorities: { a: { key: team.publicPem, ignoreTlog: true }, b: { key: team.publicPem, ignoreTlog: true } },
+      images: [{ pattern: '**', authorities: ['a', 'b'], count: 2 }],
+    });
+    expect((await verifier().verify(img.ref, p, { deadline: deadline() })).status).toBe('unverified');
+  });
+
   it('applies the first matching rule, and noMatch', async () => {
     const img = await image();
     await legacySignWithKey(w, img, team.privateKey);
@@ -368,6 +392,19 @@ describe('caching, deduplication, deadlines and registry errors', () => {
     const facts = await Promise.all(Array.from({ length: 8 }, () => v.verify(b.ref, params(), { deadline: deadline() })));
     expect(facts.every((f) => f.status === 'verified')).toBe(true);
     expect(requests - before).toBe(one);
+  });
+
+  it('counts results and cache use in the metrics registry', async () => {
+    const { Registry } = await import('prom-client');
+    const metrics = new Registry();
+    const img = await image();
+    await legacySignWithKey(w, img, team.privateKey);
+    const v = createSignatureVerifier({}, { client, metrics });
+    await v.verify(img.ref, params(), { deadline: deadline() });
+    await v.verify(img.ref, params(), { deadline: deadline() });
+    const text = await metrics.metrics();
+    expect(text).toContain('portcullis_signature_verifications_total{result="verified"} 2');
+    expect(text).toContain('portcullis_signature_cache_lookups_total{cache="outcome",hit="true"} 1');
   });
 
   it('answers error when the registry is gone, and within the deadline', async () => {
