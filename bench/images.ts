@@ -130,7 +130,7 @@ export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> 
     target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([registry.host]), label: 'portcullis (images)', nodeArgs: o.nodeArgs ?? [] });
     client = h2Client(target.base, o.certs.ca, 1);
     const ref = (name: string) => `${registry.host}/bench/${name}:1.0`;
-    const seconds = o.quick ? 2 : 8;
+    const seconds = o.quick ? 1 : 8;
 
     // 1. what a cached image fact adds: same pod shape, with and without the need for the fact
     o.log('images: cached fact vs no fact (wrk, 1 connection)');

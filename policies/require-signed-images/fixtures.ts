@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { specWith } from '../../test/helpers/pods.js';
 import type { PolicyFixtures } from '../../test/helpers/fixtures.js';
 import { NO_FACTS } from '../../src/engine/facts.js';
@@ -8,7 +9,8 @@ const signature = (status: SignatureFact['status'], message: string): FactGather
   gather: async () => ({ ...NO_FACTS, signature: () => ({ status, message }) }),
 });
 
-const KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n';
+// a real P-256 public key: the config loader checks authority keys
+const KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** params with one key authority for registry.example.com/team/** */
 export const TEAM_PARAMS = {

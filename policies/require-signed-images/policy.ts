@@ -4,6 +4,7 @@
 // The first image rule whose glob matches registry/repository applies; images no rule matches follow noMatch.
 import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
 import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSubject, type SignedImagesParams } from '../../src/signatures/params.js';
+import { signatureParamsProblems } from '../../src/signatures/validate.js';
 
 export type { SignedImagesParams } from '../../src/signatures/params.js';
 
@@ -53,6 +54,7 @@ export const requireSignedImages: Policy<SignedImagesParams> = {
   appliesToWindows: true,
   paramsSchema: SIGNED_IMAGES_PARAMS_SCHEMA,
   defaults: SIGNED_IMAGES_DEFAULTS,
+  validateParams: signatureParamsProblems,
   needsFacts,
   check,
 };

@@ -2,7 +2,7 @@
 // already known when it arrives.
 import type { JsonObject } from '../workload/k8s.js';
 import { isObject } from '../workload/k8s.js';
-import type { KubeClient } from './kube.js';
+import type { KubeClient } from '../kube/client.js';
 
 export interface WorkloadKind {
   readonly group: string;

@@ -1,8 +1,8 @@
 // One scan per interval across replicas: a coordination.k8s.io/v1 Lease names the replica that scans, and its
 // annotation records when the last scan started. Every write carries the resourceVersion it read, so two replicas
 // can never both win the same slot.
-import { isStatus, KubeApiError } from './kube.js';
-import type { KubeClient } from './kube.js';
+import { isStatus, KubeApiError } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 
 export const LAST_SCAN_ANNOTATION = 'portcullis.dev/last-scan';
 

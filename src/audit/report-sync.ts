@@ -1,7 +1,7 @@
 // Writes PolicyReports to the cluster: created or replaced in place, unchanged ones left alone, and reports of
 // namespaces that no longer have results deleted.
-import { isStatus, KubeApiError } from './kube.js';
-import type { KubeClient } from './kube.js';
+import { isStatus, KubeApiError } from '../kube/client.js';
+import type { KubeClient } from '../kube/client.js';
 import type { BuiltReports, PolicyReport } from './reports.js';
 import { CLUSTER_REPORT_NAME, MANAGED_BY, REPORT_API_VERSION, sameContent } from './reports.js';
 

@@ -4,7 +4,7 @@ import type { Engine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { groupOf } from '../workload/podspecs.js';
 import type { JsonObject } from '../workload/k8s.js';
-import type { KubeClient } from './kube.js';
+import type { KubeClient } from '../kube/client.js';
 import { controllerOf, listPages, metaOf, WORKLOAD_KINDS } from './inventory.js';
 import type { ObjectRef } from './inventory.js';
 import { checkedPolicies } from './subject.js';

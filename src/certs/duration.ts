@@ -1,16 +1,17 @@
 // Durations and renewal windows for the certificate flags: "90d", "12h", "30m", "45s", "500ms", "33%".
 
-export class DurationError extends Error {
-  readonly code = 'BAD_DURATION' as const;
-}
+import { parseDuration as parseAnyDuration, DurationError } from '../images/duration.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export { DurationError };
 
-// Parses "<number><unit>" (ms, s, m, h, d) into milliseconds.
+// Parses a positive duration ("90d", "12h", "1h30m", "500ms") for the flag named by `what`.
 export function parseDuration(text: string, what: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) throw new DurationError(`${what}: expected a duration like 90d, 12h, 30m, 45s or 500ms, got "${text}"`);
-  const ms = Number(match[1]) * (UNITS[match[2] as string] as number);
+  let ms: number;
+  try {
+    ms = parseAnyDuration(text);
+  } catch {
+    throw new DurationError(`${what}: expected a duration like 90d, 12h, 30m, 45s or 500ms, got "${text}"`);
+  }
   if (!(ms > 0)) throw new DurationError(`${what}: expected a positive duration, got "${text}"`);
   return ms;
 }

@@ -1,13 +1,12 @@
 // CertStore on the Kubernetes API (@kubernetes/client-node): in-cluster credentials or a kubeconfig file.
-import { AdmissionregistrationV1Api, ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
 import { CONFLICT } from './store.js';
 import type { CertStore, WebhookConfigLike } from './store.js';
 import type { SecretLike } from './state.js';
 
 export interface KubeStoreOptions {
-  /** kubeconfig file; in-cluster service-account credentials when absent */
-  readonly kubeconfig?: string;
   readonly namespace: string;
   readonly secretName: string;
   readonly webhookConfigName: string;
@@ -56,16 +55,7 @@ async function guarded<T>(what: string, call: () => Promise<T>, absentOk = false
   }
 }
 
-// Loads the kubeconfig file, or the in-cluster configuration.
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromCluster();
-  return kc;
-}
-
-export function kubeCertStore(options: KubeStoreOptions): CertStore {
-  const kc = loadKubeConfig(options.kubeconfig);
+export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertStore {
   const core = kc.makeApiClient(CoreV1Api);
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
   const { namespace, secretName: name } = options;

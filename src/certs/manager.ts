@@ -12,6 +12,7 @@ import type { CertState, SecretLike } from './state.js';
 import { CONFLICT } from './store.js';
 import type { CertStore } from './store.js';
 import { kubeCertStore } from './kube-store.js';
+import { loadKubeConfig } from '../kube/client.js';
 
 const DAY_MS = 86_400_000;
 
@@ -75,7 +76,11 @@ export async function selfManagedTlsSource(options: SelfManagedOptions, logger: 
   const log = logger.child({ component: 'certs', secret: `${options.namespace}/${options.secretName}` });
   const store =
     options.store ??
-    kubeCertStore({ kubeconfig: options.kubeconfig, namespace: options.namespace, secretName: options.secretName, webhookConfigName: options.webhookConfigName });
+    kubeCertStore(await loadKubeConfig(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), {
+      namespace: options.namespace,
+      secretName: options.secretName,
+      webhookConfigName: options.webhookConfigName,
+    });
   const now = options.now ?? Date.now;
   const policy: CertPolicy = {
     sans: [...new Set([...serviceSans(options.serviceName, options.namespace), ...(options.extraSans ?? [])])],

@@ -17,7 +17,11 @@ import { parsePlatform } from '../images/platform.js';
 import { imageFactGatherer } from '../images/gatherer.js';
 import { createPullSecretReader } from '../images/pull-secrets.js';
 import type { PullSecretReader } from '../images/pull-secrets.js';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../kube/client.js';
+import { createRegistryClient } from '../images/shared-client.js';
+import type { RegistryClient } from '../images/client.js';
+import { createSignatureVerifier, signatureFactGatherer } from '../signatures/index.js';
+import type { SignatureVerifier, SignedImagesParams } from '../signatures/index.js';
 
 export interface Runtime {
   readonly config: ConfigStore;
@@ -38,31 +42,42 @@ export interface RuntimeOptions {
 interface Facts {
   readonly registry: Config['registry'];
   readonly source: ImageFactsSource;
+  readonly client?: RegistryClient;
+  readonly verifier?: SignatureVerifier;
   readonly gatherer: FactGatherer;
+}
+
+async function closeFacts(facts: Facts): Promise<void> {
+  await facts.source.close();
+  await facts.verifier?.close();
+  await facts.client?.close();
 }
 
 // Reads pull secrets with the kubeconfig in KUBECONFIG or ~/.kube/config, else the in-cluster service account.
 function pullSecretReader(options: RuntimeOptions): PullSecretReader {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return createPullSecretReader(kc.makeApiClient(CoreV1Api), options.logger);
+  return createPullSecretReader(async () => {
+    const [kc, { CoreV1Api }] = await Promise.all([loadKubeConfig(), import('@kubernetes/client-node')]);
+    return kc.makeApiClient(CoreV1Api);
+  }, options.logger);
 }
 
-// Builds the image facts source and gatherer for one registry section.
-function factsFor(config: Config, options: RuntimeOptions): Facts {
+// Builds the registry client shared by image facts and signature verification, and the gatherer over both.
+function factsFor(config: Config, current: () => Config, options: RuntimeOptions): Facts {
   const section = options.offline ? { ...config.registry, enabled: false } : config.registry;
   const registryOptions = resolveRegistryOptions(section as RegistryOptionsInput);
-  const source = createImageFactsSource(registryOptions, {
-    logger: options.logger,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-  });
-  const gatherer = imageFactGatherer(
-    source,
-    parsePlatform(registryOptions.platform),
-    NO_FACT_GATHERER,
-    registryOptions.enabled && registryOptions.usePullSecrets ? pullSecretReader(options) : undefined,
-  );
-  return { registry: config.registry, source, gatherer };
+  const deps = { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) };
+  const client = registryOptions.enabled ? createRegistryClient(registryOptions, deps) : undefined;
+  const source = createImageFactsSource(registryOptions, { ...deps, ...(client ? { client } : {}) });
+  const pullSecrets = registryOptions.enabled && registryOptions.usePullSecrets ? pullSecretReader(options) : undefined;
+  const verifier = client ? createSignatureVerifier({}, { ...deps, client }) : undefined;
+  const signatures = verifier
+    ? signatureFactGatherer(verifier, {
+        params: () => current().policies['require-signed-images']?.params as SignedImagesParams | undefined,
+        ...(pullSecrets ? { pullSecrets } : {}),
+      })
+    : NO_FACT_GATHERER;
+  const gatherer = imageFactGatherer(source, parsePlatform(registryOptions.platform), signatures, pullSecrets);
+  return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}) };
 }
 
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
@@ -70,12 +85,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
     ? createConfigStore(options.configPath, options.logger)
     : staticConfigStore(loadConfigFile(options.configPath));
-  let facts = factsFor(config.current(), options);
+  const current = () => config.current();
+  let facts = factsFor(config.current(), current, options);
   config.onChange((next) => {
     if (isDeepStrictEqual(next.registry, facts.registry)) return;
     const old = facts;
-    facts = factsFor(next, options);
-    void old.source.close();
+    facts = factsFor(next, current, options);
+    void closeFacts(old);
   });
   const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
   const engine = createEngine({ config: () => config.current(), facts: gatherer });
@@ -84,7 +100,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     engine,
     close: async () => {
       config.close();
-      await facts.source.close();
+      await closeFacts(facts);
     },
   };
 }

@@ -1,7 +1,7 @@
 // portcullis scan: evaluate what already runs in a cluster with the same engine as the webhook.
 import { pino } from 'pino';
 import { ConfigError } from '../config/load.js';
-import { createKubeClient, KubeApiError, loadKubeConfig } from '../audit/kube.js';
+import { createKubeClient, KubeApiError, loadKubeConfig } from '../kube/client.js';
 import { scanCluster } from '../audit/scan.js';
 import { enforcePreview, formatPreviewTable, formatScanJson, formatScanTable, formatScanYaml } from '../audit/scan-format.js';
 import { formatSarif } from '../audit/sarif.js';

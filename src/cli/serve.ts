@@ -8,7 +8,6 @@ import { buildApp } from '../server/app.js';
 import { fileTlsSource, generatedTlsSource } from '../server/tls.js';
 import type { TlsSource } from '../server/tls.js';
 import { DEFAULT_SANS } from '../server/certs.js';
-import { parseDuration, parseRenewBefore, selfManagedTlsSource } from '../certs/index.js';
 import { ConfigError } from '../config/load.js';
 import { AUDIT_SERVE_FLAGS, AUDIT_SERVE_USAGE, startBackgroundAuditFromFlags } from '../audit/background.js';
 import { OWNER_EVENT_SERVE_FLAGS, OWNER_EVENT_SERVE_USAGE, ownerEventsFromFlags } from '../events/owner-events.js';
@@ -89,6 +88,8 @@ interface TlsFlags {
 
 // Self mode: the shared Secret, the patched caBundle, renewal and CA rotation (src/certs).
 async function selfTls(values: TlsFlags, logger: Logger): Promise<TlsSource> {
+  // loaded here: @kubernetes/client-node costs seconds of start-up that file and generate modes need not pay
+  const { parseDuration, parseRenewBefore, selfManagedTlsSource } = await import('../certs/index.js');
   const namespace = values.namespace ?? process.env.POD_NAMESPACE;
   if (!namespace) throw new Error('--cert-mode self: expected --namespace or $POD_NAMESPACE, got neither');
   const servingValidityMs = parseDuration(values['cert-validity'], '--cert-validity');

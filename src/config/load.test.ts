@@ -69,6 +69,19 @@ exclude: { namespaces: [Kube_System] }
     expect(found[0]?.path).toMatch(/^line \d+$/);
   });
 
+  it('checks require-signed-images authorities at load when the policy is on', () => {
+    const found = problems(`apiVersion: portcullis.dev/v1alpha1
+kind: PortcullisConfig
+policies:
+  require-signed-images:
+    action: deny
+    authorities: { team: { keyFile: /nonexistent/cosign.pub, ignoreTlog: true } }
+    images: [{ pattern: "registry.example.com/**", authorities: [team, missing] }]
+`);
+    expect(found.every((p) => p.path === '/policies/require-signed-images')).toBe(true);
+    expect(found.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('requires apiVersion and kind', () => {
     expect(problems('mode: enforce\n').map((p) => p.reason).join()).toContain('apiVersion');
   });

@@ -49,16 +49,28 @@ function settingsFor(policy: Policy, raw: Raw): PolicySettings {
   };
 }
 
+// Problems the schema cannot see, from each enabled policy's own parameter check.
+function paramProblems(policies: Record<string, PolicySettings>): ConfigProblem[] {
+  return POLICIES.flatMap((policy) => {
+    const settings = policies[policy.id];
+    if (!settings || settings.action === 'off' || !policy.validateParams) return [];
+    return policy.validateParams(settings.params).map((reason) => ({ path: `/policies/${policy.id}`, reason }));
+  });
+}
+
 // Validates a parsed document and fills in defaults; throws ConfigError listing every problem.
 export function configFromObject(doc: unknown, source = 'config'): Config {
   if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
   const root = obj(doc);
-  const policies = obj(root.policies);
+  const raw = obj(root.policies);
   const registry = obj(root.registry);
+  const policies = Object.fromEntries(POLICIES.map((p) => [p.id, settingsFor(p, obj(raw[p.id]))]));
+  const problems = paramProblems(policies);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     mode: (root.mode as Config['mode'] | undefined) ?? 'enforce',
     registry: { ...registry, enabled: registry.enabled !== false },
-    policies: Object.fromEntries(POLICIES.map((p) => [p.id, settingsFor(p, obj(policies[p.id]))])),
+    policies,
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
   };

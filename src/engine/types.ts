@@ -67,6 +67,8 @@ export interface Policy<P extends object = object> {
   /** JSON schema of the policy's parameters (without action/exclude, which every policy has) */
   readonly paramsSchema: Readonly<Record<string, unknown>>;
   readonly defaults: P;
+  /** problems with parameters the schema cannot see (unreadable key files, unknown names); checked at config load */
+  readonly validateParams?: (params: P) => string[];
   /** the containers whose image facts the check will read (default: every container) */
   readonly needsFacts?: (pod: PodSite, params: P) => readonly ContainerSite[];
   check(input: CheckInput<P>): Finding[];

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { Decision } from '../engine/decision.js';
-import type { KubeClient } from '../audit/kube.js';
-import { isStatus } from '../audit/kube.js';
+import type { KubeClient } from '../kube/client.js';
+import { isStatus } from '../kube/client.js';
 import { microTime } from '../audit/lease.js';
 import { isObject } from '../workload/k8s.js';
 
@@ -231,7 +231,7 @@ export async function ownerEventsFromFlags(
   logger: Logger,
 ): Promise<OwnerEventRecorder | undefined> {
   if (values['owner-events'] !== true) return undefined;
-  const { createKubeClient, loadKubeConfig } = await import('../audit/kube.js');
+  const { createKubeClient, loadKubeConfig } = await import('../kube/client.js');
   const kubeconfig = values.kubeconfig;
   const client = createKubeClient(await loadKubeConfig(kubeconfig ? { kubeconfig } : {}), { maxSockets: 2 });
   const recorder = createOwnerEventRecorder({ client, logger: logger.child({ component: 'owner-events' }) });

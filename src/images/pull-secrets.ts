@@ -49,8 +49,14 @@ function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | u
   });
 }
 
-// Reads pull secrets through the API, caching each Secret and ServiceAccount briefly.
-export function createPullSecretReader(api: CoreV1Api, logger?: Logger): PullSecretReader {
+// Reads pull secrets through the API (connected on first use), caching each Secret and ServiceAccount briefly.
+export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger?: Logger): PullSecretReader {
+  let apiPromise: Promise<CoreV1Api> | undefined;
+  const api = (): Promise<CoreV1Api> =>
+    (apiPromise ??= connect().catch((err: unknown) => {
+      apiPromise = undefined;
+      throw err;
+    }));
   const secrets = new LRUCache<string, { auths?: Auths }>({ max: 1000, ttl: SECRET_TTL_MS });
   const accounts = new LRUCache<string, { names: string[] }>({ max: 1000, ttl: SECRET_TTL_MS });
 
@@ -59,7 +65,7 @@ export function createPullSecretReader(api: CoreV1Api, logger?: Logger): PullSec
     const cached = secrets.get(key);
     if (cached) return cached.auths;
     try {
-      const secret = await api.readNamespacedSecret({ name, namespace });
+      const secret = await (await api()).readNamespacedSecret({ name, namespace });
       const auths = authsFromSecret(secret.type, secret.data);
       secrets.set(key, auths ? { auths } : {});
       return auths;
@@ -75,7 +81,7 @@ export function createPullSecretReader(api: CoreV1Api, logger?: Logger): PullSec
     const cached = accounts.get(key);
     if (cached) return cached.names;
     try {
-      const sa = await api.readNamespacedServiceAccount({ name, namespace });
+      const sa = await (await api()).readNamespacedServiceAccount({ name, namespace });
       const names = (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : []));
       accounts.set(key, { names });
       return names;

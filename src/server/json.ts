@@ -15,17 +15,23 @@ export class BodyError extends Error {
 }
 
 // Returns the deepest nesting of objects and arrays in JSON text, stopping once it passes max.
+// Strings are skipped with indexOf (a quote preceded by an odd number of backslashes is escaped).
 export function jsonDepth(text: string, max: number): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0, n = text.length; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+    if (c === 34) {
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1) {
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+        if ((backslashes & 1) === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (end === -1) return deepest;
+      i = end;
+    } else if (c === 123 || c === 91) {
       if (++depth > deepest && (deepest = depth) > max) return deepest;
     } else if (c === 125 || c === 93) depth--;
   }

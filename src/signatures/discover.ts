@@ -52,7 +52,7 @@ async function fromReferrers(client: RegistryClient, repo: RepoRef, digest: stri
     wanted.push(d);
   }
   if (wanted.length > limits.maxReferrers) {
-    out.push({ source: 'referrers', where: 'referrers', defect: `${wanted.length} signature referrers, more than the limit ${limits.maxReferrers}; only the newest ${limits.maxReferrers} were checked` });
+    out.push({ source: 'referrers', where: 'referrers', defect: `${wanted.length} signature referrers, more than the limit ${limits.maxReferrers}; only the last ${limits.maxReferrers} listed were checked` });
   }
   const checked = wanted.slice(-limits.maxReferrers);
   const found = await Promise.all(checked.map((d) => fromReferrer(client, repo, digest, d, call, limits)));

@@ -1,6 +1,6 @@
 // An in-memory stand-in for the Kubernetes API's list calls (limit/continue) and a few writes, for unit tests.
-import type { KubeClient, KubeRequest } from '../../src/audit/kube.js';
-import { KubeApiError } from '../../src/audit/kube.js';
+import type { KubeClient, KubeRequest } from '../../src/kube/client.js';
+import { KubeApiError } from '../../src/kube/client.js';
 
 type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; [k: string]: unknown } };
 

@@ -9,7 +9,7 @@ import { clusterClient } from '../e2e/cluster.js';
 import type { ClusterClient, ClusterInfo } from '../e2e/cluster.js';
 import { run, waitFor } from '../e2e/proc.js';
 import { CLI_PATH, REPO_ROOT } from '../e2e/portcullis.js';
-import { createKubeClient, loadKubeConfig } from '../../src/audit/kube.js';
+import { createKubeClient, loadKubeConfig } from '../../src/kube/client.js';
 
 const NAMESPACES = Number(process.env.PORTCULLIS_SCAN_NAMESPACES ?? 100);
 const PODS_PER_NAMESPACE = Number(process.env.PORTCULLIS_SCAN_PODS_PER_NAMESPACE ?? 50);

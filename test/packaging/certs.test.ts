@@ -49,10 +49,10 @@ describe('durations', () => {
   it('parses durations and renewal windows', () => {
     expect(parseDuration('90d', 'x')).toBe(90 * 24 * HOUR);
     expect(parseDuration('1.5h', 'x')).toBe(1.5 * HOUR);
-    expect(() => parseDuration('10', 'x')).toThrowError(expect.objectContaining({ code: 'BAD_DURATION' }));
+    expect(() => parseDuration('10', 'x')).toThrowError(expect.objectContaining({ code: 'DURATION_INVALID' }));
     expect(renewWindowMs(parseRenewBefore('25%', 'x'), 100)).toBe(25);
     expect(renewWindowMs(parseRenewBefore('2h', 'x'), 100)).toBe(2 * HOUR);
-    expect(() => parseRenewBefore('100%', 'x')).toThrowError(expect.objectContaining({ code: 'BAD_DURATION' }));
+    expect(() => parseRenewBefore('100%', 'x')).toThrowError(expect.objectContaining({ code: 'DURATION_INVALID' }));
   });
 });
 

@@ -74,9 +74,19 @@ app.kubernetes.io/part-of: portcullis
 {{- end }}
 {{- end }}
 
+{{/* Whether the background audit runs (audit.intervalMinutes > 0). */}}
+{{- define "portcullis.auditOn" -}}
+{{- if gt (float64 .Values.audit.intervalMinutes) 0.0 }}true{{- end }}
+{{- end }}
+
+{{/* The background audit's Lease in the release namespace: one per release. */}}
+{{- define "portcullis.auditLeaseName" -}}
+{{- printf "%s-audit" (include "portcullis.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{/* Whether the pods talk to the Kubernetes API. */}}
 {{- define "portcullis.needsApi" -}}
-{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) }}true{{- end }}
+{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled }}true{{- end }}
 {{- end }}
 
 {{/* The SecurityContext every portcullis container runs with: it passes portcullis's own policies. */}}

@@ -1,4 +1,4 @@
-// A small JSON client for the Kubernetes API: @kubernetes/client-node's KubeConfig for the connection and
+// A small JSON client for the Kubernetes API, shared by every command: @kubernetes/client-node's KubeConfig for the connection and
 // credentials (kubeconfig, in-cluster, exec plugins), raw JSON in and out (the engine reads objects exactly as the
 // webhook receives them), one keep-alive agent, and a count of the calls made.
 import { Agent, request as httpsRequest } from 'node:https';
