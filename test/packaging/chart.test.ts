@@ -359,8 +359,9 @@ describe.skipIf(!haveHelm)('helm chart charts/portcullis', () => {
     const { client, calls } = recordingApi({
       'apps/deployments': [{ metadata: { name: 'web', namespace: 'shop', uid: 'd-web' }, spec: { template: { spec: root } } }],
       'apps/replicasets': [{ metadata: { name: 'web-1', namespace: 'shop', uid: 'rs-web-1', ownerReferences: owner('apps/v1', 'Deployment', 'web', 'd-web') }, spec: { template: { spec: root } } }],
-      'batch/cronjobs': [{ metadata: { name: 'nightly', namespace: 'shop', uid: 'cj' }, spec: { jobTemplate: { spec: { template: { spec: root } } } } }],
-      'batch/jobs': [{ metadata: { name: 'nightly-1', namespace: 'shop', uid: 'job-1', ownerReferences: owner('batch/v1', 'CronJob', 'nightly', 'cj') }, spec: { template: { spec: root } } }],
+      // a namespace without a report yet (created)
+      'batch/cronjobs': [{ metadata: { name: 'nightly', namespace: 'ops', uid: 'cj' }, spec: { jobTemplate: { spec: { template: { spec: root } } } } }],
+      'batch/jobs': [{ metadata: { name: 'nightly-1', namespace: 'ops', uid: 'job-1', ownerReferences: owner('batch/v1', 'CronJob', 'nightly', 'cj') }, spec: { template: { spec: root } } }],
       '/pods': [{ metadata: { name: 'web-1-a', namespace: 'shop', uid: 'p1', ownerReferences: owner('apps/v1', 'ReplicaSet', 'web-1', 'rs-web-1') }, spec: root }],
       // an out-of-date report (replaced), one of a namespace with no workloads left and a cluster report (deleted)
       'wgpolicyk8s.io/policyreports': [
@@ -389,13 +390,13 @@ describe.skipIf(!haveHelm)('helm chart charts/portcullis', () => {
     await audit.stop();
 
     const events = createOwnerEventRecorder({ client, logger });
-    const review = (name: string, ownerRef: unknown[]): AdmissionRequest => ({
-      apiVersion: 'admission.k8s.io/v1', uid: name, group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespace: 'shop',
+    const review = (name: string, namespace: string, ownerRef: unknown[]): AdmissionRequest => ({
+      apiVersion: 'admission.k8s.io/v1', uid: name, group: '', version: 'v1', kind: 'Pod', resource: 'pods', namespace,
       operation: 'CREATE', dryRun: false, object: { metadata: { generateName: `${name}-`, ownerReferences: ownerRef } },
     });
     const denied = { allowed: false, violations: [], message: '[require-non-root-user] runs as root', warnings: [], auditAnnotations: {} };
-    events.record(review('web-1', owner('apps/v1', 'ReplicaSet', 'web-1', 'rs-web-1')), denied);
-    events.record(review('nightly-1', owner('batch/v1', 'Job', 'nightly-1', 'job-1')), denied);
+    events.record(review('web-1', 'shop', owner('apps/v1', 'ReplicaSet', 'web-1', 'rs-web-1')), denied);
+    events.record(review('nightly-1', 'ops', owner('batch/v1', 'Job', 'nightly-1', 'job-1')), denied);
     await events.idle();
     expect(events.stats).toMatchObject({ recorded: 2, failed: 0 });
     await events.close();
