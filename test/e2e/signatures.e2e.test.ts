@@ -61,7 +61,8 @@ policies:
   require-read-only-root-filesystem: {action: deny}
 `,
     });
-    expect((await apply(JSON.parse(webhookConfigurationFor({ url: portcullis.url, caPem: portcullis.caPem, failurePolicy: 'Fail' })))).code).toBe(0);
+    const registration = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfigurationFor({ url: portcullis.url, caPem: portcullis.caPem, failurePolicy: 'Fail' }) });
+  expect(registration.code, registration.stderr).toBe(0);
     await waitFor('webhook in effect', async () => {
       const probe = await apply(podFor('probe', images['user-65532']!.ref), '--dry-run=server');
       return probe.code !== 0 && probe.stderr.includes('enforce.portcullis.dev') ? true : undefined;

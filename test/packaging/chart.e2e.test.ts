@@ -75,6 +75,9 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
       [{}, ['-f', providedFile]],
       [{ 'config.mode': 'audit', 'webhook.failurePolicy': 'Ignore' }, []],
       [{ 'networkPolicy.enabled': 'true', 'networkPolicy.restrictEgress': 'true', 'networkPolicy.apiServerCIDRs[0]': '10.0.0.0/8', 'serviceMonitor.enabled': 'true', 'config.registry.usePullSecrets': 'true', 'image.digest': `sha256:${'b'.repeat(64)}` }, []],
+      // background audit with PolicyReports (the CRDs, the scan's ClusterRole, the Lease Role) and owner events
+      [{ 'audit.intervalMinutes': '60', 'audit.policyReports': 'true', 'ownerEvents.enabled': 'true', 'policyReports.installCRDs': 'true' }, []],
+      [{ 'ownerEvents.enabled': 'false', 'policyReports.installCRDs': 'false' }, []],
     ];
     for (const [values, extra] of variants) {
       const objects = parseObjects(templateText(values, 'pkg-dryrun', DRY_NS, extra));
@@ -87,7 +90,10 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
   });
 
   it('helm install creates exactly the chart objects; replicas running as its ServiceAccount create the Secret and patch the caBundle', async () => {
-    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms' })]);
+    // the PolicyReport CRDs: the chart's unless another suite on this control plane applied deploy/crds already
+    // (Helm will not adopt objects it did not create: the policyReports.installCRDs=false case of docs/install.md)
+    const crdsBefore = (await client.kubectl(['get', 'crd', 'policyreports.wgpolicyk8s.io', '--ignore-not-found', '-o', 'name'])).stdout.trim() !== '';
+    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'policyReports.installCRDs': String(!crdsBefore) })]);
     expect(install.code, install.stderr).toBe(0);
     expect(await releaseObjects()).toEqual({
       Deployment: [FULL],
@@ -97,10 +103,14 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
       PodDisruptionBudget: [FULL],
       Role: [`${FULL}-certs`],
       RoleBinding: [`${FULL}-certs`],
-      ClusterRole: [`${FULL}-webhook-ca`],
-      ClusterRoleBinding: [`${FULL}-webhook-ca`],
+      ClusterRole: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
+      ClusterRoleBinding: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
       ValidatingWebhookConfiguration: [FULL],
     });
+    for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io']) {
+      const established = await client.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
+      expect(established.code, established.stderr).toBe(0);
+    }
 
     // the pods' command line, run locally with the ServiceAccount's credentials
     const manifest = parseObjects(h(['get', 'manifest', RELEASE, '-n', NS]).stdout);
@@ -156,19 +166,45 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     expect(await can('patch', `validatingwebhookconfigurations/${FULL}`)).toBe('yes');
     expect(await can('patch', 'validatingwebhookconfigurations/other')).toBe('no');
     expect(await can('delete', `validatingwebhookconfigurations/${FULL}`)).toBe('no');
+    // owner events (on by default): create events, read the ReplicaSet or Job a denied pod names, nothing more
+    expect(await can('create', 'events.events.k8s.io', '-n', 'default')).toBe('yes');
+    expect(await can('get', 'replicasets.apps', '-n', 'default')).toBe('yes');
+    expect(await can('get', 'jobs.batch', '-n', 'default')).toBe('yes');
+    expect(await can('list', 'replicasets.apps', '-n', 'default')).toBe('no');
+    expect(await can('delete', 'events.events.k8s.io', '-n', 'default')).toBe('no');
+    // no background audit by default
+    expect(await can('list', 'pods', '-A')).toBe('no');
   });
 
   it('helm upgrade applies changes and keeps the patched caBundle and the Secret', async () => {
     const before = await webhookBundles(info, FULL);
     const secretBefore = (await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '-o', 'jsonpath={.data.ca\\.crt}'])).stdout;
-    const upgrade = h(['upgrade', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'webhook.timeoutSeconds': '5', replicaCount: '2' })]);
+    const upgrade = h(['upgrade', RELEASE, CHART, '-n', NS, '--reuse-values', ...valueFlags({ 'webhook.timeoutSeconds': '5', replicaCount: '2', 'audit.intervalMinutes': '60' })]);
     expect(upgrade.code, upgrade.stderr).toBe(0);
     const vwc = JSON.parse((await client.kubectl(['get', 'validatingwebhookconfiguration', FULL, '-o', 'json'])).stdout) as { webhooks: Array<{ timeoutSeconds: number }> };
     expect(vwc.webhooks.map((w) => w.timeoutSeconds)).toEqual([5, 5]);
     expect(await webhookBundles(info, FULL)).toEqual(before);
     expect((await client.kubectl(['get', 'secret', `${FULL}-tls`, '-n', NS, '-o', 'jsonpath={.data.ca\\.crt}'])).stdout).toBe(secretBefore);
     expect((await client.kubectl(['get', 'deployment', FULL, '-n', NS, '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('2');
-    expect(Object.keys(await releaseObjects()).sort()).toHaveLength(10);
+    const objects = await releaseObjects();
+    expect(Object.keys(objects)).toHaveLength(10);
+    // the background audit, now on: its ClusterRole and the Lease Role, and exactly what they allow
+    expect(objects.Role?.sort()).toEqual([`${FULL}-audit-lease`, `${FULL}-certs`]);
+    expect(objects.ClusterRole?.sort()).toEqual([`${FULL}-audit`, `${FULL}-owner-events`, `${FULL}-webhook-ca`]);
+    const can = async (...a: string[]) => (await client.kubectl(['auth', 'can-i', '--as', `system:serviceaccount:${NS}:${FULL}`, ...a])).stdout.trim();
+    for (const resource of ['pods', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'daemonsets.apps', 'jobs.batch', 'cronjobs.batch']) {
+      expect(await can('list', resource, '-A'), resource).toBe('yes');
+    }
+    expect(await can('get', 'pods', '-n', 'default')).toBe('no');
+    for (const verb of ['get', 'list', 'create', 'update', 'delete']) {
+      expect(await can(verb, 'policyreports.wgpolicyk8s.io', '-n', 'default'), verb).toBe('yes');
+      expect(await can(verb, 'clusterpolicyreports.wgpolicyk8s.io'), verb).toBe('yes');
+    }
+    expect(await can('patch', 'policyreports.wgpolicyk8s.io', '-n', 'default')).toBe('no');
+    expect(await can('create', 'leases.coordination.k8s.io', '-n', NS)).toBe('yes');
+    expect(await can('update', `leases.coordination.k8s.io/${FULL}-audit`, '-n', NS)).toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io/other', '-n', NS)).toBe('no');
+    expect(await can('create', 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
   });
 
   it('helm uninstall leaves nothing: no webhook configuration, no RBAC, and the Secret garbage-collected (and not re-created)', async () => {
@@ -185,5 +221,7 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     const polls = replicas[0]!.log().split('\n').length;
     await waitFor('a few more reconcile passes', async () => (replicas[0]!.log().split('\n').length > polls + 2 ? true : undefined), { timeoutMs: 30_000 });
     expect((await client.kubectl(['get', 'secrets', '-n', NS, '-o', 'name'])).stdout).not.toContain(`${FULL}-tls`);
+    // the PolicyReport CRDs stay (helm.sh/resource-policy: keep): deleting them would delete every report
+    expect((await client.kubectl(['get', 'crd', 'policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io', '-o', 'name'])).stdout.trim().split('\n')).toHaveLength(2);
   });
 });
