@@ -31,7 +31,6 @@ export function configSchema(policies: readonly Policy[], registrySchema: Record
       kind: { const: 'PortcullisConfig' },
       mode: { enum: ['enforce', 'audit'] },
       registry: registrySchema,
-      signatures: { type: 'object' },
       policies: {
         type: 'object',
         additionalProperties: false,
