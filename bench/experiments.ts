@@ -34,35 +34,6 @@ const BUFFER_BODY: Patch[] = [
   { file: 'src/server/json.js', from: 'done(null, parseJsonBody(body));', to: 'done(null, parseJsonBody(body.toString()));' },
 ];
 
-// jsonDepth that jumps over string contents with indexOf (V8 searches a flat string natively) instead of
-// looking at every character; same result on valid JSON (bench/micro.ts checks it on the payloads).
-const INDEXOF_DEPTH: Patch[] = [
-  {
-    file: 'src/server/json.js',
-    from: 'if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {',
-    to: 'if (jsonDepthIndexOf(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {',
-  },
-  {
-    file: 'src/server/json.js',
-    from: '// Parses JSON with a depth limit; throws BodyError.',
-    to: `export function jsonDepthIndexOf(t, max) {
-    let depth = 0, deepest = 0;
-    for (let i = 0, n = t.length; i < n; i++) {
-        const c = t.charCodeAt(i);
-        if (c === 34) {
-            let j = t.indexOf('"', i + 1);
-            while (j !== -1) { let k = j - 1, bs = 0; while (t.charCodeAt(k) === 92) { bs++; k--; } if ((bs & 1) === 0) break; j = t.indexOf('"', j + 1); }
-            if (j === -1) return deepest;
-            i = j;
-        } else if (c === 123 || c === 91) { if (++depth > deepest && (deepest = depth) > max) return deepest; }
-        else if (c === 125 || c === 93) depth--;
-    }
-    return deepest;
-}
-// Parses JSON with a depth limit; throws BodyError.`,
-  },
-];
-
 const RESPONSE_SCHEMA = `{ schema: { response: { 200: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, response: { type: 'object', properties: { uid: { type: 'string' }, allowed: { type: 'boolean' }, status: { type: 'object', properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } } }, warnings: { type: 'array', items: { type: 'string' } }, auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } } } } } } } } }`;
 const RESPONSE: Patch[] = [
   { file: 'src/server/validate.js', from: "app.post('/validate', handle(false));", to: `app.post('/validate', ${RESPONSE_SCHEMA}, handle(false));` },
@@ -73,7 +44,6 @@ const VARIANTS: Variant[] = [
   { name: 'log-warn', what: '--log-level warn: no per-review "admission decision" line', patches: [], logLevel: 'warn' },
   { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
   { name: 'no-depth-scan', what: 'jsonDepth skipped (measures its cost; not a proposal)', patches: [{ file: 'src/server/json.js', from: 'if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {', to: 'if (false) {' }] },
-  { name: 'indexof-depth', what: 'jsonDepth skipping string contents with indexOf', patches: INDEXOF_DEPTH },
   { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
   { name: 'no-metrics', what: 'metrics.observe skipped (measures its cost)', patches: [{ file: 'src/server/validate.js', from: 'metrics.observe(review.kind, review.operation, decision, seconds);', to: '' }] },
   {

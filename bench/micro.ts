@@ -25,33 +25,6 @@ const payload = loadPayload(name);
 const text = payload.body;
 const buf = Buffer.from(text);
 
-// jsonDepth that jumps over string contents with indexOf (proposed for src/server/json.ts).
-function jsonDepthIndexOf(t: string, max: number): number {
-  let depth = 0;
-  let deepest = 0;
-  for (let i = 0, n = t.length; i < n; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 34) {
-      let j = t.indexOf('"', i + 1);
-      while (j !== -1) {
-        let k = j - 1;
-        let backslashes = 0;
-        while (t.charCodeAt(k) === 92) {
-          backslashes++;
-          k--;
-        }
-        if ((backslashes & 1) === 0) break;
-        j = t.indexOf('"', j + 1);
-      }
-      if (j === -1) return deepest;
-      i = j;
-    } else if (c === 123 || c === 91) {
-      if (++depth > deepest && (deepest = depth) > max) return deepest;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return deepest;
-}
-
 // Microseconds per call: the best of `batches` batches of `n` calls.
 async function time(label: string, n: number, fn: () => unknown, batches = 7): Promise<[string, number]> {
   for (let i = 0; i < Math.min(n, 200); i++) await fn();
@@ -95,8 +68,6 @@ const n = 2000;
 rows.push(await time('buf.toString() (utf8 decode of the body)', n, () => buf.toString()));
 rows.push(await time('JSON.parse(text)', n, () => JSON.parse(text)));
 rows.push(await time('jsonDepth(text) (src/server/json.ts)', n, () => jsonDepth(text, MAX_JSON_DEPTH)));
-if (jsonDepthIndexOf(text, MAX_JSON_DEPTH) !== jsonDepth(text, MAX_JSON_DEPTH)) throw new Error('jsonDepthIndexOf disagrees with jsonDepth');
-rows.push(await time('jsonDepthIndexOf(text) (proposed)', n, () => jsonDepthIndexOf(text, MAX_JSON_DEPTH)));
 rows.push(await time('parseJsonBody(text) (depth scan + parse)', n, () => parseJsonBody(text)));
 const parsed = JSON.parse(text);
 rows.push(await time('decodeReview(parsed)', n * 5, () => decodeReview(parsed)));

@@ -1,6 +1,6 @@
 // Output of `portcullis audit`: a table for people, JSON for tools (SARIF and JUnit live in sarif.ts and junit.ts).
 import type { AuditSubject } from './subject.js';
-import { resourceId, verdictOf, wouldBeDenied } from './subject.js';
+import { resourceId, verdictOf, violationJson, wouldBeDenied } from './subject.js';
 
 export const AUDIT_JSON_VERSION = 'portcullis.dev/audit/v1';
 
@@ -38,16 +38,7 @@ export function auditDocument(results: readonly AuditSubject[]) {
       skipped: r.decision.skipped ?? null,
       message: r.decision.message ?? null,
       policies: [...r.policies],
-      violations: r.decision.violations.map((v) => ({
-        policy: v.policy,
-        effect: v.effect,
-        wouldDeny: v.wouldDeny,
-        container: v.container ?? null,
-        line: (v.container && r.containerLine?.(v.container.list, v.container.index)) ?? null,
-        problem: v.problem,
-        fix: v.fix,
-        message: v.message,
-      })),
+      violations: r.decision.violations.map((v) => violationJson(v, (v.container && r.containerLine?.(v.container.list, v.container.index)) ?? null)),
     })),
   };
 }

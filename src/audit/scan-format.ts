@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import type { Config } from '../config/types.js';
 import type { ScanResult, ScanStats } from './scan.js';
-import { resourceId, verdictOf } from './subject.js';
+import { resourceId, verdictOf, violationJson } from './subject.js';
 
 export const SCAN_JSON_VERSION = 'portcullis.dev/scan/v1';
 export const PREVIEW_JSON_VERSION = 'portcullis.dev/enforce-preview/v1';
@@ -55,15 +55,7 @@ export function scanDocument(results: readonly ScanResult[], stats: ScanStats) {
       skipped: r.decision.skipped ?? null,
       message: r.decision.message ?? null,
       policies: [...r.policies],
-      violations: r.decision.violations.map((v) => ({
-        policy: v.policy,
-        effect: v.effect,
-        wouldDeny: v.wouldDeny,
-        container: v.container ?? null,
-        problem: v.problem,
-        fix: v.fix,
-        message: v.message,
-      })),
+      violations: r.decision.violations.map((v) => violationJson(v)),
     })),
   };
 }

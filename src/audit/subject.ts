@@ -1,7 +1,7 @@
 // The one shape every audit output reads: a resource, its decision, and where it came from (a file or the cluster).
 import type { Config } from '../config/types.js';
 import type { ContainerList } from '../engine/types.js';
-import type { Decision } from '../engine/decision.js';
+import type { Decision, Violation } from '../engine/decision.js';
 import { POLICIES } from '../engine/registry.js';
 import { isObject } from '../workload/k8s.js';
 import { rawPodSpec } from '../workload/podspecs.js';
@@ -53,4 +53,18 @@ export function checkedPolicies(config: Config, object: unknown, group: string, 
     const settings = config.policies[p.id];
     return settings !== undefined && settings.action !== 'off' && (!windows || p.appliesToWindows);
   }).map((p) => p.id);
+}
+
+// One violation in the stable JSON shape (audit/v1 and scan/v1); `line` is added by audit for files.
+export function violationJson(v: Violation, line?: number | null) {
+  return {
+    policy: v.policy,
+    effect: v.effect,
+    wouldDeny: v.wouldDeny,
+    container: v.container ?? null,
+    ...(line !== undefined ? { line } : {}),
+    problem: v.problem,
+    fix: v.fix,
+    message: v.message,
+  };
 }

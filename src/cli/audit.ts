@@ -10,7 +10,7 @@ import { formatJunit } from '../audit/junit.js';
 import { packageVersion } from '../audit/version.js';
 import type { AuditSubject } from '../audit/subject.js';
 import { createRuntime } from './runtime.js';
-import { parseFlags, usageFailure } from './flags.js';
+import { parseCommand } from './flags.js';
 
 const USAGE = `usage: portcullis audit -f PATH... [--config FILE] [--output table|json|sarif|junit]
   -f, --filename PATH   file, directory or - for stdin; repeatable; YAML (multi-document), JSON, List kinds
@@ -35,17 +35,9 @@ const FORMATTERS: Record<string, (results: readonly AuditSubject[]) => string> =
 };
 
 export async function runAudit(argv: string[]): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseFlags(argv, FLAGS, true));
-  } catch (err) {
-    return usageFailure(err, USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(argv, FLAGS, USAGE, true);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const paths = [...(values.filename ?? []), ...positionals];
   const format = Object.hasOwn(FORMATTERS, values.output) ? FORMATTERS[values.output] : undefined;
   if (paths.length === 0 || !format) {

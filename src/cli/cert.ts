@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCa, issueServingCert, serviceSans } from '../server/certs.js';
-import { parseFlags, usageFailure } from './flags.js';
+import { parseCommand } from './flags.js';
 
 const USAGE = `usage: portcullis cert --out-dir DIR [--service NAME] [--namespace NS] [--san NAME]... [--days N]
   writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key
@@ -18,16 +18,9 @@ const FLAGS = {
 } as const;
 
 export async function runCert(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseFlags(argv, FLAGS));
-  } catch (err) {
-    return usageFailure(err, USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(argv, FLAGS, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const outDir = values['out-dir'];
   const days = Number(values.days);
   if (!outDir || !Number.isInteger(days) || days < 1) {

@@ -1,22 +1,21 @@
-// Flag parsing shared by the commands: node's parseArgs with a usage error instead of a stack trace.
+// Flag parsing shared by the commands: node's parseArgs, --help, and a usage error instead of a stack trace.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 
-export class UsageError extends Error {
-  readonly code = 'USAGE' as const;
-}
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+// Parses a command's flags; returns the exit code instead when it printed --help (0) or a usage error (2).
+export function parseCommand<T extends Options & { help: { type: 'boolean' } }>(argv: string[], options: T, usage: string, allowPositionals = false) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    process.stderr.write(`portcullis: ${(err as Error).message}\n${usage}\n`);
+    return 2;
   }
-}
-
-// Reports a usage error on stderr and returns exit code 2.
-export function usageFailure(err: unknown, usage: string): number {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`portcullis: ${err.message}\n${usage}\n`);
-  return 2;
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  return parsed;
 }

@@ -14,7 +14,7 @@ import { packageVersion } from '../audit/version.js';
 import { POLICY_IDS } from '../engine/registry.js';
 import { stringify } from 'yaml';
 import { createRuntime } from './runtime.js';
-import { parseFlags, usageFailure } from './flags.js';
+import { parseCommand } from './flags.js';
 
 const USAGE = `usage: portcullis scan [--kubeconfig FILE] [--context NAME] [--namespace NS]... [--config FILE]
                        [--output table|json|yaml|sarif|junit] [--write-reports]
@@ -51,16 +51,9 @@ const FLAGS = {
 const OUTPUTS = ['table', 'json', 'yaml', 'sarif', 'junit'];
 
 export async function runScan(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseFlags(argv, FLAGS));
-  } catch (err) {
-    return usageFailure(err, USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(argv, FLAGS, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const fail = (message: string): number => {
     process.stderr.write(`portcullis: ${message}\n`);
     return 2;

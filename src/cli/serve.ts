@@ -12,7 +12,7 @@ import { ConfigError } from '../config/load.js';
 import { AUDIT_SERVE_FLAGS, AUDIT_SERVE_USAGE, startBackgroundAuditFromFlags } from '../audit/background.js';
 import { OWNER_EVENT_SERVE_FLAGS, OWNER_EVENT_SERVE_USAGE, ownerEventsFromFlags } from '../events/owner-events.js';
 import { createRuntime } from './runtime.js';
-import { parseFlags, usageFailure } from './flags.js';
+import { parseCommand } from './flags.js';
 
 const USAGE = `usage: portcullis serve [flags]
   --config FILE         PortcullisConfig YAML (default: the built-in config); reloaded on change
@@ -146,16 +146,9 @@ function seconds(value: string, flag: string): number {
 }
 
 export async function runServe(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseFlags(argv, FLAGS));
-  } catch (err) {
-    return usageFailure(err, USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(argv, FLAGS, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const logger = pino({ level: values['log-level'], base: { name: 'portcullis' }, redact: ['req.headers.authorization'] });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
