@@ -51,7 +51,7 @@ const VARIANTS: Variant[] = [
     what: 'no setTimeout/Promise.race deadline per review (measures its cost)',
     patches: [{ file: 'src/server/validate.js', from: 'timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));\n        timer.unref();', to: 'void reject;' }],
   },
-  { name: 'combined', what: 'indexof-depth + response-schema + log-warn', patches: [...INDEXOF_DEPTH, ...RESPONSE], logLevel: 'warn' },
+  { name: 'combined', what: 'response-schema + log-warn', patches: [...RESPONSE], logLevel: 'warn' },
 ];
 
 const { values } = parseArgs({
