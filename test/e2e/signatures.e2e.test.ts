@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterClient, waitForServiceAccount } from './cluster.js';
 import { compliantSecurityContext, namespace } from './manifests.js';
-import { waitFor } from './proc.js';
 import { startPortcullis, type Portcullis } from './portcullis.js';
-import { webhookConfigurationFor } from './webhook-config.js';
+import { registerPortcullis, unregisterPortcullis } from './register.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushTestImages, type TestImage } from '../helpers/registry-images.js';
 import { Cosign, toolPath } from '../helpers/cosign-cli.js';
@@ -61,19 +60,11 @@ policies:
   require-read-only-root-filesystem: {action: deny}
 `,
     });
-    const registration = await cluster.kubectl(['apply', '-f', '-'], { input: webhookConfigurationFor({ url: portcullis.url, caPem: portcullis.caPem, failurePolicy: 'Fail' }) });
-  expect(registration.code, registration.stderr).toBe(0);
-    await waitFor('webhook in effect', async () => {
-      const probe = await apply(podFor('probe', images['user-65532']!.ref), '--dry-run=server');
-      return probe.code !== 0 && probe.stderr.includes('enforce.portcullis.dev') ? true : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 });
+    await registerPortcullis(cluster, portcullis, podFor('probe', images['user-65532']!.ref));
   }, 300_000);
 
   afterAll(async () => {
-    await cluster.kubectl(['delete', 'validatingwebhookconfiguration', 'portcullis', '--ignore-not-found']);
-    await cluster.kubectl(['delete', 'namespace', NS, '--wait=false']);
-    await portcullis?.stop();
-    await registry?.stop();
+    await unregisterPortcullis(cluster, NS, portcullis, registry);
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
