@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runFixtures } from '../../test/helpers/fixtures.js';
-import { configWith } from '../../test/helpers/engine.js';
+import { configWith, engineWith } from '../../test/helpers/engine.js';
+import { NO_FACTS } from '../../src/engine/facts.js';
 import { ConfigError } from '../../src/config/load.js';
-import { specWith } from '../../test/helpers/pods.js';
+import { evaluateObject, KINDS, objectOf, specWith } from '../../test/helpers/pods.js';
 import { requireSignedImages } from './policy.js';
 import { fixtures, TEAM_PARAMS } from './fixtures.js';
 
@@ -26,5 +27,15 @@ describe('require-signed-images parameters', () => {
     const pod = { path: 'spec', spec, windows: false, containers: spec.containers.map((container: any, index: number) => ({ list: 'containers', index, name: container.name, container })) };
     const sites = requireSignedImages.needsFacts?.(pod as never, { ...requireSignedImages.defaults, ...TEAM_PARAMS }) ?? [];
     expect(sites.map((s) => s.name)).toEqual(['app']);
+  });
+});
+
+describe('require-signed-images on a tag-only reference', () => {
+  it('allows an image verified at the digest its tag names now, with a warning that tags move', async () => {
+    const facts = { gather: async () => ({ ...NO_FACTS, signature: () => ({ status: 'verified' as const, message: 'signed by team-key', verifiedAtTag: '1.4.2' }) }) };
+    const decision = await evaluateObject(engineWith({ 'require-signed-images': TEAM_PARAMS }, { facts }), objectOf(KINDS[0]!, specWith(() => undefined)));
+    expect(decision.allowed).toBe(true);
+    expect(decision.violations).toMatchObject([{ policy: 'require-signed-images', effect: 'warn', wouldDeny: false }]);
+    expect(decision.warnings[0]).toContain('tags move');
   });
 });

@@ -33,7 +33,13 @@ function check({ pod, params, facts }: CheckInput<SignedImagesParams>): Finding[
     const sig = facts.signature(image);
     switch (sig.status) {
       case 'verified':
-        return [];
+        if (sig.verifiedAtTag === undefined) return [];
+        return [{
+          container: site,
+          advisory: true,
+          problem: `signature verified at the digest tag "${sig.verifiedAtTag}" names now, but tags move`,
+          fix: 'pin the image by digest (disallow-latest-tag requireDigest: true)',
+        }];
       case 'error':
         if (params.onError === 'allow') return [];
         return [{ container: site, problem: sig.message, fix: 'retry when the registry answers, or set policies.require-signed-images.onError: allow' }];

@@ -164,7 +164,7 @@ export function createEngine(options: EngineOptions): Engine {
           const c = finding.container;
           violations.push({
             policy: policy.id,
-            ...effectOf(settings, audit, preexisting),
+            ...(finding.advisory ? { effect: 'warn' as const, wouldDeny: false } : effectOf(settings, audit, preexisting)),
             preexisting,
             ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
             problem: finding.problem,

@@ -29,6 +29,8 @@ export interface Finding {
   readonly problem: string;
   /** how to fix it, e.g. "set securityContext.runAsUser to a non-zero UID" */
   readonly fix: string;
+  /** a warning whatever the policy's action: never denies (e.g. a signature verified through a movable tag) */
+  readonly advisory?: boolean;
 }
 
 /** Facts about one image, as gathered by the engine before checks run. */
@@ -40,6 +42,8 @@ export type ImageFact =
 export interface SignatureFact {
   readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
   readonly message: string;
+  /** set when a tag-only reference was verified at the digest the tag names now (tags move) */
+  readonly verifiedAtTag?: string;
 }
 
 /** Read-only view of the facts gathered for one pod. */

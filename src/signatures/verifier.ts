@@ -147,7 +147,8 @@ class Verifier implements SignatureVerifier {
       ? ''
       : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
     try {
-      return await withDeadline(this.decide(repo, digest, rule, authorities, call, display, tagNote), deadline, ref.registry);
+      const decided = await withDeadline(this.decide(repo, digest, rule, authorities, call, display, tagNote), deadline, ref.registry);
+      return decided.status === 'verified' && !ref.digest ? { ...decided, verifiedAtTag: ref.tag ?? 'latest' } : decided;
     } catch (err) {
       const e = toRegistryError(err, ref.registry);
       return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);

@@ -71,6 +71,7 @@ policies:
   it('admits an image signed by the trusted key', async () => {
     const res = await apply(podFor('signed', images['user-1000']!.ref));
     expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('Warning: [require-signed-images] container "app" (containers[0]): signature verified at the digest tag');
   });
 
   it('refuses an unsigned image and says no signature was found', async () => {
