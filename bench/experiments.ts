@@ -51,6 +51,16 @@ const VARIANTS: Variant[] = [
     what: 'no setTimeout/Promise.race deadline per review (measures its cost)',
     patches: [{ file: 'src/server/validate.js', from: 'timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));\n        timer.unref();', to: 'void reject;' }],
   },
+  {
+    name: 'no-child-logger',
+    what: 'fastify childLoggerFactory returns the app logger (no per-request pino child)',
+    patches: [{ file: 'src/server/app.js', from: 'loggerInstance: options.logger,', to: 'loggerInstance: options.logger, childLoggerFactory: (logger) => logger,' }],
+  },
+  {
+    name: 'buffered-log',
+    what: 'pino to a buffered asynchronous destination (4 KiB writes) instead of one write per line',
+    patches: [{ file: 'src/cli/serve.js', from: "redact: ['req.headers.authorization'] });", to: "redact: ['req.headers.authorization'] }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));" }],
+  },
   { name: 'combined', what: 'response-schema + log-warn', patches: [...RESPONSE], logLevel: 'warn' },
 ];
 
