@@ -1,7 +1,7 @@
 // AdmissionReview decode and encode: the API server's JSON converted once into an AdmissionRequest.
 import type { Operation } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
-import { isObject } from '../workload/k8s.js';
+import { describe, isObject } from '../workload/k8s.js';
 
 export type AdmissionErrorCode = 'NOT_ADMISSION_REVIEW' | 'UNSUPPORTED_VERSION' | 'MISSING_REQUEST' | 'MISSING_UID' | 'INVALID_FIELD';
 
@@ -33,12 +33,6 @@ export interface AdmissionRequest {
   readonly dryRun: boolean;
   readonly object: unknown;
   readonly oldObject?: unknown;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'array' : typeof value;
 }
 
 function str(obj: Record<string, unknown>, key: string, path: string, required: boolean): string | undefined {

@@ -3,6 +3,7 @@
 import { isDigestValue } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Platform } from './platform.js';
+import { isObject } from '../workload/k8s.js';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -57,10 +58,6 @@ export function isIndexMediaType(mt: string): boolean {
 
 function bad(code: 'INVALID_MANIFEST' | 'INVALID_CONFIG', registry: string, message: string): RegistryError {
   return new RegistryError(code, `${registry}: ${message}`, { registry });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 // Parses JSON bytes of an untrusted answer; throws the given code on anything but a JSON object.

@@ -6,6 +6,7 @@ import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstor
 import { RFC3161Timestamp, X509Certificate, crypto as score, dsse, pem } from '@sigstore/core';
 import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import { verifyWithKey } from './keys.js';
+import { isObject } from '../workload/k8s.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -34,10 +35,6 @@ export interface Candidate {
   readonly entity?: SignedEntity;
   /** the docker-reference a legacy payload names */
   readonly reference?: string;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function defect(source: CandidateSource, where: string, reason: string): Candidate {

@@ -1,16 +1,13 @@
 // prom-client metrics of signature verification, registered on the Registry the caller passes.
 
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { getOrCreate, LOOKUP_BUCKETS } from '../images/metrics.js';
 
 export type VerificationResult = 'verified' | 'unverified' | 'error' | 'unavailable';
 
 export interface SignatureMetrics {
   result(result: VerificationResult, seconds: number): void;
   cache(cache: 'outcome' | 'tag' | 'inflight', hit: boolean): void;
-}
-
-function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
 export function createSignatureMetrics(registry?: Registry): SignatureMetrics {
@@ -23,7 +20,7 @@ export function createSignatureMetrics(registry?: Registry): SignatureMetrics {
       name: 'portcullis_signature_verification_duration_seconds',
       help: 'image signature verification latency (registry discovery and cryptography), by result',
       labelNames: ['result'] as const,
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: LOOKUP_BUCKETS,
       registers: [registry],
     }),
   );

@@ -48,7 +48,9 @@ export class WorkloadError extends Error {
   }
 }
 
-function describe(value: unknown): string {
+/** What a JSON value is, for "expected X, got Y" messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { freePort } from '../e2e/proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -56,19 +56,6 @@ export const TEST_USER = 'portcullis';
 export const TEST_PASSWORD = 'correct-horse-battery';
 const SERVICE = 'portcullis-test-registry';
 const ISSUER = 'portcullis-test-issuer';
-
-// A free TCP port on 127.0.0.1 (bound and released; the caller binds it next).
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function b64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');

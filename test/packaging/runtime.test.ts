@@ -4,13 +4,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execForm, readDockerfile } from './dockerfile.js';
 import { buildStages } from './mini-build.js';
 import type { BuiltStage } from './mini-build.js';
+import { freePort } from '../e2e/proc.js';
 
 const NONROOT = 65532;
 const asRoot = process.getuid?.() === 0;
@@ -22,15 +22,6 @@ let root: string;
 let app: string;
 let tmp: string;
 let built: Map<string, BuiltStage>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function get(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

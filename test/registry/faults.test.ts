@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Registry } from 'prom-client';
 import { createImageFactsSource, type ImageFactsSource } from '../../src/images/facts.js';
 import type { RegistryOptionsInput } from '../../src/images/options.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { freePort } from '../e2e/proc.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushTestImages, type TestImage } from '../helpers/registry-images.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/registry-proxy.js';
 
