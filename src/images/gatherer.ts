@@ -5,6 +5,7 @@ import type { PodSpec } from '../workload/k8s.js';
 import type { ImageFactsSource } from './facts.js';
 import { formatPlatform } from './platform.js';
 import type { Platform } from './platform.js';
+import { requestCredentials } from './pull-secrets.js';
 import type { PullSecretReader } from './pull-secrets.js';
 
 const UNAVAILABLE: ImageFact = { status: 'unavailable' };
@@ -21,7 +22,7 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
   const images = [...(request.images.get('imageConfig') ?? [])];
   if (images.length === 0) return new Map();
   const platform = podPlatform(request.pod.spec, fallback);
-  const credentials = pullSecrets && request.namespace ? await pullSecrets.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
+  const credentials = await requestCredentials(pullSecrets, request);
   const results = await Promise.all(
     images.map((image) => source.lookup(image, { platform, deadline: request.deadline, ...(credentials ? { credentials } : {}) })),
   );

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodSpec } from '../workload/k8s.js';
+import type { FactRequest } from '../engine/facts.js';
 import type { DockerAuthEntry, DockerConfigJson } from './credentials.js';
 
 const SECRET_TTL_MS = 60_000;
@@ -25,6 +26,11 @@ export function authsFromSecret(type: string | undefined, data: Record<string, s
     return undefined;
   }
   return undefined;
+}
+
+// The credentials of the request's pod, when pull secrets are in use and the request has a namespace.
+export async function requestCredentials(reader: PullSecretReader | undefined, request: FactRequest): Promise<DockerConfigJson | undefined> {
+  return reader && request.namespace ? reader.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
 }
 
 export interface PullSecretReader {
@@ -57,39 +63,44 @@ export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger
       apiPromise = undefined;
       throw err;
     }));
-  const secrets = new LRUCache<string, { auths?: Auths }>({ max: 1000, ttl: SECRET_TTL_MS });
-  const accounts = new LRUCache<string, { names: string[] }>({ max: 1000, ttl: SECRET_TTL_MS });
+  // each Secret and ServiceAccount is read once per TTL; concurrent callers share the read in flight
+  const secrets = new LRUCache<string, Promise<Auths | undefined>>({ max: 1000, ttl: SECRET_TTL_MS });
+  const accounts = new LRUCache<string, Promise<string[]>>({ max: 1000, ttl: SECRET_TTL_MS });
 
-  async function secretAuths(namespace: string, name: string): Promise<Auths | undefined> {
+  function secretAuths(namespace: string, name: string): Promise<Auths | undefined> {
     const key = `${namespace}/${name}`;
-    const cached = secrets.get(key);
-    if (cached) return cached.auths;
-    try {
-      const secret = await (await api()).readNamespacedSecret({ name, namespace });
-      const auths = authsFromSecret(secret.type, secret.data);
-      secrets.set(key, auths ? { auths } : {});
-      return auths;
-    } catch (err) {
-      logger?.warn({ namespace, secret: name, err: (err as Error).message }, 'cannot read image pull secret');
-      secrets.set(key, {});
-      return undefined;
+    let read = secrets.get(key);
+    if (!read) {
+      read = api()
+        .then((core) => core.readNamespacedSecret({ name, namespace }))
+        .then(
+          (secret) => authsFromSecret(secret.type, secret.data),
+          (err: unknown) => {
+            logger?.warn({ namespace, secret: name, err: (err as Error).message }, 'cannot read image pull secret');
+            return undefined;
+          },
+        );
+      secrets.set(key, read);
     }
+    return read;
   }
 
-  async function accountSecrets(namespace: string, name: string): Promise<string[]> {
+  function accountSecrets(namespace: string, name: string): Promise<string[]> {
     const key = `${namespace}/${name}`;
-    const cached = accounts.get(key);
-    if (cached) return cached.names;
-    try {
-      const sa = await (await api()).readNamespacedServiceAccount({ name, namespace });
-      const names = (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : []));
-      accounts.set(key, { names });
-      return names;
-    } catch (err) {
-      logger?.warn({ namespace, serviceAccount: name, err: (err as Error).message }, 'cannot read service account');
-      accounts.set(key, { names: [] });
-      return [];
+    let read = accounts.get(key);
+    if (!read) {
+      read = api()
+        .then((core) => core.readNamespacedServiceAccount({ name, namespace }))
+        .then(
+          (sa) => (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : [])),
+          (err: unknown) => {
+            logger?.warn({ namespace, serviceAccount: name, err: (err as Error).message }, 'cannot read service account');
+            return [];
+          },
+        );
+      accounts.set(key, read);
     }
+    return read;
   }
 
   async function merged(namespace: string, spec: PodSpec): Promise<DockerConfigJson | undefined> {

@@ -4,6 +4,7 @@
 import type { FactGatherer } from '../engine/facts.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { Facts, SignatureFact } from '../engine/types.js';
+import { requestCredentials } from '../images/pull-secrets.js';
 import type { PullSecretReader } from '../images/pull-secrets.js';
 import type { SignedImagesParams } from './params.js';
 import type { SignatureVerifier, VerifyOptions } from './verifier.js';
@@ -33,7 +34,7 @@ export function signatureFactGatherer(verifier: SignatureVerifier, options: Sign
       const params = options.params();
       const verify = async () => {
         if (images.size === 0 || !params) return undefined;
-        const credentials = options.pullSecrets && request.namespace ? await options.pullSecrets.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
+        const credentials = await requestCredentials(options.pullSecrets, request);
         return verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) });
       };
       const [signature, rest] = await Promise.all([verify(), next.gather(request)]);
