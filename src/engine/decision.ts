@@ -67,6 +67,11 @@ export function decide(violations: readonly Violation[]): Decision {
   };
 }
 
+/** A denial that no policy produced (an unreadable object, no decision in time); `decision` is its audit label. */
+export function refused(message: string, decision: string): Decision {
+  return { allowed: false, violations: [], message, warnings: [], auditAnnotations: { decision } };
+}
+
 export function skipped(reason: string): Decision {
   return { allowed: true, skipped: reason, violations: [], warnings: [], auditAnnotations: {} };
 }

@@ -7,7 +7,7 @@ import { isObject, WorkloadError } from '../workload/k8s.js';
 import type { ContainerSite, FactKind, Finding, Policy, PodSite } from './types.js';
 import type { FactGatherer } from './facts.js';
 import { NO_FACT_GATHERER } from './facts.js';
-import { decide, formatFinding, skipped } from './decision.js';
+import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
 import { POLICIES } from './registry.js';
 
@@ -128,7 +128,7 @@ function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<F
 
 function invalidObject(err: WorkloadError): Decision {
   const message = `[portcullis] object: ${err.message} — fix the field so the pod spec can be checked`;
-  return { allowed: false, violations: [], message, warnings: [], auditAnnotations: { decision: 'deny' } };
+  return refused(message, 'deny');
 }
 
 // Creates the engine every entry point uses (webhook, background scan, offline CLI).

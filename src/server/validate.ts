@@ -6,6 +6,7 @@ import type { AdmissionRequest } from '../admission/review.js';
 import { deadlineFor } from '../admission/deadline.js';
 import type { Engine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
+import { refused } from '../engine/decision.js';
 import type { AdmissionMetrics } from './metrics.js';
 
 export interface ValidateOptions {
@@ -46,7 +47,7 @@ async function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: b
   } catch (err) {
     if (!(err instanceof DeadlineError)) throw err;
     const message = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
-    return { allowed: false, violations: [], message, warnings: [], auditAnnotations: { decision: 'deadline-exceeded' } };
+    return refused(message, 'deadline-exceeded');
   } finally {
     clearTimeout(timer);
   }
