@@ -62,7 +62,8 @@ function pullSecretReader(options: RuntimeOptions): PullSecretReader {
 }
 
 // Builds the registry client shared by image facts and signature verification, and the gatherer over both.
-function factsFor(config: Config, current: () => Config, options: RuntimeOptions): Facts {
+function factsFor(current: () => Config, options: RuntimeOptions): Facts {
+  const config = current();
   const section = options.offline ? { ...config.registry, enabled: false } : config.registry;
   const registryOptions = resolveRegistryOptions(section as RegistryOptionsInput);
   const deps = { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) };
@@ -86,15 +87,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ? createConfigStore(options.configPath, options.logger)
     : staticConfigStore(loadConfigFile(options.configPath));
   const current = () => config.current();
-  let facts = factsFor(config.current(), current, options);
+  let facts = factsFor(current, options);
   config.onChange((next) => {
     if (isDeepStrictEqual(next.registry, facts.registry)) return;
     const old = facts;
-    facts = factsFor(next, current, options);
+    facts = factsFor(current, options);
     void closeFacts(old);
   });
   const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
-  const engine = createEngine({ config: () => config.current(), facts: gatherer });
+  const engine = createEngine({ config: current, facts: gatherer });
   return {
     config,
     engine,
