@@ -2,7 +2,7 @@
 // out in a directory standing in for its root filesystem), then runs the runtime stage's files the way the image
 // would: ENTRYPOINT + CMD as uid 65532 with only /tmp writable, the image's HEALTHCHECK command, SIGTERM as PID 1.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,7 @@ const instruction = (keyword: string) => runtime.instructions.find((i) => i.keyw
 let root: string;
 let app: string;
 let tmp: string;
+let node: string;
 let built: Map<string, BuiltStage>;
 
 function get(port: number, path: string): Promise<number> {
@@ -66,6 +67,11 @@ beforeAll(() => {
   tmp = join(root, 'tmp');
   mkdirSync(tmp, { mode: 0o1777 });
   chmodSync(tmp, 0o1777);
+  // the runtime image's /nodejs/bin/node: a copy the non-root user can reach whatever the checkout's permissions
+  node = join(root, 'nodejs', 'bin', 'node');
+  mkdirSync(dirname(node), { recursive: true, mode: 0o755 });
+  copyFileSync(process.execPath, node);
+  chmodSync(node, 0o755);
 }, 900_000);
 
 afterAll(() => {
@@ -97,7 +103,7 @@ describe('the image, built and run without Docker', () => {
     const before = snapshot(app);
     const ids = asRoot ? { uid: NONROOT, gid: NONROOT } : {};
     if (asRoot) chownSync(tmp, NONROOT, NONROOT);
-    const child = spawn(process.execPath, [...argv, '--host', '127.0.0.1', '--port', String(port)], {
+    const child = spawn(node, [...argv, '--host', '127.0.0.1', '--port', String(port)], {
       cwd: app,
       env: { NODE_ENV: 'production', HOME: '/nonexistent', TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,10 +126,10 @@ describe('the image, built and run without Docker', () => {
       // the image's HEALTHCHECK, exec form, with the port this test chose
       const hc = execForm(instruction('HEALTHCHECK').args)!;
       const hcArgs = hc.slice(1).map((a) => a.replace('port:8443', `port:${port}`));
-      const health = spawnSync(process.execPath, hcArgs, { env: {}, timeout: 10_000, ...ids });
+      const health = spawnSync(node, hcArgs, { env: {}, timeout: 10_000, ...ids });
       expect(health.status).toBe(0);
       const closedPort = await freePort();
-      const unhealthy = spawnSync(process.execPath, hc.slice(1).map((a) => a.replace('port:8443', `port:${closedPort}`)), { env: {}, timeout: 10_000 });
+      const unhealthy = spawnSync(node, hc.slice(1).map((a) => a.replace('port:8443', `port:${closedPort}`)), { env: {}, timeout: 10_000 });
       expect(unhealthy.status).toBe(1);
 
       expect(existsSync(join(tmp, 'portcullis-certs', 'tls.crt'))).toBe(true);
