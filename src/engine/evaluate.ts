@@ -4,9 +4,9 @@ import picomatch from 'picomatch';
 import type { Config, PolicySettings } from '../config/types.js';
 import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
 import { isObject, WorkloadError } from '../workload/k8s.js';
-import type { ContainerSite, FactKind, Finding, Policy, PodSite } from './types.js';
+import type { ContainerSite, FactKind, Facts, Finding, Policy, PodSite } from './types.js';
 import type { FactGatherer } from './facts.js';
-import { NO_FACT_GATHERER } from './facts.js';
+import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
 import { POLICIES } from './registry.js';
@@ -31,7 +31,8 @@ export interface EvaluationOptions {
 }
 
 export interface Engine {
-  evaluate(input: EvaluationInput, options: EvaluationOptions): Promise<Decision>;
+  /** Decides at once when no policy needs a looked-up fact (a Decision), else after the look-ups (a Promise). */
+  evaluate(input: EvaluationInput, options: EvaluationOptions): Decision | Promise<Decision>;
 }
 
 export interface EngineOptions {
@@ -110,20 +111,45 @@ function applicable(policies: readonly Policy[], config: Config, pod: PodSite): 
   });
 }
 
-// The images each fact kind is needed for, leaving out images a policy excludes.
-function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<FactKind, Set<string>> {
-  const needs = new Map<FactKind, Set<string>>();
+// The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
+function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<FactKind, Set<string>> | undefined {
+  let needs: Map<FactKind, Set<string>> | undefined;
   for (const [policy, settings] of active) {
     for (const kind of policy.facts) {
-      const set = needs.get(kind) ?? new Set<string>();
       const sites = policy.needsFacts ? policy.needsFacts(pod, settings.params) : pod.containers;
       for (const site of sites) {
-        if (!matchesAny(settings.excludeImages, site.container.image)) set.add(site.container.image);
+        if (matchesAny(settings.excludeImages, site.container.image)) continue;
+        needs ??= new Map();
+        let set = needs.get(kind);
+        if (!set) needs.set(kind, (set = new Set()));
+        set.add(site.container.image);
       }
-      needs.set(kind, set);
     }
   }
   return needs;
+}
+
+// Runs the active policies over the pod with these facts and joins their findings into the decision.
+function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean): Decision {
+  const violations: Violation[] = [];
+  for (const [policy, settings] of active) {
+    const findings = policy.check({ pod, params: settings.params, facts });
+    for (const finding of findings) {
+      if (finding.container && matchesAny(settings.excludeImages, finding.container.container.image)) continue;
+      const preexisting = isPreexisting(novelty, finding);
+      const c = finding.container;
+      violations.push({
+        policy: policy.id,
+        ...(finding.advisory ? { effect: 'warn' as const, wouldDeny: false } : effectOf(settings, audit, preexisting)),
+        preexisting,
+        ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
+        problem: finding.problem,
+        fix: finding.fix,
+        message: formatFinding(policy.id, finding),
+      });
+    }
+  }
+  return decide(violations);
 }
 
 function invalidObject(err: WorkloadError): Decision {
@@ -136,7 +162,7 @@ export function createEngine(options: EngineOptions): Engine {
   const policies = options.policies ?? POLICIES;
   const gatherer = options.facts ?? NO_FACT_GATHERER;
   return {
-    async evaluate(input, { deadline }) {
+    evaluate(input, { deadline }) {
       if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
       const config = options.config();
       if (input.namespace && config.excludeNamespaces.includes(input.namespace)) return skipped(`namespace ${input.namespace} is excluded`);
@@ -154,26 +180,11 @@ export function createEngine(options: EngineOptions): Engine {
       const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
       const active = applicable(policies, config, pod);
       const needs = factNeeds(active, pod);
-      const facts = await gatherer.gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
-      const violations: Violation[] = [];
-      for (const [policy, settings] of active) {
-        const findings = policy.check({ pod, params: settings.params, facts });
-        for (const finding of findings) {
-          if (finding.container && matchesAny(settings.excludeImages, finding.container.container.image)) continue;
-          const preexisting = isPreexisting(novelty, finding);
-          const c = finding.container;
-          violations.push({
-            policy: policy.id,
-            ...(finding.advisory ? { effect: 'warn' as const, wouldDeny: false } : effectOf(settings, audit, preexisting)),
-            preexisting,
-            ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
-            problem: finding.problem,
-            fix: finding.fix,
-            message: formatFinding(policy.id, finding),
-          });
-        }
-      }
-      return decide(violations);
+      if (!needs) return judge(active, pod, NO_FACTS, novelty, audit);
+      const site = pod;
+      return gatherer
+        .gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
+        .then((facts) => judge(active, site, facts, novelty, audit));
     },
   };
 }

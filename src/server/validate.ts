@@ -20,37 +20,41 @@ class DeadlineError extends Error {
   readonly code = 'DEADLINE_EXCEEDED' as const;
 }
 
-// Runs the engine, answering with a denial if it has not decided by the deadline.
-async function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, deadline: number): Promise<Decision> {
+const NO_DECISION_IN_TIME = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
+
+// Waits for a pending decision, answering with a denial if it has not come by the deadline.
+async function beforeDeadline(pending: Promise<Decision>, deadline: number): Promise<Decision> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));
     timer.unref();
   });
   try {
-    return await Promise.race([
-      engine.evaluate(
-        {
-          group: req.group,
-          kind: req.kind,
-          operation: req.operation,
-          object: req.object,
-          forceAudit,
-          ...(req.namespace ? { namespace: req.namespace } : {}),
-          ...(req.subresource ? { subresource: req.subresource } : {}),
-          ...(req.oldObject !== undefined ? { oldObject: req.oldObject } : {}),
-        },
-        { deadline },
-      ),
-      expired,
-    ]);
+    return await Promise.race([pending, expired]);
   } catch (err) {
     if (!(err instanceof DeadlineError)) throw err;
-    const message = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
-    return refused(message, 'deadline-exceeded');
+    return refused(NO_DECISION_IN_TIME, 'deadline-exceeded');
   } finally {
     clearTimeout(timer);
   }
+}
+
+// Runs the engine: a decision at once when no look-up is needed, else one raced against the deadline.
+function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, deadline: number): Decision | Promise<Decision> {
+  const pending = engine.evaluate(
+    {
+      group: req.group,
+      kind: req.kind,
+      operation: req.operation,
+      object: req.object,
+      forceAudit,
+      ...(req.namespace ? { namespace: req.namespace } : {}),
+      ...(req.subresource ? { subresource: req.subresource } : {}),
+      ...(req.oldObject !== undefined ? { oldObject: req.oldObject } : {}),
+    },
+    { deadline },
+  );
+  return pending instanceof Promise ? beforeDeadline(pending, deadline) : pending;
 }
 
 function violationCounts(decision: Decision): Record<string, number> {
@@ -72,11 +76,14 @@ export const validatePlugin = fp<ValidateOptions>(
         metrics.rejected(err.code);
         return reply.code(400).send({ error: 'Bad Request', code: err.code, message: err.message });
       }
-      const decision = await decideBefore(engine, review, forceAudit, deadline);
+      const pending = decideBefore(engine, review, forceAudit, deadline);
+      const decision = pending instanceof Promise ? await pending : pending;
       const seconds = (Date.now() - receivedAt) / 1000;
       metrics.observe(review.kind, review.operation, decision, seconds);
       onDecision?.(review, decision);
-      request.log.info(
+      // decisions with findings at info; clean and skipped ones at debug (metrics count them all)
+      const level = decision.violations.length > 0 || !decision.allowed ? 'info' : 'debug';
+      request.log[level](
         {
           uid: review.uid,
           kind: review.kind,

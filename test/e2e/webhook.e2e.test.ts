@@ -73,7 +73,7 @@ beforeAll(async () => {
     expect(res.code, describeRun(res)).toBe(0);
     await waitForServiceAccount(cluster, name);
   }
-  portcullis = await startPortcullis({ dir: join(workDir, 'enforce'), config: enforceConfig('enforce') });
+  portcullis = await startPortcullis({ dir: join(workDir, 'enforce'), config: enforceConfig('enforce'), logLevel: 'debug' }); // debug: clean decisions are logged too
   await configureWebhook(portcullis, 'Fail', 'denied');
 });
 

@@ -69,7 +69,7 @@ export function reviewOf(object: Json, opts: { operation?: string; oldObject?: J
 
 /** Evaluates an object as a CREATE with the engine. */
 export function evaluateObject(engine: Engine, object: Json, extra: { operation?: 'CREATE' | 'UPDATE'; oldObject?: Json } = {}): Promise<Decision> {
-  return engine.evaluate(
+  return Promise.resolve(engine.evaluate(
     {
       group: groupOf(object.apiVersion),
       kind: object.kind,
@@ -79,5 +79,5 @@ export function evaluateObject(engine: Engine, object: Json, extra: { operation?
       ...(extra.oldObject ? { oldObject: extra.oldObject } : {}),
     },
     { deadline: Date.now() + 5000 },
-  );
+  ));
 }

@@ -98,6 +98,24 @@ describe('portcullis serve with a generated certificate', () => {
     expect(audited.auditAnnotations['require-non-root-user']).toContain('runAsUser: 0');
   });
 
+  it('logs decisions with findings at info and clean ones only at debug', async () => {
+    await review(srv, reviewOf(goodPod(), { uid: 'log-clean' }));
+    await review(srv, reviewOf(rootPod(), { uid: 'log-denied' }));
+    const denied = await srv.waitForLog((l) => l.msg === 'admission decision' && l.uid === 'log-denied');
+    // stdout keeps order: a line for the clean review, written first, would be here by now
+    expect(denied).toMatchObject({ level: 30, allowed: false, violations: { 'require-non-root-user': 1 } });
+    expect(srv.logs().some((l) => l.uid === 'log-clean')).toBe(false);
+
+    const verbose = await startPortcullis({ args: ['--log-level', 'debug'] });
+    try {
+      await review(verbose, reviewOf(goodPod(), { uid: 'log-clean-debug' }));
+      const clean = await verbose.waitForLog((l) => l.msg === 'admission decision' && l.uid === 'log-clean-debug');
+      expect(clean).toMatchObject({ level: 20, allowed: true, violations: {} });
+    } finally {
+      await verbose.stop();
+    }
+  });
+
   it('exposes admission and would-deny violation metrics', async () => {
     await review(srv, reviewOf(rootPod(), { uid: 'metrics' }), '/validate/audit');
     const metrics = await https1(`${srv.url}/metrics`, { ca: srv.caPem! });
