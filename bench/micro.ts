@@ -16,7 +16,7 @@ if (!(PAYLOADS as readonly string[]).includes(name)) throw new Error(`--payload:
 if (!existsSync(join(BENCH_BUILD, 'src', 'cli', 'main.js'))) throw new Error(`expected the bench build in ${BENCH_BUILD}: run npm run bench once`);
 const build = (p: string) => import(join(BENCH_BUILD, p));
 
-const { jsonDepth, parseJsonBody, MAX_JSON_DEPTH } = await build('src/server/json.js');
+const { scanJson, parseJsonBody, MAX_JSON_DEPTH } = await build('src/server/json.js');
 const { decodeReview, encodeReview } = await build('src/admission/review.js');
 const { createRuntime } = await build('src/cli/runtime.js');
 const { createAdmissionMetrics } = await build('src/server/metrics.js');
@@ -67,8 +67,8 @@ const rows: Array<[string, number]> = [];
 const n = 2000;
 rows.push(await time('buf.toString() (utf8 decode of the body)', n, () => buf.toString()));
 rows.push(await time('JSON.parse(text)', n, () => JSON.parse(text)));
-rows.push(await time('jsonDepth(text) (src/server/json.ts)', n, () => jsonDepth(text, MAX_JSON_DEPTH)));
-rows.push(await time('parseJsonBody(text) (depth scan + parse)', n, () => parseJsonBody(text)));
+rows.push(await time('scanJson(text) (src/server/json.ts)', n, () => scanJson(text, MAX_JSON_DEPTH)));
+rows.push(await time('parseJsonBody(text) (scan + parse without managedFields)', n, () => parseJsonBody(text)));
 const parsed = JSON.parse(text);
 rows.push(await time('decodeReview(parsed)', n * 5, () => decodeReview(parsed)));
 rows.push(await time('engine.evaluate (runtime, default config)', n, () => runtime.engine.evaluate(input, { deadline: Date.now() + 10_000 })));
