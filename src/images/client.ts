@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { TokenStore, USER_AGENT, basicHeader, parseChallenges, type Challenge } from './auth.js';
-import { findCredential, type Credential, type DockerConfigJson } from './credentials.js';
+import { credentialId, findCredential, type Credential, type DockerConfigJson } from './credentials.js';
 import { digestOf, isDigest, sha256Digest, verifyDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { createDispatcher, send, type HttpObserver, type HttpResponse } from './http.js';
@@ -89,6 +89,8 @@ export class RegistryClient {
   private readonly backoffMs: number;
   private readonly dockerConfig: DockerConfigJson | undefined;
   private readonly observe: HttpObserver | undefined;
+  /** manifest GETs by tag in flight: resolve() of the same tag takes their digest instead of sending a HEAD */
+  private readonly tagGets = new Map<string, Promise<FetchedManifest>>();
   private readonly logger: Logger | undefined;
 
   constructor(opts: RegistryClientOptions = {}) {
@@ -122,6 +124,11 @@ export class RegistryClient {
   // Resolves a tag (or digest) to the descriptor of what it names, with HEAD; falls back to GET.
   async resolve(repo: RepoRef, reference: string, opts: CallOptions): Promise<ResolvedDescriptor> {
     checkRepo(repo, reference);
+    const joined = isDigest(reference) ? undefined : this.tagGets.get(this.tagKey(repo, reference, opts));
+    if (joined) {
+      const m = await joined.catch(() => undefined); // a failed GET: ask again with our own HEAD
+      if (m) return { digest: m.digest, mediaType: m.mediaType, size: m.size };
+    }
     const res = await this.call(repo, opts, { method: 'HEAD', path: `manifests/${reference}`, accept: MANIFEST_ACCEPT, maxBytes: 0 });
     const digest = res.headers['docker-content-digest'];
     const mediaType = res.headers['content-type']?.split(';')[0]?.trim();
@@ -139,6 +146,29 @@ export class RegistryClient {
   // Fetches a manifest or index by tag or digest, verifies its digest, and parses it.
   async getManifest(repo: RepoRef, reference: string, opts: CallOptions, accept = MANIFEST_ACCEPT): Promise<FetchedManifest> {
     checkRepo(repo, reference);
+    if (isDigest(reference) || accept !== MANIFEST_ACCEPT) return this.fetchManifest(repo, reference, opts, accept);
+    const key = this.tagKey(repo, reference, opts);
+    const flight = this.fetchManifest(repo, reference, opts, accept);
+    this.tagGets.set(key, flight);
+    try {
+      return await flight;
+    } finally {
+      if (this.tagGets.get(key) === flight) this.tagGets.delete(key);
+    }
+  }
+
+  // Who may share a tag look-up: the same repository, tag and credential.
+  private tagKey(repo: RepoRef, tag: string, opts: CallOptions): string {
+    let who: string;
+    try {
+      who = credentialId(this.credentialFor(repo, opts.credentials));
+    } catch {
+      who = 'invalid';
+    }
+    return `${repo.registry}/${repo.repository}:${tag}|${who}`;
+  }
+
+  private async fetchManifest(repo: RepoRef, reference: string, opts: CallOptions, accept: string): Promise<FetchedManifest> {
     const res = await this.call(repo, opts, { method: 'GET', path: `manifests/${reference}`, accept, maxBytes: this.maxBytes });
     const registry = repo.registry;
     let digest: string;
@@ -197,11 +227,14 @@ export class RegistryClient {
     checkRepo(repo, digest);
     if (!isDigest(digest)) throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected a digest, got "${digest.slice(0, 80)}"`, { registry: repo.registry });
     const q = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    // the referrers tag (the fallback of registries without the API) is asked for at once: one round trip, not two
+    const tag = digest.replace(':', '-');
+    const tagged = this.call(repo, opts, { method: 'GET', path: `manifests/${tag}`, accept: MEDIA_TYPES.ociIndex, maxBytes: this.maxBytes, allow404: true });
+    tagged.catch(() => {}); // awaited below only when the API is missing
     const res = await this.call(repo, opts, { method: 'GET', path: `referrers/${digest}${q}`, accept: MEDIA_TYPES.ociIndex, maxBytes: this.maxBytes, allow404: true });
     let descriptors: Descriptor[];
     if (res.status === 404) {
-      const tag = digest.replace(':', '-');
-      const fallback = await this.call(repo, opts, { method: 'GET', path: `manifests/${tag}`, accept: MEDIA_TYPES.ociIndex, maxBytes: this.maxBytes, allow404: true });
+      const fallback = await tagged;
       if (fallback.status === 404) return [];
       const m = parseManifest(fallback.body, fallback.headers['content-type'] ?? MEDIA_TYPES.ociIndex, repo.registry);
       if (m.kind !== 'index') throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected an index at referrers tag ${tag}, got a manifest`, { registry: repo.registry });
