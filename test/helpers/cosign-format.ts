@@ -33,7 +33,10 @@ const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).
 
 /** Minimal registry writer over plain HTTP (anonymous test registries). */
 export class RegistryWriter {
-  constructor(readonly host: string) {}
+  readonly host: string;
+  constructor(host: string) {
+    this.host = host;
+  }
 
   async blob(repository: string, bytes: Buffer): Promise<Descriptor & { mediaType: '' }> {
     const digest = sha256(bytes);

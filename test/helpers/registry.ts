@@ -18,6 +18,8 @@ export interface StartRegistryOptions {
   tls: boolean;
   /** reuse a CA (e.g. one shared by several registries); made fresh otherwise */
   ca?: TestCa;
+  /** command prefix, e.g. ['taskset', '-c', '1'] (the bench keeps the registry off the server's CPU) */
+  pin?: readonly string[];
 }
 
 export interface TokenIssuer {
@@ -157,7 +159,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-registry-'));
   const ca = opts.tls || opts.auth === 'token' ? (opts.ca ?? makeCa()) : undefined;
   let issuer: TokenIssuer | undefined;
-  const lines: string[] = ['version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true'];
+  const lines: string[] = ['version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true', 'storage:', '  cache:', '    blobdescriptor: inmemory', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true'];
   const port = await freePort();
   lines.push('http:', `  addr: 127.0.0.1:${port}`, `  secret: ${randomUUID()}`);
   if (opts.tls && ca) {
@@ -182,7 +184,8 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<TestReg
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   const out: string[] = [];
-  const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...(opts.pin ?? []), 'docker-registry', 'serve', configPath];
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (b: Buffer) => {
     out.push(b.toString('utf8'));
     if (out.length > 200) out.shift();
