@@ -48,8 +48,10 @@ LABEL org.opencontainers.image.title="portcullis" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
 ENV NODE_ENV=production
-# a bounded V8 heap keeps RSS flat once the caches are full (bench/RESULTS.md, memory section)
-ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=2"
+# a bounded V8 heap and two malloc arenas keep RSS flat once the caches are full, and 8 MiB young-generation
+# semi-spaces keep per-review garbage out of the old generation (bench/RESULTS.md: memory and closed loop)
+ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=8" \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
