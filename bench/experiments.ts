@@ -12,8 +12,8 @@ import { registryConfig } from './images.js';
 import { closedLoop } from './load.js';
 import { loadPayload, PAYLOADS, type PayloadName } from './payloads.js';
 import { startSampler } from './procstat.js';
-import { startPortcullis, type Certs } from './targets.js';
-import { BENCH_BUILD, CLI, REPO_ROOT, which } from './tools.js';
+import { startNullWebhook, startPortcullis, type Certs } from './targets.js';
+import { BENCH_BUILD, CLI, REPO_ROOT, shippedRuntime, which } from './tools.js';
 
 interface Patch {
   file: string;
@@ -27,6 +27,8 @@ interface Variant {
   patches: Patch[];
   logLevel?: string;
   nodeArgs?: string[];
+  /** run the null webhook instead of portcullis (the ceiling, measured in the same rounds) */
+  null?: boolean;
 }
 
 const BUFFER_BODY: Patch[] = [
@@ -39,11 +41,22 @@ const RESPONSE: Patch[] = [
   { file: 'src/server/validate.js', from: "app.post('/validate', handle(false));", to: `app.post('/validate', ${RESPONSE_SCHEMA}, handle(false));` },
 ];
 
+const SHIPPED_HEAP = [...shippedRuntime().nodeArgs];
+
 const VARIANTS: Variant[] = [
-  { name: 'baseline', what: 'the bench build as it is (--log-level info)', patches: [] },
+  { name: 'baseline', what: 'the bench build as it is (--log-level info, no node flags)', patches: [] },
+  { name: 'null', what: 'the null webhook (bench/null-webhook.ts), no node flags', patches: [], null: true },
+  { name: 'null-heap', what: `the null webhook with ${SHIPPED_HEAP.join(' ')}`, patches: [], null: true, nodeArgs: SHIPPED_HEAP },
+  { name: 'heap', what: `the image's NODE_OPTIONS: ${SHIPPED_HEAP.join(' ')}`, patches: [], nodeArgs: SHIPPED_HEAP },
+  { name: 'semi-2', what: '--max-old-space-size=96 --max-semi-space-size=2', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
+  { name: 'semi-4', what: '--max-old-space-size=96 --max-semi-space-size=4', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=4'] },
   { name: 'log-warn', what: '--log-level warn: no per-review "admission decision" line', patches: [], logLevel: 'warn' },
   { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
-  { name: 'no-depth-scan', what: 'jsonDepth skipped (measures its cost; not a proposal)', patches: [{ file: 'src/server/json.js', from: 'if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {', to: 'if (false) {' }] },
+  {
+    name: 'keep-managed-fields',
+    what: 'managedFields parsed like the rest (measures what skipping them buys)',
+    patches: [{ file: 'src/server/json.js', from: 'JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text)', to: 'JSON.parse(text)' }],
+  },
   { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
   { name: 'no-metrics', what: 'metrics.observe skipped (measures its cost)', patches: [{ file: 'src/server/validate.js', from: 'metrics.observe(review.kind, review.operation, decision, seconds);', to: '' }] },
   {
@@ -118,7 +131,9 @@ for (let r = 0; r < rounds; r++) {
   for (const v of variants) {
     const cli = builds.get(v.name);
     if (!cli) continue;
-    const target = await startPortcullis({ workDir, certs, pin: serverPin, config: registryConfig([]), cli, logLevel: v.logLevel ?? 'info', nodeArgs: v.nodeArgs ?? [], label: v.name });
+    const target = v.null
+      ? await startNullWebhook({ workDir, certs, pin: serverPin, nodeArgs: v.nodeArgs ?? [] })
+      : await startPortcullis({ workDir, certs, pin: serverPin, config: registryConfig([]), cli, logLevel: v.logLevel ?? 'info', nodeArgs: v.nodeArgs ?? [], label: v.name });
     try {
       await closedLoop({ wrk, url: target.url, body, connections: Number(values.connections), seconds: 2, pin, workDir });
       const sampler = startSampler(target.pid);

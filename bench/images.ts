@@ -3,12 +3,14 @@
 // real CNCF distribution registry (test/helpers/registry.ts + pushTestImages) gives a first-seen figure against
 // a real registry server, with requests counted at the test fault proxy.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { allowed, h2Client, mean, pct, type Answer } from './client.js';
 import { closedLoop, type LoadResult, type Pinning } from './load.js';
 import { benchContainer, imagePodReview, podReview } from './payloads.js';
-import { startPortcullis, type Certs, type Target } from './targets.js';
+import { getText, startPortcullis, type Certs, type Target } from './targets.js';
 import { REPO_ROOT } from './tools.js';
 
 export interface FakeRegistry {
@@ -21,10 +23,10 @@ export interface FakeRegistry {
 }
 
 // Starts bench/fake-registry.ts and waits for its port.
-export async function startFakeRegistry(pin: readonly string[], delayMs = 0): Promise<FakeRegistry> {
+export async function startFakeRegistry(pin: readonly string[], delayMs = 0, signKeyFile?: string): Promise<FakeRegistry> {
   const child: ChildProcess = spawn(
     [...pin, process.execPath][0] as string,
-    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', join(REPO_ROOT, 'bench', 'hooks.ts'), join(REPO_ROOT, 'bench', 'fake-registry.ts'), '--delay-ms', String(delayMs)],
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', join(REPO_ROOT, 'bench', 'hooks.ts'), join(REPO_ROOT, 'bench', 'fake-registry.ts'), '--delay-ms', String(delayMs), ...(signKeyFile ? ['--sign-key', signKeyFile] : [])],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   process.on('exit', () => child.kill('SIGKILL'));
@@ -90,12 +92,12 @@ export interface ImageResults {
   cachedFact: { noFact: LoadResult; cached: LoadResult; addedP50Us: number; addedMeanUs: number };
   /** sequential admissions, each of a never-seen image, vs. the same pods once cached */
   firstSeen: { cold: Stat; warm: Stat; noFact: Stat; requestsPerImage: number; allAllowed: boolean };
+  /** the same with require-signed-images at deny: manifest + config + cosign v2 signature (another portcullis) */
+  firstSeenSigned: { cold: Stat; warm: Stat; requestsPerImage: number; allAllowed: boolean };
   /** one pod with 100 distinct images */
   hundred: { cold: Stat; warm: Stat; requestsPerColdRound: number; rounds: number };
   /** concurrent admissions of one never-seen image */
   herd: { concurrent: number; rounds: number; requestsPerRound: number[]; latency: Stat; allAllowed: boolean };
-  /** signature verification: not measured yet (see SIGNATURE HOOK below) */
-  signatures: string;
 }
 
 export interface ImageOptions {
@@ -123,7 +125,10 @@ async function sequential(client: ReturnType<typeof h2Client>, bodies: readonly 
 
 // Runs every image scenario against one portcullis whose registry is a fresh synthetic registry.
 export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> {
-  const registry = await startFakeRegistry(o.pin.loadgen);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyFile = join(o.workDir, 'registry-sign-key.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const registry = await startFakeRegistry(o.pin.loadgen, 0, keyFile);
   let target: Target | undefined;
   let client: ReturnType<typeof h2Client> | undefined;
   try {
@@ -190,15 +195,31 @@ export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> 
       herdClient.close();
     }
 
-    // SIGNATURE HOOK: when src/signatures lands, measure here with require-signed-images at `deny` and a trusted
-    // key: (a) first-seen signed image latency (manifest + config + signature/referrers look-ups), (b) cached
-    // verification cost (as in step 1), (c) registry requests for 500 concurrent admissions of one new signed
-    // image (as in step 4). The synthetic registry then needs to serve a cosign signature manifest (tag
-    // sha256-<digest>.sig or the referrers API) signed by a key the config trusts.
-    const signatures = 'not measured: src/signatures is not wired into the engine yet (bench/images.ts, SIGNATURE HOOK)';
+
+    // 5. first-seen signed images, one at a time, with require-signed-images at deny (its own portcullis)
+    o.log(`images: ${n} first-seen signed images, sequential`);
+    const signedBodies = Array.from({ length: n }, (_, i) => imagePodReview([ref(`signed-${i}`)], `bench-signed-${i}`));
+    const signedTarget = await startPortcullis({
+      workDir: o.workDir, certs: o.certs, pin: o.serverPin, label: 'portcullis (images, signed)', nodeArgs: o.nodeArgs ?? [],
+      config: signedConfig([registry.host], publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+    });
+    const signedClient = h2Client(signedTarget.base, o.certs.ca, 1);
+    let signed: ImageResults['firstSeenSigned'];
+    try {
+      await signedClient.post('/validate', imagePodReview([ref('signed-warmup')], 'bench-signed-warmup'));
+      await registry.reset();
+      const cold = await sequential(signedClient, signedBodies);
+      const requests = (await registry.stats()).total;
+      const warm = await sequential(signedClient, signedBodies);
+      signed = { cold: stat(cold.us), warm: stat(warm.us), requestsPerImage: requests / n, allAllowed: [...cold.answers, ...warm.answers].every((a) => a.status === 200 && allowed(a)) };
+    } finally {
+      signedClient.close();
+      await signedTarget.stop();
+    }
 
     return {
       registry: 'synthetic',
+      firstSeenSigned: signed,
       cachedFact: { noFact, cached, addedP50Us: cached.p50Us - noFact.p50Us, addedMeanUs: cached.meanUs - noFact.meanUs },
       firstSeen: {
         cold: stat(cold.us),
@@ -209,7 +230,6 @@ export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> 
       },
       hundred: { cold: stat(hundredCold), warm: stat(hundredWarm), requestsPerColdRound: hundredRequests / rounds, rounds },
       herd: { concurrent, rounds: herdRounds, requestsPerRound: perRound, latency: stat(herdUs), allAllowed: herdAllowed },
-      signatures,
     };
   } finally {
     client?.close();
@@ -218,41 +238,104 @@ export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> 
   }
 }
 
-export interface RealRegistryResults {
-  images: number;
+/** One portcullis process against the real registry: a warm-up admission, then N first-seen images, then again. */
+export interface RealRegistryCase {
+  /** the first admission of the fresh process (another image): connection, JIT and lazy loading included */
+  firstAdmissionUs: number;
   cold: Stat;
   warm: Stat;
   requestsPerImage: number;
+  allAllowed: boolean;
 }
 
-// First-seen latency against Debian's docker-registry (CNCF distribution) with the standard test images,
-// requests counted at the test fault proxy in front of it.
+export interface RealRegistryResults {
+  images: number;
+  /** manifest + config (require-signed-images off) */
+  facts: RealRegistryCase;
+  /** manifest + config + signature: half signed the cosign v2 way (.sig tag), half the v3 way (bundle referrer) */
+  signed: RealRegistryCase;
+  /** the registry alone: sequential GETs from the bench process (no portcullis) */
+  registryOwn: { manifest: Stat; blob: Stat };
+}
+
+// The registry's own answer time: a manifest GET by tag and a config blob GET per image, one at a time.
+async function registryOwnLatency(host: string, refs: readonly string[]): Promise<RealRegistryResults['registryOwn']> {
+  const { request } = await import('undici');
+  const manifest: number[] = [];
+  const blob: number[] = [];
+  for (const ref of refs) {
+    const [name, tag] = ref.slice(host.length + 1).split(':') as [string, string];
+    let t = performance.now();
+    const m = await request(`http://${host}/v2/${name}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const doc = (await m.body.json()) as { config: { digest: string } };
+    manifest.push((performance.now() - t) * 1000);
+    t = performance.now();
+    const b = await request(`http://${host}/v2/${name}/blobs/${doc.config.digest}`);
+    await b.body.dump();
+    blob.push((performance.now() - t) * 1000);
+  }
+  return { manifest: stat(manifest), blob: stat(blob) };
+}
+
+// Sums portcullis_registry_requests_total over its labels in a /metrics text.
+export function registryRequests(metrics: string): number {
+  let total = 0;
+  for (const line of metrics.split('\n')) if (line.startsWith('portcullis_registry_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
+// The default config with require-signed-images at deny, trusting one key for every image.
+export function signedConfig(hosts: readonly string[], publicPem: string): string {
+  const policy = { action: 'deny', authorities: { 'bench-key': { key: publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['bench-key'] }] };
+  return registryConfig(hosts).replace('require-signed-images: { action: off }', `require-signed-images: ${JSON.stringify(policy)}`);
+}
+
+// First-seen latency against Debian's docker-registry (CNCF distribution): distinct images, each signed with a
+// key as cosign does (v2: sha256-<hex>.sig manifest; v3: Sigstore bundle referrer through the referrers tag),
+// admitted one at a time by a portcullis that has served one other image; registry requests from its /metrics.
 export async function runRealRegistry(o: ImageOptions): Promise<RealRegistryResults> {
   const { startRegistry } = await import('../test/helpers/registry.js');
-  const { pushTestImages } = await import('../test/helpers/registry-images.js');
-  const { startFaultProxy } = await import('../test/helpers/registry-proxy.js');
-  o.log('images: real registry: pushing the test images (umoci + skopeo)');
-  const registry = await startRegistry({ auth: 'none', tls: false });
-  let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
-  let target: Target | undefined;
-  let client: ReturnType<typeof h2Client> | undefined;
+  const { RegistryWriter, keyBundle, keyPair, legacySignWithKey, pushBundleReferrer, signStatement } = await import('../test/helpers/cosign-format.js');
+  // off the server's CPU like the load generators; one Go scheduler thread (cross-CPU wake-ups double its latency here)
+  const registry = await startRegistry({ auth: 'none', tls: false, pin: ['env', 'GOMAXPROCS=1', ...o.pin.loadgen] });
   try {
-    const pushed = await pushTestImages(registry);
-    proxy = await startFaultProxy(registry.url);
-    target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: registryConfig([proxy.host]), label: 'portcullis (real registry)', nodeArgs: o.nodeArgs ?? [] });
-    client = h2Client(target.base, o.certs.ca, 1);
-    const refs = Object.values(pushed).map((img) => img.ref.replace(registry.host, (proxy as { host: string }).host));
-    const unique = [...new Set(refs)];
-    const bodies = unique.map((r, i) => imagePodReview([r], `bench-real-${i}`));
-    proxy.reset();
-    const cold = await sequential(client, bodies);
-    const requests = proxy.seen.length;
-    const warm = await sequential(client, bodies);
-    return { images: unique.length, cold: stat(cold.us), warm: stat(warm.us), requestsPerImage: requests / unique.length };
+    const n = o.quick ? 10 : 100;
+    o.log(`images: real registry: pushing ${n + 2} signed images`);
+    const writer = new RegistryWriter(registry.host);
+    const key = keyPair('p256');
+    const push = async (repository: string, i: number) => {
+      const image = await writer.image(repository, repository, '1.0');
+      if (i % 2 === 0) await legacySignWithKey(writer, image, key.privateKey);
+      else await pushBundleReferrer(writer, image, keyBundle(key.privateKey, signStatement(image.digest)));
+      return `${image.name}:1.0`;
+    };
+    const refs: string[] = [];
+    for (let i = 0; i < n; i++) refs.push(await push(`bench/signed-${i}`, i));
+    const warmups = [await push('bench/warmup-facts', 0), await push('bench/warmup-signed', 1)];
+    const bodies = refs.map((ref, i) => imagePodReview([ref], `bench-real-${i}`));
+    const own = await registryOwnLatency(registry.host, refs);
+
+    const runCase = async (label: string, config: string, warmup: string): Promise<RealRegistryCase> => {
+      o.log(`images: real registry: ${label}`);
+      const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config, label: `portcullis (real registry, ${label})`, nodeArgs: o.nodeArgs ?? [] });
+      const client = h2Client(target.base, o.certs.ca, 1);
+      try {
+        const first = await client.post('/validate', imagePodReview([warmup], `bench-warmup-${label}`));
+        const before = registryRequests(await getText(`${target.base}/metrics`, o.certs.ca));
+        const cold = await sequential(client, bodies);
+        const requests = registryRequests(await getText(`${target.base}/metrics`, o.certs.ca)) - before;
+        const warm = await sequential(client, bodies);
+        const allAllowed = [first, ...cold.answers, ...warm.answers].every((a) => a.status === 200 && allowed(a));
+        return { firstAdmissionUs: first.us, cold: stat(cold.us), warm: stat(warm.us), requestsPerImage: requests / n, allAllowed };
+      } finally {
+        client.close();
+        await target.stop();
+      }
+    };
+    const facts = await runCase('manifest + config', registryConfig([registry.host]), warmups[0] as string);
+    const signed = await runCase('manifest + config + signature', signedConfig([registry.host], key.publicPem), warmups[1] as string);
+    return { images: n, facts, signed, registryOwn: own };
   } finally {
-    client?.close();
-    await target?.stop();
-    await proxy?.stop();
     await registry.stop();
   }
 }

@@ -1,5 +1,6 @@
 // Renders the bench results as bench/RESULTS.md: machine, versions, commands, tables, and the issue's targets.
 import type { Results, Run } from './run.js';
+import type { RealRegistryCase } from './images.js';
 
 const ms = (us: number) => (us / 1000).toFixed(2);
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -39,7 +40,7 @@ export function renderReport(r: Results): string {
         ['load average (1, 5, 15 min) at start / end', `${m.loadStart} / ${m.loadEnd} (should be well under 1 for numbers worth keeping)`],
         ['node', m.node],
         ['portcullis commit', m.commit],
-        ['extra node flags for portcullis', m.portcullisNodeArgs],
+        ['node flags and environment for portcullis', m.portcullisNodeArgs],
         ['PSA webhook', m.psa],
         ['kube-apiserver (PSA namespace look-ups)', m.kubeApiserver],
         ['wrk (closed loop)', m.wrk],
@@ -126,6 +127,8 @@ export function renderReport(r: Results): string {
           ['first-seen image, sequential (HTTP/2 client)', ...st(img.firstSeen.cold), `${img.firstSeen.requestsPerImage.toFixed(2)} per image`],
           ['same images again, cached', ...st(img.firstSeen.warm), 0],
           ['same pods with runAsUser (no fact)', ...st(img.firstSeen.noFact), 0],
+          ['first-seen signed image (manifest + config + cosign v2 signature), sequential', ...st(img.firstSeenSigned.cold), `${img.firstSeenSigned.requestsPerImage.toFixed(2)} per image`],
+          ['same signed images again, cached', ...st(img.firstSeenSigned.warm), 0],
           ['pod of 100 distinct images, cold', ...st(img.hundred.cold), `${img.hundred.requestsPerColdRound.toFixed(0)} per pod`],
           ['pod of 100 distinct images, warm', ...st(img.hundred.warm), 0],
           [`${img.herd.concurrent} concurrent admissions of one new image (8 HTTP/2 connections)`, ...st(img.herd.latency), `${img.herd.requestsPerRound.join(', ')} (per round)`],
@@ -133,16 +136,36 @@ export function renderReport(r: Results): string {
       ),
     );
     out.push('');
-    out.push(`A cached image fact adds ${ms(img.cachedFact.addedP50Us)} ms at p50 (${ms(img.cachedFact.addedMeanUs)} ms mean). First-seen admissions all allowed: ${img.firstSeen.allAllowed}; herd answers all 200 and allowed: ${img.herd.allAllowed}.`);
-    out.push('');
-    out.push(`Signature verification: ${img.signatures}.`);
+    out.push(`A cached image fact adds ${ms(img.cachedFact.addedP50Us)} ms at p50 (${ms(img.cachedFact.addedMeanUs)} ms mean). First-seen admissions all allowed: ${img.firstSeen.allAllowed}; signed ones: ${img.firstSeenSigned.allAllowed}; herd answers all 200 and allowed: ${img.herd.allAllowed}.`);
     out.push('');
   }
   const real = r.realRegistry;
   if (real) {
     out.push('### First-seen images against a real registry (docker-registry 2.8, test/helpers/registry.ts)');
     out.push('');
-    out.push(table(['scenario', 'p50', 'p99', 'max', 'images', 'registry requests per image'], [['first seen', ms(real.cold.p50Us), ms(real.cold.p99Us), ms(real.cold.maxUs), real.images, real.requestsPerImage.toFixed(2)], ['cached', ms(real.warm.p50Us), ms(real.warm.p99Us), ms(real.warm.maxUs), real.images, 0]]));
+    out.push(`${real.images} distinct images by tag, admitted one at a time over one HTTP/2 connection by a portcullis process that has admitted one other image from the registry (its first admission is shown apart). Signed images: half with a cosign v2 \`.sig\` manifest, half with a cosign v3 Sigstore bundle referrer; one trusted ECDSA P-256 key. Registry requests are portcullis's own count (\`portcullis_registry_requests_total\`).`);
+    out.push('');
+    const rs = (x: { p50Us: number; p99Us: number; maxUs: number }) => [ms(x.p50Us), ms(x.p99Us), ms(x.maxUs)];
+    const rows = (label: string, c: RealRegistryCase) => [
+      [`${label}: first seen`, ...rs(c.cold), real.images, c.requestsPerImage.toFixed(2)],
+      [`${label}: cached`, ...rs(c.warm), real.images, 0],
+      [`${label}: first admission of a fresh process (another image)`, ms(c.firstAdmissionUs), '-', '-', 1, '-'],
+    ];
+    out.push(
+      table(
+        ['scenario', 'p50', 'p99', 'max', 'images', 'registry requests per image'],
+        [
+          ...rows('manifest + config', real.facts),
+          ...rows('manifest + config + signature', real.signed),
+          ['the registry alone: GET manifest by tag (bench process, no portcullis)', ...rs(real.registryOwn.manifest), real.images, 1],
+          ['the registry alone: GET config blob (bench process, no portcullis)', ...rs(real.registryOwn.blob), real.images, 1],
+        ],
+      ),
+    );
+    out.push('');
+    out.push('A signed first-seen image takes 3 registry round trips one after another (tag, `.sig` manifest, payload blob) or 4 for a bundle (tag, referrers tag index, referrer manifest, bundle blob); the rows "the registry alone" are the floor each of them adds.');
+    out.push('');
+    out.push(`All answers 200 and allowed: ${real.facts.allAllowed && real.signed.allAllowed}.`);
     out.push('');
   }
 
@@ -202,8 +225,12 @@ export function renderReport(r: Results): string {
   rowsPerPayload('>= 70% of the null webhook throughput', 'null webhook', (me, o) => [`${((me.load.rps / o.load.rps) * 100).toFixed(0)}%`, me.load.rps >= 0.7 * o.load.rps]);
   rows.push(['p99 <= 5 ms at 1,000 reviews/s, pod-10c', ten1000 ? `${ms(ten1000.load.p99Us)} ms (achieved ${int(ten1000.load.rps)}/s)` : '-', verdict(ten1000 ? ten1000.load.p99Us <= 5000 && ten1000.load.errors === 0 : undefined)]);
   rows.push(['a cached image fact adds <= 0.2 ms (p50)', img ? `${ms(img.cachedFact.addedP50Us)} ms` : '-', verdict(img ? img.cachedFact.addedP50Us <= 200 : undefined)]);
-  rows.push(['first-seen image <= 30 ms on loopback (p99, synthetic registry)', img ? `p50 ${ms(img.firstSeen.cold.p50Us)}, p99 ${ms(img.firstSeen.cold.p99Us)} ms` : '-', verdict(img ? img.firstSeen.cold.p99Us <= 30_000 : undefined)]);
-  if (real) rows.push(['first-seen image <= 30 ms on loopback (p99, docker-registry)', `p50 ${ms(real.cold.p50Us)}, p99 ${ms(real.cold.p99Us)} ms`, verdict(real.cold.p99Us <= 30_000)]);
+  rows.push(['first-seen image <= 30 ms on loopback (p99, synthetic registry, manifest + config)', img ? `p50 ${ms(img.firstSeen.cold.p50Us)}, p99 ${ms(img.firstSeen.cold.p99Us)} ms` : '-', verdict(img ? img.firstSeen.cold.p99Us <= 30_000 : undefined)]);
+  rows.push(['first-seen image <= 30 ms on loopback (p99, synthetic registry, manifest + config + signature)', img ? `p50 ${ms(img.firstSeenSigned.cold.p50Us)}, p99 ${ms(img.firstSeenSigned.cold.p99Us)} ms` : '-', verdict(img ? img.firstSeenSigned.cold.p99Us <= 30_000 && img.firstSeenSigned.allAllowed : undefined)]);
+  if (real) {
+    rows.push(['first-seen image <= 30 ms on loopback (p99, docker-registry, manifest + config)', `p50 ${ms(real.facts.cold.p50Us)}, p99 ${ms(real.facts.cold.p99Us)} ms`, verdict(real.facts.cold.p99Us <= 30_000)]);
+    rows.push(['first-seen image <= 30 ms on loopback (p99, docker-registry, manifest + config + signature)', `p50 ${ms(real.signed.cold.p50Us)}, p99 ${ms(real.signed.cold.p99Us)} ms`, verdict(real.signed.cold.p99Us <= 30_000 && real.signed.allAllowed)]);
+  }
   rows.push(['500 concurrent admissions of one new image <= 3 registry requests', img ? `${Math.max(...img.herd.requestsPerRound)} (worst round)` : '-', verdict(img ? Math.max(...img.herd.requestsPerRound) <= 3 : undefined)]);
   rows.push([
     `RSS <= 150 MB after ${mem && mem.admissions >= 1_000_000 ? 'the million' : int(mem?.admissions ?? 0)} admissions`,

@@ -14,7 +14,7 @@ import { startSampler, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
 import { renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
-import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, useCli, versionOf } from './tools.js';
+import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
 
 const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'startup', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -49,7 +49,7 @@ const USAGE = `usage: npm run bench [-- flags]
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
-  --node-args="..."  extra node flags for every portcullis process (e.g. "--max-semi-space-size=4")
+  --node-args="..."  node flags for every portcullis process instead of the image's NODE_OPTIONS (Dockerfile)
   --keep             keep the work directory (logs, profiles)`;
 
 if (values.help) {
@@ -77,7 +77,8 @@ const measureSeconds = Number(values.seconds ?? (quick ? 2 : 15));
 const warmSeconds = quick ? 1 : 3;
 const connections = Number(values.connections);
 const withPsa = values['no-psa'] ? false : (values.psa ?? !quick);
-const portcullisNodeArgs = (values['node-args'] ?? '').split(' ').filter(Boolean);
+const shipped = shippedRuntime();
+const portcullisNodeArgs = values['node-args'] !== undefined ? values['node-args'].split(' ').filter(Boolean) : [...shipped.nodeArgs];
 
 // --- build: into the bench's own folder, so concurrent builds of dist/ cannot change the code mid-run ----------
 // The newest modification time of the .ts files under these folders.
@@ -146,7 +147,7 @@ const machine = {
   node: process.version,
   commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src', 'policies']) ? ' (+ uncommitted changes in src/ or policies/)' : ''}`,
   psa: goModVersion(tools.psaWebhook, 'k8s.io/pod-security-admission'),
-  portcullisNodeArgs: portcullisNodeArgs.join(' ') || 'none',
+  portcullisNodeArgs: `${portcullisNodeArgs.join(' ') || 'none'}${values['node-args'] === undefined ? ' (the Dockerfile\'s NODE_OPTIONS)' : ''}; env ${Object.entries(shipped.env).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`,
   kubeApiserver: goTool('kube-apiserver') ? versionOf(goTool('kube-apiserver') as string, ['--version']) : 'not built',
   wrk: versionOf(wrk, ['-v']),
   vegeta: goModVersion(tools.vegeta, 'github.com/tsenart/vegeta/v12'),

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { request } from 'node:https';
 import { freePort } from '../test/e2e/proc.js';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT } from './tools.js';
+import { CLI, REPO_ROOT, shippedRuntime } from './tools.js';
 
 export interface Certs {
   readonly dir: string;
@@ -125,7 +125,8 @@ export async function startPortcullis(o: PortcullisStart): Promise<Target> {
     ...o.pin, process.execPath, ...(o.nodeArgs ?? []), o.cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
     '--tls-cert', o.certs.cert, '--tls-key', o.certs.key, '--config', configPath, '--log-level', o.logLevel ?? 'info', '--shutdown-grace', '1',
   ];
-  return startProcess(o.label ?? 'portcullis', argv, join(dir, 'server.log'), base, '/readyz', o.certs, 30_000);
+  // the image's environment (MALLOC_ARENA_MAX); its V8 flags come in nodeArgs, so runs can compare them
+  return startProcess(o.label ?? 'portcullis', argv, join(dir, 'server.log'), base, '/readyz', o.certs, 30_000, { ...process.env, ...shippedRuntime().env });
 }
 
 export async function startNullWebhook(o: StartOptions): Promise<Target> {

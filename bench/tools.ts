@@ -1,7 +1,7 @@
 // Finds the external tools the bench drives: wrk and vegeta (load), taskset (CPU pinning), the PSA webhook and
 // the e2e control plane (Go tools built by scripts/go-tools.sh), docker-registry and skopeo (real-registry step).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,6 +10,20 @@ export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
 export const BENCH_BUILD = join(REPO_ROOT, 'node_modules', '.cache', 'portcullis-bench', 'dist');
 /** the portcullis CLI the bench runs: the bench build when there is one, else dist/ */
 export let CLI = existsSync(join(BENCH_BUILD, 'src', 'cli', 'main.js')) ? join(BENCH_BUILD, 'src', 'cli', 'main.js') : join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+/** How the container image runs node (the Dockerfile's ENV): V8 flags and environment. */
+export interface ShippedRuntime {
+  readonly nodeArgs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+// Reads NODE_OPTIONS and MALLOC_ARENA_MAX from the Dockerfile, so the bench runs portcullis as the image does.
+export function shippedRuntime(): ShippedRuntime {
+  const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const nodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(text)?.[1] ?? '';
+  const arenas = /MALLOC_ARENA_MAX=(\d+)/.exec(text)?.[1];
+  return { nodeArgs: nodeOptions.split(' ').filter(Boolean), env: arenas ? { MALLOC_ARENA_MAX: arenas } : {} };
+}
 
 export function useCli(path: string): void {
   CLI = path;
