@@ -43,27 +43,33 @@ const RESPONSE: Patch[] = [
 
 const SHIPPED_HEAP = [...shippedRuntime().nodeArgs];
 
+// Every portcullis variant runs with the image's NODE_OPTIONS unless it names other flags; each one undoes or adds
+// one change, so "vs baseline" is what that change costs or buys.
 const VARIANTS: Variant[] = [
-  { name: 'baseline', what: 'the bench build as it is (--log-level info, no node flags)', patches: [] },
+  { name: 'baseline', what: `the bench build as shipped (--log-level info, ${SHIPPED_HEAP.join(' ')})`, patches: [] },
   { name: 'null', what: 'the null webhook (bench/null-webhook.ts), no node flags', patches: [], null: true },
   { name: 'null-heap', what: `the null webhook with ${SHIPPED_HEAP.join(' ')}`, patches: [], null: true, nodeArgs: SHIPPED_HEAP },
-  { name: 'heap', what: `the image's NODE_OPTIONS: ${SHIPPED_HEAP.join(' ')}`, patches: [], nodeArgs: SHIPPED_HEAP },
-  { name: 'semi-2', what: '--max-old-space-size=96 --max-semi-space-size=2', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
-  { name: 'semi-4', what: '--max-old-space-size=96 --max-semi-space-size=4', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=4'] },
-  { name: 'log-warn', what: '--log-level warn: no per-review "admission decision" line', patches: [], logLevel: 'warn' },
-  { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
+  { name: 'no-flags', what: 'no node flags (V8 sizes its heap freely)', patches: [], nodeArgs: [] },
+  { name: 'semi-2', what: '--max-old-space-size=96 --max-semi-space-size=2 (the flags before)', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
   {
     name: 'keep-managed-fields',
-    what: 'managedFields parsed like the rest (measures what skipping them buys)',
+    what: 'managedFields parsed like the rest (undoes the parser skipping them)',
     patches: [{ file: 'src/server/json.js', from: 'JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text)', to: 'JSON.parse(text)' }],
   },
+  {
+    name: 'log-every-decision',
+    what: 'clean decisions logged at info too (undoes logging them at debug)',
+    patches: [{ file: 'src/server/validate.js', from: "!decision.allowed ? 'info' : 'debug'", to: "!decision.allowed ? 'info' : 'info'" }],
+  },
+  {
+    name: 'async-decision',
+    what: 'every decision through a promise raced with the deadline timer (undoes the synchronous path)',
+    patches: [{ file: 'src/engine/evaluate.js', from: 'return judge(active, pod, NO_FACTS, novelty, audit);', to: 'return Promise.resolve(judge(active, pod, NO_FACTS, novelty, audit));' }],
+  },
+  { name: 'log-warn', what: '--log-level warn: no "admission decision" line at all', patches: [], logLevel: 'warn' },
+  { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
   { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
   { name: 'no-metrics', what: 'metrics.observe skipped (measures its cost)', patches: [{ file: 'src/server/validate.js', from: 'metrics.observe(review.kind, review.operation, decision, seconds);', to: '' }] },
-  {
-    name: 'no-deadline-timer',
-    what: 'no setTimeout/Promise.race deadline per review (measures its cost)',
-    patches: [{ file: 'src/server/validate.js', from: 'timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));\n        timer.unref();', to: 'void reject;' }],
-  },
   {
     name: 'no-child-logger',
     what: 'fastify childLoggerFactory returns the app logger (no per-request pino child)',
@@ -133,7 +139,7 @@ for (let r = 0; r < rounds; r++) {
     if (!cli) continue;
     const target = v.null
       ? await startNullWebhook({ workDir, certs, pin: serverPin, nodeArgs: v.nodeArgs ?? [] })
-      : await startPortcullis({ workDir, certs, pin: serverPin, config: registryConfig([]), cli, logLevel: v.logLevel ?? 'info', nodeArgs: v.nodeArgs ?? [], label: v.name });
+      : await startPortcullis({ workDir, certs, pin: serverPin, config: registryConfig([]), cli, logLevel: v.logLevel ?? 'info', nodeArgs: v.nodeArgs ?? SHIPPED_HEAP, label: v.name });
     try {
       await closedLoop({ wrk, url: target.url, body, connections: Number(values.connections), seconds: 2, pin, workDir });
       const sampler = startSampler(target.pid);
@@ -150,13 +156,22 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
+const commit = () => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+};
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)] ?? 0;
 };
 const base = median((samples.get('baseline') ?? []).map((s) => s.cpuUs));
 const lines = [
-  `Hot-path experiments: ${payloadName} (${loadPayload(payloadName).bytes} bytes), wrk ${values.connections} connections, ${seconds} s x ${rounds} rounds, medians; ${new Date().toISOString()}`,
+  `Hot-path experiments: ${payloadName} (${loadPayload(payloadName).bytes} bytes), wrk ${values.connections} connections, ${seconds} s x ${rounds} rounds, medians; ${new Date().toISOString()}, commit ${commit()}`,
+  '',
+  `Generated by \`node --import ./bench/hooks.ts bench/experiments.ts ${process.argv.slice(2).join(' ')}\` (servers on CPU 0, wrk on CPU 1; MALLOC_ARENA_MAX as in the Dockerfile for every portcullis).`,
   '',
   '| variant | CPU µs/review | vs baseline | reviews/s | p99 ms | what |',
   '| --- | --- | --- | --- | --- | --- |',

@@ -2,7 +2,8 @@
 // vegeta for open loop (requests sent at a fixed rate whatever the server does, so slow answers cannot slow the
 // arrivals down). Both speak HTTPS/1.1 with keep-alive here; latencies are in microseconds.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { REPO_ROOT } from './tools.js';
 
@@ -183,20 +184,23 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
     if (attack.code !== 0) throw new Error(`vegeta attack: exit ${attack.code}: ${attack.stderr}`);
     const encode = await exec(o.vegeta, ['encode', '-to=csv', resultsFile], { timeoutMs: 120_000, stdoutFile: csvFile });
     if (encode.code !== 0) throw new Error(`vegeta encode: exit ${encode.code}: ${encode.stderr}`);
-    // columns: timestamp(ns), code, latency(ns), bytes out, bytes in, error, body(base64), attack, seq, method, url, headers
-    const all = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l !== '');
-    const t0 = all.reduce((min, l) => Math.min(min, Number(l.slice(0, l.indexOf(',')))), Number.POSITIVE_INFINITY);
+    // columns: timestamp(ns), code, latency(ns), bytes out, bytes in, error, body(base64), ...; read line by line
+    // (with response bodies the file can pass the longest string V8 allows), keeping the first three columns
+    const rows: Array<[number, number, number]> = [];
+    for await (const line of createInterface({ input: createReadStream(csvFile), crlfDelay: Number.POSITIVE_INFINITY })) {
+      const a = line.indexOf(',');
+      const b = line.indexOf(',', a + 1);
+      const c = line.indexOf(',', b + 1);
+      if (a > 0 && b > a && c > b) rows.push([Number(line.slice(0, a)), Number(line.slice(a + 1, b)), Number(line.slice(b + 1, c))]);
+    }
+    const t0 = rows.reduce((min, r) => Math.min(min, r[0]), Number.POSITIVE_INFINITY);
     const from = t0 + (o.warmSeconds ?? 0) * 1e9;
-    const lines = all.filter((l) => Number(l.slice(0, l.indexOf(','))) >= from);
+    const lines = rows.filter((r) => r[0] >= from);
     const latencies: number[] = [];
     let errors = 0;
     let first = Number.POSITIVE_INFINITY;
     let last = 0;
-    for (const line of lines) {
-      const cols = line.split(',');
-      const ts = Number(cols[0]);
-      const code = Number(cols[1]);
-      const latencyNs = Number(cols[2]);
+    for (const [ts, code, latencyNs] of lines) {
       if (code < 200 || code > 299) errors++;
       latencies.push(latencyNs / 1000);
       first = Math.min(first, ts);
