@@ -57,6 +57,9 @@ const RETRY_STATUSES = new Set([500, 502, 503, 504]);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const REPO_RE = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$/;
 
+/** pages of a paged referrers answer that are read (OCI 1.1 lets registries page it with Link headers) */
+const REFERRER_PAGES = 8;
+
 interface Attempt {
   method: 'GET' | 'HEAD';
   path: string;
@@ -212,14 +215,22 @@ export class RegistryClient {
         if (!Array.isArray(doc.tags)) throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected "tags" to be an array`, { registry: repo.registry });
         for (const t of doc.tags) if (typeof t === 'string' && TAG_RE.test(t)) tags.push(t);
       }
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.link ?? '');
-      if (!next) break;
-      const url = new URL(next[1] as string, `${this.baseUrl(repo.registry)}/v2/${repo.repository}/`);
-      const prefix = `/v2/${repo.repository}/`;
-      if (!url.pathname.startsWith(prefix)) break;
-      path = `${url.pathname.slice(prefix.length)}${url.search}`;
+      const next = this.nextPage(repo, res);
+      if (next === undefined) break;
+      path = next;
     }
     return tags.slice(0, max);
+  }
+
+  // The path (below /v2/<repository>/) of the page a `Link: <...>; rel="next"` header names, if it stays in the
+  // repository; it is asked of this registry whatever host the link names.
+  private nextPage(repo: RepoRef, res: HttpResponse): string | undefined {
+    const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.link ?? '');
+    if (!next) return undefined;
+    const url = new URL(next[1] as string, `${this.baseUrl(repo.registry)}/v2/${repo.repository}/`);
+    const prefix = `/v2/${repo.repository}/`;
+    if (!url.pathname.startsWith(prefix)) return undefined;
+    return `${url.pathname.slice(prefix.length)}${url.search}`;
   }
 
   // Manifests that refer to `digest` (OCI 1.1 referrers API, falling back to the sha256-<hex> tag schema).
@@ -240,9 +251,16 @@ export class RegistryClient {
       if (m.kind !== 'index') throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected an index at referrers tag ${tag}, got a manifest`, { registry: repo.registry });
       descriptors = m.manifests;
     } else {
-      const m = parseManifest(res.body, MEDIA_TYPES.ociIndex, repo.registry);
-      if (m.kind !== 'index') throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected an index from the referrers API`, { registry: repo.registry });
-      descriptors = m.manifests;
+      descriptors = [];
+      // the API may page its answer (Link: rel="next"); at most REFERRER_PAGES pages, each a fresh index
+      for (let page = 1, current = res; ; page++) {
+        const m = parseManifest(current.body, MEDIA_TYPES.ociIndex, repo.registry);
+        if (m.kind !== 'index') throw new RegistryError('INVALID_MANIFEST', `${repo.registry}: expected an index from the referrers API`, { registry: repo.registry });
+        descriptors.push(...m.manifests);
+        const next = page < REFERRER_PAGES ? this.nextPage(repo, current) : undefined;
+        if (next === undefined || !next.startsWith(`referrers/${digest}`)) break;
+        current = await this.call(repo, opts, { method: 'GET', path: next, accept: MEDIA_TYPES.ociIndex, maxBytes: this.maxBytes });
+      }
     }
     return artifactType ? descriptors.filter((d) => d.artifactType === artifactType) : descriptors;
   }

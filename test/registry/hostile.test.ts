@@ -292,6 +292,35 @@ describe('referrers API', () => {
     }
   });
 
+  it('follows Link rel="next" pages of the referrers API, within the repository and at most 8 pages', async () => {
+    const subject = sha256('subject');
+    const desc = (i: number) => ({ mediaType: OCI_MANIFEST, digest: sha256(`ref-${i}`), size: i, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' });
+    const base = `/v2/evil/image/referrers/${subject}`;
+    let pages = 20;
+    let nextLink = (page: number) => `<${base}?n=1&last=${page}>; rel="next"`;
+    hostile.handler = (_req, res, url) => {
+      if (url.pathname !== base) return void res.writeHead(404).end();
+      const page = Number(url.searchParams.get('last') ?? '0') + 1;
+      const headers: Record<string, string> = { 'content-type': OCI_INDEX };
+      if (page < pages) headers.link = nextLink(page);
+      res.writeHead(200, headers).end(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [desc(page)] }));
+    };
+    const client = new RegistryClient({ insecure: [hostile.host] });
+    try {
+      const repo = { registry: hostile.host, repository: 'evil/image' };
+      pages = 3;
+      expect(await client.referrers(repo, subject, undefined, { deadline: soon() })).toEqual([desc(1), desc(2), desc(3)]);
+      pages = 20;
+      expect(await client.referrers(repo, subject, undefined, { deadline: soon() })).toHaveLength(8);
+      nextLink = () => `</v2/other/repo/referrers/${subject}?last=1>; rel="next"`;
+      hostile.seen.length = 0;
+      expect(await client.referrers(repo, subject, undefined, { deadline: soon() })).toEqual([desc(1)]);
+      expect(hostile.seen.filter((r) => r.path.includes('/referrers/'))).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('falls back to the sha256-<hex> tag when the API is missing', async () => {
     const subject = sha256('subject');
     const sig = { mediaType: OCI_MANIFEST, digest: sha256('sig'), size: 3, artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' };
