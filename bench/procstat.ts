@@ -73,3 +73,24 @@ export function startSampler(pid: number, intervalMs = 250): ProcSampler {
     },
   };
 }
+
+// The machine's busy and total CPU time so far, in clock ticks (the aggregate "cpu" line of /proc/stat).
+function machineTicks(): { busy: number; total: number } {
+  const fields = (/^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? '').trim().split(/\s+/).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+// Waits until the whole machine is under `busyFraction` busy over one second (e.g. a control plane that has just
+// started has finished its start-up work), or `maxMs` passed; resolves with the last second's busy fraction.
+export async function waitForQuietMachine(busyFraction = 0.1, maxMs = 90_000): Promise<number> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    const a = machineTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = machineTicks();
+    const busy = b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+    if (busy < busyFraction || Date.now() > until) return busy;
+  }
+}
