@@ -43,6 +43,9 @@ const RESPONSE: Patch[] = [
 
 const SHIPPED_HEAP = [...shippedRuntime().nodeArgs];
 
+// A variant that makes one string edit to one compiled file.
+const patched = (name: string, what: string, file: string, from: string, to: string): Variant => ({ name, what, patches: [{ file, from, to }] });
+
 // Every portcullis variant runs with the image's NODE_OPTIONS unless it names other flags; each one undoes or adds
 // one change, so "vs baseline" is what that change costs or buys.
 const VARIANTS: Variant[] = [
@@ -51,35 +54,15 @@ const VARIANTS: Variant[] = [
   { name: 'null-heap', what: `the null webhook with ${SHIPPED_HEAP.join(' ')}`, patches: [], null: true, nodeArgs: SHIPPED_HEAP },
   { name: 'no-flags', what: 'no node flags (V8 sizes its heap freely)', patches: [], nodeArgs: [] },
   { name: 'semi-2', what: '--max-old-space-size=96 --max-semi-space-size=2 (the flags before)', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
-  {
-    name: 'keep-managed-fields',
-    what: 'managedFields parsed like the rest (undoes the parser skipping them)',
-    patches: [{ file: 'src/server/json.js', from: 'JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text)', to: 'JSON.parse(text)' }],
-  },
-  {
-    name: 'log-every-decision',
-    what: 'clean decisions logged at info too (undoes logging them at debug)',
-    patches: [{ file: 'src/server/validate.js', from: "!decision.allowed ? 'info' : 'debug'", to: "!decision.allowed ? 'info' : 'info'" }],
-  },
-  {
-    name: 'async-decision',
-    what: 'every decision through a promise raced with the deadline timer (undoes the synchronous path)',
-    patches: [{ file: 'src/engine/evaluate.js', from: 'return judge(active, pod, NO_FACTS, novelty, audit);', to: 'return Promise.resolve(judge(active, pod, NO_FACTS, novelty, audit));' }],
-  },
+  patched('keep-managed-fields', 'managedFields parsed like the rest (undoes the parser skipping them)', 'src/server/json.js', 'JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text)', 'JSON.parse(text)'),
+  patched('log-every-decision', 'clean decisions logged at info too (undoes logging them at debug)', 'src/server/validate.js', "!decision.allowed ? 'info' : 'debug'", "!decision.allowed ? 'info' : 'info'"),
+  patched('async-decision', 'every decision through a promise raced with the deadline timer (undoes the synchronous path)', 'src/engine/evaluate.js', 'return judge(active, pod, NO_FACTS, novelty, audit);', 'return Promise.resolve(judge(active, pod, NO_FACTS, novelty, audit));'),
   { name: 'log-warn', what: '--log-level warn: no "admission decision" line at all', patches: [], logLevel: 'warn' },
   { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
   { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
-  { name: 'no-metrics', what: 'metrics.observe skipped (measures its cost)', patches: [{ file: 'src/server/validate.js', from: 'metrics.observe(review.kind, review.operation, decision, seconds);', to: '' }] },
-  {
-    name: 'no-child-logger',
-    what: 'fastify childLoggerFactory returns the app logger (no per-request pino child)',
-    patches: [{ file: 'src/server/app.js', from: 'loggerInstance: options.logger,', to: 'loggerInstance: options.logger, childLoggerFactory: (logger) => logger,' }],
-  },
-  {
-    name: 'buffered-log',
-    what: 'pino to a buffered asynchronous destination (4 KiB writes) instead of one write per line',
-    patches: [{ file: 'src/cli/serve.js', from: "redact: ['req.headers.authorization'] });", to: "redact: ['req.headers.authorization'] }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));" }],
-  },
+  patched('no-metrics', 'metrics.observe skipped (measures its cost)', 'src/server/validate.js', 'metrics.observe(review.kind, review.operation, decision, seconds);', ''),
+  patched('no-child-logger', 'fastify childLoggerFactory returns the app logger (no per-request pino child)', 'src/server/app.js', 'loggerInstance: options.logger,', 'loggerInstance: options.logger, childLoggerFactory: (logger) => logger,'),
+  patched('buffered-log', 'pino to a buffered asynchronous destination (4 KiB writes) instead of one write per line', 'src/cli/serve.js', "redact: ['req.headers.authorization'] });", "redact: ['req.headers.authorization'] }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));"),
   { name: 'combined', what: 'response-schema + log-warn', patches: [...RESPONSE], logLevel: 'warn' },
 ];
 
