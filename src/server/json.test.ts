@@ -84,5 +84,14 @@ describe('parseJsonBody', () => {
     const bad = '{"request":{"object":{"metadata":{"managedFields":[{}]}},"x":}}';
     expect(() => parseJsonBody(bad)).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
     expect(() => parseJsonBody('{"request":"unterminated')).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    // the message names the position in the body as sent, not in the body without managedFields
+    const body = '{"request":{"object":{"metadata":{"managedFields":[{"f:spec":{}}]}},"x":}}';
+    let direct = '';
+    try {
+      JSON.parse(body);
+    } catch (err) {
+      direct = (err as Error).message;
+    }
+    expect(() => parseJsonBody(body)).toThrow(direct);
   });
 });

@@ -110,8 +110,17 @@ export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text);
   } catch (err) {
-    throw new BodyError('INVALID_JSON', `expected a JSON body, got invalid JSON: ${(err as Error).message}`);
+    if (scan.skip.length === 0) throw invalidJson(err);
+    try {
+      return JSON.parse(text); // the error's position, as sent (or a body the skipping must not refuse)
+    } catch (original) {
+      throw invalidJson(original);
+    }
   }
+}
+
+function invalidJson(err: unknown): BodyError {
+  return new BodyError('INVALID_JSON', `expected a JSON body, got invalid JSON: ${(err as Error).message}`);
 }
 
 // Registers the JSON parser for application/json (and +json types) on the app.
