@@ -8,9 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { allowed, h2Client, mean, pct, type Answer } from './client.js';
-import { closedLoop, type LoadResult, type Pinning } from './load.js';
+import { closedLoop, type LoadResult, type SectionOptions } from './load.js';
 import { benchContainer, imagePodReview, podReview } from './payloads.js';
 import { getText, startPortcullis, type Certs, type Target } from './targets.js';
+import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { REPO_ROOT } from './tools.js';
 
 export interface FakeRegistry {
@@ -54,24 +55,12 @@ export async function startFakeRegistry(pin: readonly string[], delayMs = 0, sig
   };
 }
 
-// The default config, with the registry client allowed to speak plain HTTP to the loopback registry.
+// The built-in default config, with the registry client allowed to speak plain HTTP to the loopback registry.
 export function registryConfig(hosts: readonly string[], cache: Record<string, unknown> = {}): string {
   const cacheYaml = Object.keys(cache).length ? `\n  cache: ${JSON.stringify(cache)}` : '';
-  return `apiVersion: portcullis.dev/v1alpha1
-kind: PortcullisConfig
-mode: enforce
-registry:
-  enabled: true
-  insecure: ${JSON.stringify(hosts)}${cacheYaml}
-policies:
-  require-non-root-user: { action: deny, requireRunAsNonRoot: false }
-  require-drop-all-capabilities: { action: deny }
-  disallow-latest-tag: { action: deny }
-  require-read-only-root-filesystem: { action: deny }
-  require-signed-images: { action: off }
-exclude:
-  namespaces: [kube-system]
-`;
+  const config = DEFAULT_CONFIG_YAML.replace(/^( {2}enabled: true\b.*)$/m, `$1\n  insecure: ${JSON.stringify(hosts)}${cacheYaml}`);
+  if (config === DEFAULT_CONFIG_YAML) throw new Error('expected "  enabled: true" under registry in the default config');
+  return config;
 }
 
 export interface Stat {
@@ -100,18 +89,6 @@ export interface ImageResults {
   herd: { concurrent: number; rounds: number; requestsPerRound: number[]; latency: Stat; allAllowed: boolean };
 }
 
-export interface ImageOptions {
-  readonly quick: boolean;
-  readonly wrk: string;
-  readonly certs: Certs;
-  readonly workDir: string;
-  readonly serverPin: readonly string[];
-  readonly pin: Pinning;
-  readonly log: (msg: string) => void;
-  /** extra node flags for portcullis */
-  readonly nodeArgs?: readonly string[];
-}
-
 async function sequential(client: ReturnType<typeof h2Client>, bodies: readonly string[]): Promise<{ us: number[]; answers: Answer[] }> {
   const us: number[] = [];
   const answers: Answer[] = [];
@@ -124,7 +101,7 @@ async function sequential(client: ReturnType<typeof h2Client>, bodies: readonly 
 }
 
 // Runs every image scenario against one portcullis whose registry is a fresh synthetic registry.
-export async function runImageScenarios(o: ImageOptions): Promise<ImageResults> {
+export async function runImageScenarios(o: SectionOptions): Promise<ImageResults> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const keyFile = join(o.workDir, 'registry-sign-key.pem');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
@@ -293,7 +270,7 @@ export function signedConfig(hosts: readonly string[], publicPem: string): strin
 // First-seen latency against Debian's docker-registry (CNCF distribution): distinct images, each signed with a
 // key as cosign does (v2: sha256-<hex>.sig manifest; v3: Sigstore bundle referrer through the referrers tag),
 // admitted one at a time by a portcullis that has served one other image; registry requests from its /metrics.
-export async function runRealRegistry(o: ImageOptions): Promise<RealRegistryResults> {
+export async function runRealRegistry(o: SectionOptions): Promise<RealRegistryResults> {
   const { startRegistry } = await import('../test/helpers/registry.js');
   const { RegistryWriter, keyBundle, keyPair, legacySignWithKey, pushBundleReferrer, signStatement } = await import('../test/helpers/cosign-format.js');
   // off the server's CPU like the load generators; one Go scheduler thread (cross-CPU wake-ups double its latency here)

@@ -1,10 +1,11 @@
 // The load generators: wrk for closed loop (as fast as the server answers on C keep-alive connections) and
 // vegeta for open loop (requests sent at a fixed rate whatever the server does, so slow answers cannot slow the
 // arrivals down). Both speak HTTPS/1.1 with keep-alive here; latencies are in microseconds.
-import { spawn } from 'node:child_process';
 import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { run as runCommand, type RunResult } from '../test/e2e/proc.js';
+import type { Certs } from './targets.js';
 import { REPO_ROOT } from './tools.js';
 
 export interface LoadResult {
@@ -29,27 +30,17 @@ export interface Pinning {
   readonly loadgen: readonly string[];
 }
 
-interface Exec {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-// Runs a command to completion with a hard time limit.
-export function exec(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs: number; stdoutFile?: string }): Promise<Exec> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const stdout = Buffer.concat(out);
-      if (opts.stdoutFile) writeFileSync(opts.stdoutFile, stdout);
-      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout: opts.stdoutFile ? '' : stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
+/** What every bench section gets from the runner (bench/run.ts `common`). */
+export interface SectionOptions {
+  readonly quick: boolean;
+  readonly wrk: string;
+  readonly certs: Certs;
+  readonly workDir: string;
+  readonly serverPin: readonly string[];
+  readonly pin: Pinning;
+  readonly log: (msg: string) => void;
+  /** node flags for portcullis */
+  readonly nodeArgs?: readonly string[];
 }
 
 function split(cmd: readonly string[], rest: readonly string[]): [string, string[]] {
@@ -72,7 +63,7 @@ interface WrkJson {
   mean_us: number;
 }
 
-function parseWrk(run: Exec, what: string): LoadResult {
+function parseWrk(run: RunResult, what: string): LoadResult {
   const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`${what}: expected wrk's summary line, got exit ${run.code}:\n${run.stdout}\n${run.stderr}`);
   const j = JSON.parse(line.slice('BENCH_JSON '.length)) as WrkJson;
@@ -107,7 +98,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
   writeFileSync(bodyFile, o.body);
   try {
     const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '5s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'post.lua'), o.url]);
-    const run = await exec(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile }, timeoutMs: (o.seconds + 30) * 1000 });
+    const run = await runCommand(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile }, timeoutMs: (o.seconds + 30) * 1000 });
     return parseWrk(run, `wrk ${o.url}`);
   } finally {
     rmSync(bodyFile, { force: true });
@@ -137,7 +128,7 @@ export async function imageLoop(o: ImageLoopOptions): Promise<LoadResult> {
   try {
     const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'images.lua'), o.url]);
     const env = { ...process.env, BENCH_BODY: bodyFile, BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_OFFSET: String(o.offset) };
-    const run = await exec(cmd, args, { env, timeoutMs: (o.seconds + 30) * 1000 });
+    const run = await runCommand(cmd, args, { env, timeoutMs: (o.seconds + 30) * 1000 });
     return parseWrk(run, `wrk (images) ${o.url}`);
   } finally {
     rmSync(bodyFile, { force: true });
@@ -180,9 +171,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
       o.vegeta, 'attack', `-targets=${targetsFile}`, `-rate=${o.rate}/s`, `-duration=${o.seconds + (o.warmSeconds ?? 0)}s`, '-insecure', '-keepalive=true',
       `-http2=${o.http2 === true}`, '-timeout=10s', '-workers=16', '-max-workers=512', `-output=${resultsFile}`,
     ]);
-    const attack = await exec(cmd, args, { timeoutMs: (o.seconds + (o.warmSeconds ?? 0) + 40) * 1000 });
+    const attack = await runCommand(cmd, args, { timeoutMs: (o.seconds + (o.warmSeconds ?? 0) + 40) * 1000 });
     if (attack.code !== 0) throw new Error(`vegeta attack: exit ${attack.code}: ${attack.stderr}`);
-    const encode = await exec(o.vegeta, ['encode', '-to=csv', resultsFile], { timeoutMs: 120_000, stdoutFile: csvFile });
+    const encode = await runCommand(o.vegeta, ['encode', '-to=csv', `-output=${csvFile}`, resultsFile], { timeoutMs: 120_000 });
     if (encode.code !== 0) throw new Error(`vegeta encode: exit ${encode.code}: ${encode.stderr}`);
     // columns: timestamp(ns), code, latency(ns), bytes out, bytes in, error, body(base64), ...; read line by line
     // (with response bodies the file can pass the longest string V8 allows), keeping the first three columns

@@ -1,10 +1,10 @@
 // Memory and start-up (issue #8, part 4): RSS while admitting pods over many distinct images until the caches are
 // full and long after, and the time from process start to /readyz 200.
-import { imageLoop, type LoadResult, type Pinning } from './load.js';
+import { imageLoop, type LoadResult, type SectionOptions } from './load.js';
 import { sampleProc } from './procstat.js';
 import { imagePodReview } from './payloads.js';
 import { registryConfig, startFakeRegistry } from './images.js';
-import { getText, startNullWebhook, startPortcullis, type Certs, type Target } from './targets.js';
+import { getText, startNullWebhook, startPortcullis, type Target } from './targets.js';
 
 export interface HeapStats {
   heapUsed: number;
@@ -40,19 +40,10 @@ export interface MemoryResults {
   heap?: HeapStats;
 }
 
-export interface MemoryOptions {
-  readonly quick: boolean;
-  readonly wrk: string;
-  readonly certs: Certs;
-  readonly workDir: string;
-  readonly serverPin: readonly string[];
-  readonly pin: Pinning;
-  readonly log: (msg: string) => void;
+export interface MemoryOptions extends SectionOptions {
   /** admissions in total (default: 1,000,000; quick 20,000) */
   readonly admissions?: number;
   readonly images?: number;
-  /** extra node flags for portcullis */
-  readonly nodeArgs?: readonly string[];
 }
 
 export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
@@ -114,7 +105,7 @@ export interface StartupResults {
 }
 
 // Time from spawn to the first /readyz 200 (polled every 5 ms), with certificate files (no key generation).
-export async function runStartup(o: { quick: boolean; certs: Certs; workDir: string; serverPin: readonly string[]; config: string; log: (m: string) => void; nodeArgs?: readonly string[] }): Promise<StartupResults> {
+export async function runStartup(o: Omit<SectionOptions, 'wrk' | 'pin'> & { config: string }): Promise<StartupResults> {
   const n = o.quick ? 1 : 5;
   const portcullisMs: number[] = [];
   const nullMs: number[] = [];
