@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import { listenLoopback } from './listen.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -33,7 +34,6 @@ export function makeImage(user: string | undefined, platform = { os: 'linux', ar
 }
 
 export async function startHostileServer(): Promise<HostileServer> {
-  const sockets = new Set<Socket>();
   const state: HostileServer = {
     host: '',
     url: '',
@@ -50,41 +50,18 @@ export async function startHostileServer(): Promise<HostileServer> {
       res.destroy();
     }
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  state.host = `127.0.0.1:${port}`;
+  const listening = await listenLoopback(server);
+  state.host = listening.host;
   state.url = `http://${state.host}`;
-  state.stop = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
+  state.stop = listening.stop;
   return state;
 }
 
 // A TCP server that answers every connection with bytes that are not HTTP.
 export async function startGarbageServer(): Promise<{ host: string; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
   const server = createNetServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
     s.end('\x00\x01garbage that is not HTTP\r\n\r\n');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    host: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLoopback(server);
 }

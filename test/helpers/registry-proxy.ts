@@ -2,7 +2,7 @@
 // tracks concurrency, and applies queued faults: delay, status (429/5xx with headers), reset, hang.
 
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenLoopback } from './listen.js';
 
 export type Fault =
   | { kind: 'delay'; ms: number }
@@ -42,7 +42,6 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const rules: FaultRule[] = [];
   const seen: SeenRequest[] = [];
-  const sockets = new Set<Socket>();
   const state = { active: 0, maxActive: 0 };
 
   const forward = (req: IncomingMessage, res: ServerResponse, done: () => void) => {
@@ -98,15 +97,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
     }
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listening = await listenLoopback(server);
   return {
-    host: `127.0.0.1:${port}`,
+    host: listening.host,
     seen,
     get maxActive() {
       return state.maxActive;
@@ -117,10 +110,6 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       seen.length = 0;
       state.maxActive = state.active;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    stop: listening.stop,
   };
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { issueCert, makeCa, type TestCa } from './registry-pki.js';
+import { listenLoopback } from './listen.js';
 
 export type RegistryAuth = 'none' | 'basic' | 'token';
 
@@ -119,17 +120,12 @@ export async function startTokenIssuer(ca: TestCa): Promise<TokenIssuer> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     })().catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const listening = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/token`,
+    url: `http://${listening.host}/token`,
     counts,
     refreshToken,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: listening.stop,
   };
 }
 
