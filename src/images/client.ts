@@ -119,6 +119,15 @@ export class RegistryClient {
     return findCredential(extra, repo.registry, repo.repository) ?? findCredential(this.dockerConfig, repo.registry, repo.repository);
   }
 
+  // Who a request is made as, for cache and in-flight keys: the credential's id, or "invalid" when none can be chosen.
+  credentialKey(repo: RepoRef, extra?: DockerConfigJson): string {
+    try {
+      return credentialId(this.credentialFor(repo, extra));
+    } catch {
+      return 'invalid';
+    }
+  }
+
   baseUrl(registry: string): string {
     const scheme = this.insecure.has(registry.toLowerCase()) ? 'http' : 'https';
     return `${scheme}://${API_HOSTS[registry] ?? registry}`;
@@ -162,13 +171,7 @@ export class RegistryClient {
 
   // Who may share a tag look-up: the same repository, tag and credential.
   private tagKey(repo: RepoRef, tag: string, opts: CallOptions): string {
-    let who: string;
-    try {
-      who = credentialId(this.credentialFor(repo, opts.credentials));
-    } catch {
-      who = 'invalid';
-    }
-    return `${repo.registry}/${repo.repository}:${tag}|${who}`;
+    return `${repo.registry}/${repo.repository}:${tag}|${this.credentialKey(repo, opts.credentials)}`;
   }
 
   private async fetchManifest(repo: RepoRef, reference: string, opts: CallOptions, accept: string): Promise<FetchedManifest> {

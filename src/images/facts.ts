@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { RegistryClient, type CallOptions, type FetchedManifest, type RepoRef } from './client.js';
-import { credentialId, loadDockerConfig, type DockerConfigJson } from './credentials.js';
+import { loadDockerConfig, type DockerConfigJson } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
@@ -183,13 +183,7 @@ class FactsSource implements ImageFactsSource {
     if (cached) return ok(this.toFacts(image, ref, cached));
 
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
-    let credId: string;
-    try {
-      credId = credentialId(this.client.credentialFor(repo, opts.credentials));
-    } catch {
-      credId = 'invalid';
-    }
-    const key = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}|${formatPlatform(platform)}|${credId}`;
+    const key = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
     const failed = this.failures.get(key);
     this.metrics.cache('failure', failed !== undefined);
     if (failed) return fail(failed);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureFact } from '../engine/types.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
-import { credentialId, type DockerConfigJson } from '../images/credentials.js';
+import type { DockerConfigJson } from '../images/credentials.js';
 import { RegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
 import { parseReference, type ImageReference } from '../images/reference.js';
@@ -157,7 +157,7 @@ class Verifier implements SignatureVerifier {
 
   // Resolves a tag to the digest it names now (cached for tagTtlMs, one request in flight per tag).
   private async resolveTag(repo: RepoRef, tag: string, call: CallOptions): Promise<string> {
-    const key = `${repo.registry}/${repo.repository}:${tag}|${this.credKey(repo, call.credentials)}`;
+    const key = `${repo.registry}/${repo.repository}:${tag}|${this.client.credentialKey(repo, call.credentials)}`;
     const cached = this.opts.tagTtlMs > 0 ? this.tags.get(key) : undefined;
     this.metrics.cache('tag', cached !== undefined);
     if (cached) return cached;
@@ -174,18 +174,10 @@ class Verifier implements SignatureVerifier {
     return flight;
   }
 
-  private credKey(repo: RepoRef, credentials?: DockerConfigJson): string {
-    try {
-      return credentialId(this.client.credentialFor(repo, credentials));
-    } catch {
-      return 'invalid';
-    }
-  }
-
   // Finds the signatures of one digest; concurrent callers share one discovery. A shared discovery that ran out
   // of its (earlier) deadline is started again for a caller with a later one.
   private async discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
-    const key = `${repo.registry}/${repo.repository}@${digest}|${this.credKey(repo, call.credentials)}`;
+    const key = `${repo.registry}/${repo.repository}@${digest}|${this.client.credentialKey(repo, call.credentials)}`;
     for (let round = 0; ; round++) {
       let flight = this.flights.get(key);
       this.metrics.cache('inflight', flight !== undefined);
