@@ -12,6 +12,7 @@ import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
 import { parseReference, ReferenceError, type ImageReference } from './reference.js';
+import { settleBy } from '../engine/deadline.js';
 
 export type { Platform } from './platform.js';
 export type { DockerConfigJson } from './credentials.js';
@@ -310,10 +311,6 @@ function raceDeadline(p: Promise<FactsResult>, deadline: number, registry: strin
   const remaining = deadline - Date.now();
   const timeout = () => fail(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry }));
   if (remaining <= 0) return Promise.race([p, Promise.resolve(timeout())]);
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<FactsResult>((resolve) => {
-    timer = setTimeout(() => resolve(timeout()), remaining);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return settleBy(p, deadline, timeout);
 }
 

@@ -5,6 +5,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodSpec } from '../workload/k8s.js';
 import type { FactRequest } from '../engine/facts.js';
+import { settleBy } from '../engine/deadline.js';
 import type { DockerAuthEntry, DockerConfigJson } from './credentials.js';
 
 const SECRET_TTL_MS = 60_000;
@@ -38,22 +39,6 @@ export interface PullSecretReader {
   credentialsFor(namespace: string, spec: PodSpec, deadline: number): Promise<DockerConfigJson | undefined>;
 }
 
-function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), Math.max(deadline - Date.now(), 0));
-    timer.unref();
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      },
-    );
-  });
-}
 
 // Reads pull secrets through the API (connected on first use), caching each Secret and ServiceAccount briefly.
 export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger?: Logger): PullSecretReader {
@@ -115,6 +100,6 @@ export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger
   }
 
   return {
-    credentialsFor: (namespace, spec, deadline) => beforeDeadline(merged(namespace, spec), deadline),
+    credentialsFor: (namespace, spec, deadline) => settleBy(merged(namespace, spec).catch(() => undefined), deadline, () => undefined),
   };
 }

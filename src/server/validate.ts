@@ -7,6 +7,7 @@ import { deadlineFor } from '../admission/deadline.js';
 import type { Engine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { refused } from '../engine/decision.js';
+import { settleBy } from '../engine/deadline.js';
 import type { AdmissionMetrics } from './metrics.js';
 
 export interface ValidateOptions {
@@ -16,28 +17,7 @@ export interface ValidateOptions {
   readonly onDecision?: (review: AdmissionRequest, decision: Decision) => void;
 }
 
-class DeadlineError extends Error {
-  readonly code = 'DEADLINE_EXCEEDED' as const;
-}
-
 const NO_DECISION_IN_TIME = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
-
-// Waits for a pending decision, answering with a denial if it has not come by the deadline.
-async function beforeDeadline(pending: Promise<Decision>, deadline: number): Promise<Decision> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError()), Math.max(deadline - Date.now(), 0));
-    timer.unref();
-  });
-  try {
-    return await Promise.race([pending, expired]);
-  } catch (err) {
-    if (!(err instanceof DeadlineError)) throw err;
-    return refused(NO_DECISION_IN_TIME, 'deadline-exceeded');
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // Runs the engine: a decision at once when no look-up is needed, else one raced against the deadline.
 function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, deadline: number): Decision | Promise<Decision> {
@@ -54,7 +34,7 @@ function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean
     },
     { deadline },
   );
-  return pending instanceof Promise ? beforeDeadline(pending, deadline) : pending;
+  return pending instanceof Promise ? settleBy(pending, deadline, () => refused(NO_DECISION_IN_TIME, 'deadline-exceeded')) : pending;
 }
 
 function violationCounts(decision: Decision): Record<string, number> {

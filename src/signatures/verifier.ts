@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureFact } from '../engine/types.js';
+import { settleBy } from '../engine/deadline.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { RegistryError } from '../images/errors.js';
@@ -270,10 +271,5 @@ function toRegistryError(err: unknown, registry: string): RegistryError {
 
 // Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.
 function withDeadline<T>(p: Promise<T>, deadline: number, registry: string): Promise<T> {
-  const remaining = deadline - Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })), Math.max(0, remaining));
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return settleBy(p, deadline, () => Promise.reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })));
 }
