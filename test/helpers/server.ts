@@ -220,18 +220,3 @@ export function http2Request(origin: string, path: string, opts: { method?: stri
   });
 }
 
-/** Polls until fn returns a value other than undefined; rejects after timeoutMs with the last error. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`expected ${what} within ${timeoutMs} ms, got none${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCa, issueServingCert } from '../../src/server/certs.js';
 import { KINDS, compliantSpec, objectOf, reviewOf, specWith } from '../helpers/pods.js';
 import type { Json } from '../helpers/pods.js';
-import { eventually, http2Request, https1, runCli, startPortcullis } from '../helpers/server.js';
+import { http2Request, https1, runCli, startPortcullis } from '../helpers/server.js';
+import { waitFor } from '../e2e/proc.js';
 import type { Portcullis } from '../helpers/server.js';
 
 const POD = KINDS[0]!;
@@ -170,10 +171,14 @@ describe('portcullis serve with --tls-cert/--tls-key', () => {
     const pairB = issueServingCert(caB, ['127.0.0.1']);
     writeFileSync(keyFile, pairB.keyPem);
     writeFileSync(certFile, pairB.certPem);
-    const rotated = await eventually('the certificate from CA b', async () => {
-      const { cert } = await handshake(srv!.port, { ca: caB.certPem });
-      return cert;
-    });
+    const rotated = await waitFor(
+      'the certificate from CA b',
+      async () => {
+        const { cert } = await handshake(srv!.port, { ca: caB.certPem });
+        return cert;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     expect(rotated.issuer.CN).toBe('ca-b');
     await expect(handshake(srv.port, { ca: caA.certPem })).rejects.toThrow();
     const res = await https1(`${srv.url}/validate`, { ca: caB.certPem, body: JSON.stringify(reviewOf(goodPod(), { uid: 'rotated' })) });
