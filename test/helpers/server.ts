@@ -219,4 +219,3 @@ export function http2Request(origin: string, path: string, opts: { method?: stri
     stream.end(opts.body);
   });
 }
-
