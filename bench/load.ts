@@ -92,22 +92,26 @@ export interface ClosedLoopOptions {
   readonly workDir: string;
 }
 
-// Closed loop with wrk: one thread, `connections` keep-alive connections, each sending as soon as it has an answer.
-export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
+// Runs wrk with one thread and `connections` keep-alive connections for `seconds`, driven by a script in
+// bench/wrk/ that reads the request body from the file BENCH_BODY (written here from `body`).
+async function runWrk(o: ClosedLoopOptions, script: string, requestTimeout: string, extraEnv: Record<string, string>, label: string): Promise<LoadResult> {
   const bodyFile = join(o.workDir, `body-${process.pid}-${Date.now()}.json`);
   writeFileSync(bodyFile, o.body);
   try {
-    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '5s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'post.lua'), o.url]);
-    const run = await runCommand(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile }, timeoutMs: (o.seconds + 30) * 1000 });
-    return parseWrk(run, `wrk ${o.url}`);
+    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', requestTimeout, '-s', join(REPO_ROOT, 'bench', 'wrk', script), o.url]);
+    const run = await runCommand(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile, ...extraEnv }, timeoutMs: (o.seconds + 30) * 1000 });
+    return parseWrk(run, `${label} ${o.url}`);
   } finally {
     rmSync(bodyFile, { force: true });
   }
 }
 
-export interface ImageLoopOptions {
-  readonly wrk: string;
-  readonly url: string;
+// Closed loop with wrk: one thread, `connections` keep-alive connections, each sending as soon as it has an answer.
+export function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
+  return runWrk(o, 'post.lua', '5s', {}, 'wrk');
+}
+
+export interface ImageLoopOptions extends Omit<ClosedLoopOptions, 'body'> {
   /** a review body holding the placeholder __IMAGE__ */
   readonly template: string;
   /** references are `${prefix}${n % images (5 digits)}:1.0` */
@@ -115,24 +119,12 @@ export interface ImageLoopOptions {
   readonly images: number;
   /** the first request uses image number offset % images */
   readonly offset: number;
-  readonly connections: number;
-  readonly seconds: number;
-  readonly pin: Pinning;
-  readonly workDir: string;
 }
 
 // Closed loop over many distinct images (bench/wrk/images.lua) for `seconds`.
-export async function imageLoop(o: ImageLoopOptions): Promise<LoadResult> {
-  const bodyFile = join(o.workDir, `template-${process.pid}-${Date.now()}.json`);
-  writeFileSync(bodyFile, o.template);
-  try {
-    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '-s', join(REPO_ROOT, 'bench', 'wrk', 'images.lua'), o.url]);
-    const env = { ...process.env, BENCH_BODY: bodyFile, BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_OFFSET: String(o.offset) };
-    const run = await runCommand(cmd, args, { env, timeoutMs: (o.seconds + 30) * 1000 });
-    return parseWrk(run, `wrk (images) ${o.url}`);
-  } finally {
-    rmSync(bodyFile, { force: true });
-  }
+export function imageLoop(o: ImageLoopOptions): Promise<LoadResult> {
+  const env = { BENCH_IMAGES: String(o.images), BENCH_IMAGE_PREFIX: o.prefix, BENCH_OFFSET: String(o.offset) };
+  return runWrk({ ...o, body: o.template }, 'images.lua', '10s', env, 'wrk (images)');
 }
 
 export interface OpenLoopOptions {
