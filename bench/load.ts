@@ -93,13 +93,15 @@ export interface ClosedLoopOptions {
 }
 
 // Runs wrk with one thread and `connections` keep-alive connections for `seconds`, driven by a script in
-// bench/wrk/ that reads the request body from the file BENCH_BODY (written here from `body`).
+// bench/wrk/ that reads the request body from the file BENCH_BODY (written here from `body`) and loads the shared
+// reporter from BENCH_WRK_DIR.
 async function runWrk(o: ClosedLoopOptions, script: string, requestTimeout: string, extraEnv: Record<string, string>, label: string): Promise<LoadResult> {
   const bodyFile = join(o.workDir, `body-${process.pid}-${Date.now()}.json`);
   writeFileSync(bodyFile, o.body);
   try {
-    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', requestTimeout, '-s', join(REPO_ROOT, 'bench', 'wrk', script), o.url]);
-    const run = await runCommand(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile, ...extraEnv }, timeoutMs: (o.seconds + 30) * 1000 });
+    const dir = join(REPO_ROOT, 'bench', 'wrk');
+    const [cmd, args] = split(o.pin.loadgen, [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', requestTimeout, '-s', join(dir, script), o.url]);
+    const run = await runCommand(cmd, args, { env: { ...process.env, BENCH_BODY: bodyFile, BENCH_WRK_DIR: dir, ...extraEnv }, timeoutMs: (o.seconds + 30) * 1000 });
     return parseWrk(run, `${label} ${o.url}`);
   } finally {
     rmSync(bodyFile, { force: true });
