@@ -11,7 +11,10 @@ import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
 import { createImageFactsSource } from '../images/facts.js';
 import type { ImageFactsSource } from '../images/facts.js';
-import { resolveRegistryOptions } from '../images/options.js';
+import { registryTimings, resolveRegistryOptions } from '../images/options.js';
+import { ImageResolver } from '../images/resolver.js';
+import { createImageMetrics } from '../images/metrics.js';
+import { resolvingGatherer } from '../images/resolution.js';
 import type { RegistryOptionsInput } from '../images/options.js';
 import { parsePlatform } from '../images/platform.js';
 import { imageFactGatherer } from '../images/gatherer.js';
@@ -68,16 +71,22 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
   const registryOptions = resolveRegistryOptions(section as RegistryOptionsInput);
   const deps = { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) };
   const client = registryOptions.enabled ? createRegistryClient(registryOptions, deps) : undefined;
-  const source = createImageFactsSource(registryOptions, { ...deps, ...(client ? { client } : {}) });
+  const timings = registryTimings(registryOptions);
+  const metrics = createImageMetrics(options.metrics);
+  const observe = (cache: 'tag' | 'manifest' | 'inflight', hit: boolean) => metrics.cache(cache === 'inflight' ? 'tag' : cache, hit);
+  const resolver = client ? new ImageResolver(client, { tagTtlMs: timings.tagTtlMs, maxEntries: registryOptions.cache.maxEntries, observe }) : undefined;
+  const shared = { ...deps, ...(client ? { client } : {}), ...(resolver ? { resolver } : {}) };
+  const source = createImageFactsSource(registryOptions, shared);
   const pullSecrets = registryOptions.enabled && registryOptions.usePullSecrets ? pullSecretReader(options) : undefined;
-  const verifier = client ? createSignatureVerifier({}, { ...deps, client }) : undefined;
+  const verifier = client ? createSignatureVerifier({}, { ...shared, client }) : undefined;
   const signatures = verifier
     ? signatureFactGatherer(verifier, {
         params: () => current().policies['require-signed-images']?.params as SignedImagesParams | undefined,
         ...(pullSecrets ? { pullSecrets } : {}),
       })
     : NO_FACT_GATHERER;
-  const gatherer = imageFactGatherer(source, parsePlatform(registryOptions.platform), signatures, pullSecrets);
+  const facts = imageFactGatherer(source, parsePlatform(registryOptions.platform), signatures, pullSecrets);
+  const gatherer = resolver ? resolvingGatherer(resolver, timings.timeoutMs, facts, pullSecrets) : facts;
   return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}) };
 }
 

@@ -1,5 +1,5 @@
 // The facts the engine gathers for policies before running them (image configs, signatures).
-import type { Facts, FactKind, PodSite } from './types.js';
+import type { DigestFact, Facts, FactKind, PodSite } from './types.js';
 
 export interface FactRequest {
   readonly pod: PodSite;
@@ -8,6 +8,8 @@ export interface FactRequest {
   readonly images: ReadonlyMap<FactKind, ReadonlySet<string>>;
   /** epoch milliseconds by which every look-up must have finished */
   readonly deadline: number;
+  /** each image's digest, resolved once for the review before image facts and signatures are looked up at it */
+  readonly digests?: ReadonlyMap<string, DigestFact>;
 }
 
 export interface FactGatherer {
@@ -18,6 +20,7 @@ export interface FactGatherer {
 export const NO_FACTS: Facts = {
   image: () => ({ status: 'unavailable' }),
   signature: () => ({ status: 'unavailable', message: 'signature verification is not configured' }),
+  digest: () => ({ status: 'unavailable' }),
 };
 
 export const NO_FACT_GATHERER: FactGatherer = { gather: async () => NO_FACTS };

@@ -4,7 +4,8 @@ import type { Container, PodSpec } from '../workload/k8s.js';
 export type Action = 'deny' | 'warn' | 'audit' | 'off';
 export type Mode = 'enforce' | 'audit';
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
-export type FactKind = 'imageConfig' | 'signature';
+/** imageConfig: the config User; signature: a verified signature; digest: what a tag names now (pinning) */
+export type FactKind = 'imageConfig' | 'signature' | 'digest';
 
 /** One container of a pod spec, with where it sits. */
 export interface ContainerSite {
@@ -46,10 +47,17 @@ export interface SignatureFact {
   readonly verifiedAtTag?: string;
 }
 
+/** The digest an image reference names: its own, or the one its tag was resolved to once for the whole review. */
+export type DigestFact =
+  | { readonly status: 'ok'; readonly digest: string }
+  | { readonly status: 'error'; readonly code: string; readonly message: string }
+  | { readonly status: 'unavailable' };
+
 /** Read-only view of the facts gathered for one pod. */
 export interface Facts {
   image(image: string): ImageFact;
   signature(image: string): SignatureFact;
+  digest(image: string): DigestFact;
 }
 
 export interface CheckInput<P> {

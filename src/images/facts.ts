@@ -1,10 +1,10 @@
-// Image facts for the policy engine: resolve an image reference to its platform manifest and config
-// User, with digest/tag/failure caches and one shared in-flight look-up per image.
+// Image facts for the policy engine: an image reference (at the digest the resolver names for it) to its platform
+// manifest and config User, with digest and failure caches and one shared in-flight look-up per image.
 
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { RegistryClient, type CallOptions, type FetchedManifest, type RepoRef } from './client.js';
+import { RegistryClient, type CallOptions, type RepoRef } from './client.js';
 import { loadDockerConfig, type DockerConfigJson } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
@@ -12,6 +12,7 @@ import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
 import { parseReference, ReferenceError, type ImageReference } from './reference.js';
+import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
 
 export type { Platform } from './platform.js';
@@ -38,6 +39,8 @@ export interface LookupOptions {
   /** epoch ms */
   deadline: number;
   credentials?: DockerConfigJson;
+  /** the digest the tag was resolved to for this review (one resolution shared with signatures and pinning) */
+  digest?: string;
 }
 
 export type FactsResult = { ok: true; facts: ImageFacts } | { ok: false; error: RegistryError };
@@ -52,6 +55,8 @@ export interface ImageFactsDeps {
   logger?: Logger;
   /** a client to use instead of one built from the options (tests, sharing with signature checks) */
   client?: RegistryClient;
+  /** the tag resolver shared with signature verification and pinning (built over the client when left out) */
+  resolver?: ImageResolver;
 }
 
 interface ManifestEntry {
@@ -110,14 +115,13 @@ class FactsSource implements ImageFactsSource {
   private readonly logger: Logger | undefined;
   private readonly timeoutMs: number;
   private readonly defaultPlatform: Platform;
+  private readonly resolver: ImageResolver;
+  private readonly ownsResolver: boolean;
   private readonly digests: LRUCache<string, DigestEntry>;
-  private readonly tags: LRUCache<string, string>;
-  private readonly lastKnown: LRUCache<string, string>;
   private readonly failures: LRUCache<string, RegistryError>;
   private readonly inflight = new Map<string, Flight>();
   private closed = false;
   private readonly cacheFailures: boolean;
-  private readonly cacheTags: boolean;
 
   constructor(options: RegistryOptions, deps: ImageFactsDeps) {
     const t = registryTimings(options);
@@ -144,11 +148,10 @@ class FactsSource implements ImageFactsSource {
       sizeCalculation: (v, k) => k.length + (v.kind === 'manifest' ? v.user.length + v.configDigest.length + 96 : v.digest.length + 64),
       ttl: t.digestTtlMs || undefined,
     } as LRUCache.Options<string, DigestEntry, unknown>);
-    this.tags = new LRUCache<string, string>({ max: maxEntries, ttl: Math.max(t.tagTtlMs, 1) });
-    this.lastKnown = new LRUCache<string, string>({ max: maxEntries, ttl: t.digestTtlMs || undefined } as LRUCache.Options<string, string, unknown>);
+    this.ownsResolver = !deps.resolver;
+    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: t.tagTtlMs, maxEntries });
     this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), ttl: Math.max(t.failureTtlMs, 1) });
     this.cacheFailures = t.failureTtlMs > 0;
-    this.cacheTags = t.tagTtlMs > 0;
   }
 
   async lookup(image: string, opts: LookupOptions): Promise<FactsResult> {
@@ -161,9 +164,8 @@ class FactsSource implements ImageFactsSource {
   async close(): Promise<void> {
     this.closed = true;
     this.digests.clear();
-    this.tags.clear();
-    this.lastKnown.clear();
     this.failures.clear();
+    if (this.ownsResolver) this.resolver.clear();
     if (this.ownsClient) await this.client.close();
   }
 
@@ -179,12 +181,14 @@ class FactsSource implements ImageFactsSource {
     const platform = opts.platform ?? this.defaultPlatform;
     const cap = Date.now() + this.timeoutMs;
     const deadline = Number.isFinite(opts.deadline) ? Math.min(opts.deadline, cap) : cap;
-    const cached = this.fromCache(ref, platform);
+    const top = ref.digest ?? opts.digest ?? this.resolver.peek(ref, opts.credentials);
+    const cached = top ? this.fromDigestCache(this.repoKey(ref), top, platform, 0) : undefined;
     this.metrics.cache('facts', cached !== undefined);
     if (cached) return ok(this.toFacts(image, ref, cached));
 
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
-    const key = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
+    const at = top ? `@${top}` : `:${ref.tag ?? 'latest'}`;
+    const key = `${ref.registry}/${ref.repository}${at}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
     const failed = this.failures.get(key);
     this.metrics.cache('failure', failed !== undefined);
     if (failed) return fail(failed);
@@ -192,7 +196,7 @@ class FactsSource implements ImageFactsSource {
     for (let round = 0; round < 2; round++) {
       let flight = this.inflight.get(key);
       this.metrics.cache('inflight', flight !== undefined);
-      if (!flight) flight = this.startFlight(key, image, ref, platform, deadline, opts.credentials);
+      if (!flight) flight = this.startFlight(key, image, ref, top, platform, deadline, opts.credentials);
       const result = await raceDeadline(flight.promise, deadline, ref.registry);
       // a shared look-up that ran out of its (earlier) deadline: try again with ours
       if (!result.ok && result.error.code === 'REGISTRY_TIMEOUT' && flight.deadline < deadline - 20 && Date.now() < deadline - 20) continue;
@@ -201,8 +205,8 @@ class FactsSource implements ImageFactsSource {
     return fail(new RegistryError('REGISTRY_TIMEOUT', `${ref.registry}: no answer before the deadline`, { registry: ref.registry }));
   }
 
-  private startFlight(key: string, image: string, ref: ImageReference, platform: Platform, deadline: number, credentials?: DockerConfigJson): Flight {
-    const promise = this.resolveImage(ref, platform, { deadline, ...(credentials ? { credentials } : {}) }).then(
+  private startFlight(key: string, image: string, ref: ImageReference, top: string | undefined, platform: Platform, deadline: number, credentials?: DockerConfigJson): Flight {
+    const promise = this.resolveImage(ref, top, platform, { deadline, ...(credentials ? { credentials } : {}) }).then(
       (r) => ok(this.toFacts(image, ref, r)),
       (err: unknown) => {
         const e = err instanceof RegistryError ? err : new RegistryError('REGISTRY_UNREACHABLE', `${ref.registry}: ${err instanceof Error ? err.message.slice(0, 200) : 'unexpected error'}`, { registry: ref.registry, cause: err });
@@ -236,13 +240,6 @@ class FactsSource implements ImageFactsSource {
     return `${ref.registry}/${ref.repository}`;
   }
 
-  // Facts from the caches alone: tag -> digest, digest -> manifest entry or index choice -> manifest entry.
-  private fromCache(ref: ImageReference, platform: Platform): Resolved | undefined {
-    const top = ref.digest ?? this.tags.get(`${this.repoKey(ref)}:${ref.tag ?? 'latest'}`);
-    if (!top) return undefined;
-    return this.fromDigestCache(this.repoKey(ref), top, platform, 0);
-  }
-
   private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
     const m = this.digests.get(`${repoKey}@${digest}`);
     if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user };
@@ -252,34 +249,17 @@ class FactsSource implements ImageFactsSource {
     return inner ? { ...inner, indexDigest: digest, platform: choice.platform } : undefined;
   }
 
-  // The registry work of one look-up: tag -> digest (HEAD when we knew it before), then manifests and config.
-  private async resolveImage(ref: ImageReference, platform: Platform, call: CallOptions): Promise<Resolved> {
+  // The registry work of one look-up: the digest (given, or the resolver's answer for the tag), then manifests and config.
+  private async resolveImage(ref: ImageReference, top: string | undefined, platform: Platform, call: CallOptions): Promise<Resolved> {
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
-    const repoKey = this.repoKey(ref);
-    if (ref.digest) return this.resolveDigest(repo, repoKey, ref.digest, undefined, platform, call, 0);
-    const tag = ref.tag ?? 'latest';
-    const tagKey = `${repoKey}:${tag}`;
-    const cachedTop = this.tags.get(tagKey);
-    if (cachedTop) return this.resolveDigest(repo, repoKey, cachedTop, undefined, platform, call, 0);
-    const previous = this.lastKnown.get(tagKey);
-    let top: string;
-    let fetched: FetchedManifest | undefined;
-    if (previous && this.fromDigestCache(repoKey, previous, platform, 0)) {
-      // the tag was seen before: a HEAD is enough to learn whether it moved
-      top = (await this.client.resolve(repo, tag, call)).digest;
-    } else {
-      fetched = await this.client.getManifest(repo, tag, call);
-      top = fetched.digest;
-    }
-    if (this.cacheTags) this.tags.set(tagKey, top);
-    this.lastKnown.set(tagKey, top);
-    return this.resolveDigest(repo, repoKey, top, fetched, platform, call, 0);
+    const digest = top ?? (await this.resolver.digestOf(ref, call));
+    return this.resolveDigest(repo, this.repoKey(ref), digest, platform, call, 0);
   }
 
-  private async resolveDigest(repo: RepoRef, repoKey: string, digest: string, fetched: FetchedManifest | undefined, platform: Platform, call: CallOptions, depth: number): Promise<Resolved> {
+  private async resolveDigest(repo: RepoRef, repoKey: string, digest: string, platform: Platform, call: CallOptions, depth: number): Promise<Resolved> {
     const hit = this.fromDigestCache(repoKey, digest, platform, depth);
     if (hit) return hit;
-    const m = fetched ?? (await this.client.getManifest(repo, digest, call));
+    const m = await this.resolver.manifest(repo, digest, call);
     const registry = repo.registry;
     if (m.manifest.kind === 'index') {
       if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('INVALID_MANIFEST', `${registry}: index nested more than ${MAX_INDEX_DEPTH} deep`, { registry });
@@ -291,7 +271,7 @@ class FactsSource implements ImageFactsSource {
         throw new RegistryError('PLATFORM_NOT_FOUND', `${registry}: expected ${formatPlatform(platform)} in the index, got ${have || 'no platforms'}`, { registry });
       }
       this.digests.set(`${repoKey}@${digest}#${formatPlatform(platform)}`, { kind: 'choice', digest: chosen.digest, platform: chosen.platform });
-      const inner = await this.resolveDigest(repo, repoKey, chosen.digest, undefined, platform, call, depth + 1);
+      const inner = await this.resolveDigest(repo, repoKey, chosen.digest, platform, call, depth + 1);
       return { ...inner, indexDigest: digest, platform: chosen.platform };
     }
     const config = m.manifest.config;

@@ -3,6 +3,7 @@ import type { FactGatherer, FactRequest } from '../engine/facts.js';
 import type { Facts, ImageFact } from '../engine/types.js';
 import type { PodSpec } from '../workload/k8s.js';
 import type { ImageFactsSource } from './facts.js';
+import { RegistryError, type RegistryErrorCode } from './errors.js';
 import { formatPlatform } from './platform.js';
 import type { Platform } from './platform.js';
 import { requestCredentials } from './pull-secrets.js';
@@ -24,7 +25,12 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
   const platform = podPlatform(request.pod.spec, fallback);
   const credentials = await requestCredentials(pullSecrets, request);
   const results = await Promise.all(
-    images.map((image) => source.lookup(image, { platform, deadline: request.deadline, ...(credentials ? { credentials } : {}) })),
+    images.map((image) => {
+      const at = request.digests?.get(image);
+      if (at?.status === 'error') return { ok: false as const, error: new RegistryError(at.code as RegistryErrorCode, at.message) };
+      const digest = at?.status === 'ok' ? { digest: at.digest } : {};
+      return source.lookup(image, { platform, deadline: request.deadline, ...digest, ...(credentials ? { credentials } : {}) });
+    }),
   );
   const facts = new Map<string, ImageFact>();
   results.forEach((result, i) => {
@@ -45,7 +51,7 @@ export function imageFactGatherer(source: ImageFactsSource, fallback: Platform, 
   return {
     async gather(request) {
       const [images, rest] = await Promise.all([lookupImages(source, request, fallback, pullSecrets), next.gather(request)]);
-      const facts: Facts = { image: (image) => images.get(image) ?? UNAVAILABLE, signature: rest.signature };
+      const facts: Facts = { ...rest, image: (image) => images.get(image) ?? UNAVAILABLE };
       return facts;
     },
   };

@@ -4,7 +4,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface ImageMetrics {
   request(registry: string, status: number | 'error'): void;
-  cache(cache: 'facts' | 'failure' | 'inflight', hit: boolean): void;
+  cache(cache: 'facts' | 'failure' | 'inflight' | 'tag' | 'manifest', hit: boolean): void;
   lookup(result: 'ok' | 'error', seconds: number): void;
 }
 
@@ -24,7 +24,7 @@ export function createImageMetrics(registry?: Registry): ImageMetrics {
     new Counter({ name: 'portcullis_registry_requests_total', help: 'HTTP requests to image registries, by registry and status', labelNames: ['registry', 'status'] as const, registers: [registry] }),
   );
   const hits = getOrCreate(registry, 'portcullis_registry_cache_hits_total', () =>
-    new Counter({ name: 'portcullis_registry_cache_hits_total', help: 'image look-ups answered from a cache (facts, failure) or joined to one in flight', labelNames: ['cache'] as const, registers: [registry] }),
+    new Counter({ name: 'portcullis_registry_cache_hits_total', help: 'image look-ups answered from a cache (facts, failure, tag, manifest) or joined to one in flight', labelNames: ['cache'] as const, registers: [registry] }),
   );
   const misses = getOrCreate(registry, 'portcullis_registry_cache_misses_total', () =>
     new Counter({ name: 'portcullis_registry_cache_misses_total', help: 'image look-ups not answered from a cache', labelNames: ['cache'] as const, registers: [registry] }),

@@ -3,7 +3,7 @@
 
 import type { FactGatherer } from '../engine/facts.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
-import type { Facts, SignatureFact } from '../engine/types.js';
+import type { DigestFact, Facts, SignatureFact } from '../engine/types.js';
 import { requestCredentials } from '../images/pull-secrets.js';
 import type { PullSecretReader } from '../images/pull-secrets.js';
 import type { SignedImagesParams } from './params.js';
@@ -11,10 +11,17 @@ import type { SignatureVerifier, VerifyOptions } from './verifier.js';
 
 const NOT_GATHERED: SignatureFact = { status: 'unavailable', message: 'the signature was not looked up for this image' };
 
-// Verifies every image in parallel (each bounded by opts.deadline); returns the lookup for Facts.signature.
-export async function verifyImages(verifier: SignatureVerifier, images: Iterable<string>, params: SignedImagesParams, opts: VerifyOptions): Promise<(image: string) => SignatureFact> {
+// Verifies one image at the digest resolved for the review, if any; a failed resolution is the signature's error.
+function verifyAt(verifier: SignatureVerifier, image: string, params: SignedImagesParams, opts: VerifyOptions, at: DigestFact | undefined): Promise<SignatureFact> | SignatureFact {
+  if (at?.status === 'error') return { status: 'error', message: `cannot resolve "${image}" to a digest to check its signature: ${at.message}` };
+  return verifier.verify(image, params, at?.status === 'ok' ? { ...opts, digest: at.digest } : opts);
+}
+
+// Verifies every image in parallel (each bounded by opts.deadline), at the digests given when there are; returns the
+// lookup for Facts.signature.
+export async function verifyImages(verifier: SignatureVerifier, images: Iterable<string>, params: SignedImagesParams, opts: VerifyOptions, digests?: ReadonlyMap<string, DigestFact>): Promise<(image: string) => SignatureFact> {
   const list = [...new Set(images)];
-  const facts = await Promise.all(list.map((image) => verifier.verify(image, params, opts)));
+  const facts = await Promise.all(list.map((image) => verifyAt(verifier, image, params, opts, digests?.get(image))));
   const byImage = new Map(list.map((image, i) => [image, facts[i] as SignatureFact]));
   return (image) => byImage.get(image) ?? NOT_GATHERED;
 }
@@ -35,10 +42,10 @@ export function signatureFactGatherer(verifier: SignatureVerifier, options: Sign
       const verify = async () => {
         if (images.size === 0 || !params) return undefined;
         const credentials = await requestCredentials(options.pullSecrets, request);
-        return verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) });
+        return verifyImages(verifier, images, params, { deadline: request.deadline, ...(credentials ? { credentials } : {}) }, request.digests);
       };
       const [signature, rest] = await Promise.all([verify(), next.gather(request)]);
-      const facts: Facts = { image: rest.image, signature: signature ?? rest.signature };
+      const facts: Facts = { ...rest, signature: signature ?? rest.signature };
       return facts;
     },
   };

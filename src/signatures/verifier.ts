@@ -1,5 +1,5 @@
-// The signature verifier the engine's fact gatherer calls: resolve the image to a digest, find its signatures,
-// verify them against the authorities of the first matching rule, and answer a SignatureFact.
+// The signature verifier the engine's fact gatherer calls: verify a digest (the one the shared resolver named for the
+// image) against the authorities of the first matching rule, and answer a SignatureFact.
 // Outcomes are cached by (digest, authority); concurrent look-ups of one digest share one registry round.
 
 import { LRUCache } from 'lru-cache';
@@ -9,9 +9,10 @@ import type { SignatureFact } from '../engine/types.js';
 import { settleBy } from '../engine/deadline.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
-import { RegistryError } from '../images/errors.js';
+import { RegistryError, toRegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
 import { parseReference, type ImageReference } from '../images/reference.js';
+import { ImageResolver } from '../images/resolver.js';
 import { compileParams, type Authority, type CompiledParams, type Outcome } from './authority.js';
 import { shortDigest, type Candidate } from './candidates.js';
 import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
@@ -23,7 +24,7 @@ export interface SignatureVerifierOptions {
   verifiedTtlMs?: number;
   /** how long a negative outcome is reused (ms, default 30 s): a signature pushed later counts after this */
   unverifiedTtlMs?: number;
-  /** how long a tag -> digest resolution is reused (ms, default 30 s; 0 = resolve on every call) */
+  /** without a shared resolver: how long a tag -> digest resolution is reused (ms, default 30 s; 0 = every call) */
   tagTtlMs?: number;
   /** longest one verification may take whatever the caller's deadline (ms, default 5 s) */
   timeoutMs?: number;
@@ -34,6 +35,8 @@ export interface SignatureVerifierOptions {
 export interface SignatureVerifierDeps {
   /** the registry client shared with the image facts source */
   client: RegistryClient;
+  /** the tag resolver shared with image facts and pinning (built over the client when left out) */
+  resolver?: ImageResolver;
   metrics?: Registry;
   logger?: Logger;
 }
@@ -45,6 +48,8 @@ export interface VerifyOptions {
   platform?: Platform;
   /** extra registry credentials (imagePullSecrets) */
   credentials?: DockerConfigJson;
+  /** the digest the tag was resolved to for this review; verified instead of asking the resolver */
+  digest?: string;
 }
 
 export interface SignatureVerifier {
@@ -75,9 +80,8 @@ class Verifier implements SignatureVerifier {
   private readonly limits: DiscoveryLimits;
   private readonly compiled = new WeakMap<SignedImagesParams, CompiledParams>();
   private readonly outcomes: LRUCache<string, CachedOutcome>;
-  private readonly tags: LRUCache<string, string>;
+  private readonly resolver: ImageResolver;
   private readonly flights = new Map<string, { promise: Promise<Discovery>; deadline: number }>();
-  private readonly tagFlights = new Map<string, Promise<string>>();
   private closed = false;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
@@ -87,13 +91,12 @@ class Verifier implements SignatureVerifier {
     this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.verifiedTtlMs) });
-    this.tags = new LRUCache<string, string>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.tagTtlMs) });
+    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries, observe: (c, hit) => c === 'tag' && this.metrics.cache('tag', hit) });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.outcomes.clear();
-    this.tags.clear();
   }
 
   async verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
@@ -138,9 +141,9 @@ class Verifier implements SignatureVerifier {
     const name = `${ref.registry}/${ref.repository}`;
     let digest: string;
     try {
-      digest = ref.digest ?? (await withDeadline(this.resolveTag(repo, ref.tag ?? 'latest', call), deadline, ref.registry));
+      digest = ref.digest ?? opts.digest ?? (await withDeadline(this.resolver.digestOf(ref, call), deadline, ref.registry));
     } catch (err) {
-      const e = toRegistryError(err, ref.registry);
+      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
       return fact('error', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its signature: ${e.message}`);
     }
     const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
@@ -151,28 +154,9 @@ class Verifier implements SignatureVerifier {
       const decided = await withDeadline(this.decide(repo, digest, rule, authorities, call, display, tagNote), deadline, ref.registry);
       return decided.status === 'verified' && !ref.digest ? { ...decided, verifiedAtTag: ref.tag ?? 'latest' } : decided;
     } catch (err) {
-      const e = toRegistryError(err, ref.registry);
+      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
       return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
     }
-  }
-
-  // Resolves a tag to the digest it names now (cached for tagTtlMs, one request in flight per tag).
-  private async resolveTag(repo: RepoRef, tag: string, call: CallOptions): Promise<string> {
-    const key = `${repo.registry}/${repo.repository}:${tag}|${this.client.credentialKey(repo, call.credentials)}`;
-    const cached = this.opts.tagTtlMs > 0 ? this.tags.get(key) : undefined;
-    this.metrics.cache('tag', cached !== undefined);
-    if (cached) return cached;
-    let flight = this.tagFlights.get(key);
-    if (!flight) {
-      flight = this.client.resolve(repo, tag, call).then((d) => {
-        if (this.opts.tagTtlMs > 0 && !this.closed) this.tags.set(key, d.digest);
-        return d.digest;
-      });
-      this.tagFlights.set(key, flight);
-      const f = flight;
-      void f.finally(() => this.tagFlights.get(key) === f && this.tagFlights.delete(key)).catch(() => {});
-    }
-    return flight;
   }
 
   // Finds the signatures of one digest; concurrent callers share one discovery. A shared discovery that ran out
@@ -262,11 +246,6 @@ function unverifiedMessage(display: string, digest: string, authorities: Authori
   const shown = notes.slice(0, 3).join('; ') + (notes.length > 3 ? `; and ${notes.length - 3} more` : '');
   const countNote = need > 1 || verified.length > 0 ? `need ${need} of ${authorities.length}, verified ${verified.length}; ` : '';
   return `${display} has no signature from ${who} (${countNote}found ${found}: ${shown})`;
-}
-
-function toRegistryError(err: unknown, registry: string): RegistryError {
-  if (err instanceof RegistryError) return err;
-  return new RegistryError('REGISTRY_UNREACHABLE', `${registry}: ${err instanceof Error ? err.message.slice(0, 200) : 'unexpected error'}`, { registry, cause: err });
 }
 
 // Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.

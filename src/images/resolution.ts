@@ -1,0 +1,63 @@
+// Resolution of a review's images, once: every tag the policies or pinning need is resolved to a digest before
+// image facts and signatures are looked up, and both are then looked up at that digest.
+import type { FactGatherer, FactRequest } from '../engine/facts.js';
+import type { DigestFact } from '../engine/types.js';
+import { settleBy } from '../engine/deadline.js';
+import { toRegistryError } from './errors.js';
+import type { DockerConfigJson } from './credentials.js';
+import { parseReference, ReferenceError } from './reference.js';
+import type { ImageResolver } from './resolver.js';
+import { requestCredentials } from './pull-secrets.js';
+import type { PullSecretReader } from './pull-secrets.js';
+
+const UNAVAILABLE: DigestFact = { status: 'unavailable' };
+
+// The images of every fact kind the request asks for.
+function requestedImages(request: FactRequest): Set<string> {
+  const all = new Set<string>();
+  for (const images of request.images.values()) for (const image of images) all.add(image);
+  return all;
+}
+
+// Resolves one image to the digest it names now; never throws.
+async function resolveOne(resolver: ImageResolver, image: string, deadline: number, credentials?: DockerConfigJson): Promise<DigestFact> {
+  let ref;
+  try {
+    ref = parseReference(image);
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    return { status: 'error', code: 'INVALID_REFERENCE', message: err.message };
+  }
+  if (ref.digest) return { status: 'ok', digest: ref.digest };
+  const timedOut = (): DigestFact => ({ status: 'error', code: 'REGISTRY_TIMEOUT', message: `${ref.registry}: no answer before the deadline` });
+  const pending = resolver.digestOf(ref, { deadline, ...(credentials ? { credentials } : {}) }).then(
+    (digest): DigestFact => ({ status: 'ok', digest }),
+    (err: unknown): DigestFact => {
+      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
+      return { status: 'error', code: e.code, message: e.message };
+    },
+  );
+  return settleBy(pending, deadline, timedOut);
+}
+
+// Resolves every image at once within the deadline (capped by the registry timeout).
+export async function resolveImages(resolver: ImageResolver, images: Iterable<string>, deadline: number, credentials?: DockerConfigJson): Promise<Map<string, DigestFact>> {
+  const list = [...new Set(images)];
+  const facts = await Promise.all(list.map((image) => resolveOne(resolver, image, deadline, credentials)));
+  return new Map(list.map((image, i) => [image, facts[i] as DigestFact]));
+}
+
+/** A gatherer that resolves the review's images once, then asks `next` for facts at those digests. */
+export function resolvingGatherer(resolver: ImageResolver, timeoutMs: number, next: FactGatherer, pullSecrets?: PullSecretReader): FactGatherer {
+  return {
+    async gather(request) {
+      const images = requestedImages(request);
+      if (images.size === 0) return next.gather(request);
+      const credentials = await requestCredentials(pullSecrets, request);
+      const deadline = Math.min(request.deadline, Date.now() + timeoutMs);
+      const digests = await resolveImages(resolver, images, deadline, credentials);
+      const facts = await next.gather({ ...request, digests });
+      return { ...facts, digest: (image) => digests.get(image) ?? UNAVAILABLE };
+    },
+  };
+}

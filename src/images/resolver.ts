@@ -1,0 +1,124 @@
+// The one tag -> digest resolver: image facts, signature verification and digest pinning all ask it, so the digest
+// that is inspected, the digest that is verified and the digest that is pinned are the same answer of the registry.
+// Tags are resolved once per (repository, tag, credential) while in flight and cached for tagTtl; the manifest a tag
+// GET brought back is kept briefly by digest, so the look-up that follows at that digest sends no second request.
+
+import { LRUCache } from 'lru-cache';
+import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './client.js';
+import type { DockerConfigJson } from './credentials.js';
+import type { ImageReference } from './reference.js';
+
+export interface ResolverOptions {
+  /** how long a tag -> digest answer is reused (0: resolve on every look-up) */
+  tagTtlMs: number;
+  maxEntries: number;
+  /** how long a fetched manifest is kept by digest for the look-up that follows (default 60 s) */
+  manifestTtlMs?: number;
+  /** bytes of manifests kept (default 8 MiB) */
+  manifestMaxBytes?: number;
+  /** counts cache hits and misses ('tag', 'manifest', 'inflight') */
+  observe?: (cache: 'tag' | 'manifest' | 'inflight', hit: boolean) => void;
+}
+
+const MANIFEST_TTL_MS = 60_000;
+const MANIFEST_MAX_BYTES = 8 * 1024 * 1024;
+
+// Where a tag lives, for cache and in-flight keys: repository and tag (the credential is added by the caller).
+function tagKeyOf(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag'>): string {
+  return `${ref.registry}/${ref.repository}:${ref.tag ?? 'latest'}`;
+}
+
+export class ImageResolver {
+  private readonly client: RegistryClient;
+  private readonly tags: LRUCache<string, string>;
+  /** the last digest each tag named, kept past tagTtl: a HEAD is then enough to learn whether it moved */
+  private readonly lastKnown: LRUCache<string, string>;
+  private readonly manifests: LRUCache<string, FetchedManifest>;
+  private readonly flights = new Map<string, Promise<string>>();
+  private readonly tagTtlMs: number;
+  private readonly observe: NonNullable<ResolverOptions['observe']>;
+
+  constructor(client: RegistryClient, options: ResolverOptions) {
+    this.client = client;
+    this.tagTtlMs = options.tagTtlMs;
+    this.observe = options.observe ?? (() => {});
+    this.tags = new LRUCache<string, string>({ max: options.maxEntries, ttl: Math.max(1, options.tagTtlMs) });
+    this.lastKnown = new LRUCache<string, string>({ max: options.maxEntries });
+    this.manifests = new LRUCache<string, FetchedManifest>({
+      max: Math.min(options.maxEntries, 4096),
+      maxSize: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,
+      sizeCalculation: (m, k) => m.bytes.length * 2 + k.length + 256,
+      ttl: options.manifestTtlMs ?? MANIFEST_TTL_MS,
+    });
+  }
+
+  get registryClient(): RegistryClient {
+    return this.client;
+  }
+
+  // The digest a tag names from the cache alone (no request), or undefined; a digest reference names itself.
+  peek(ref: ImageReference, credentials?: DockerConfigJson): string | undefined {
+    if (ref.digest) return ref.digest;
+    if (this.tagTtlMs <= 0) return undefined;
+    return this.tags.get(this.keyOf(ref, credentials));
+  }
+
+  // The digest the reference names now: its own digest, else what its tag names (index digest for multi-arch images).
+  async digestOf(ref: ImageReference, call: CallOptions): Promise<string> {
+    if (ref.digest) return ref.digest;
+    const key = this.keyOf(ref, call.credentials);
+    const cached = this.peek(ref, call.credentials);
+    this.observe('tag', cached !== undefined);
+    if (cached) return cached;
+    let flight = this.flights.get(key);
+    this.observe('inflight', flight !== undefined);
+    if (!flight) {
+      const f = this.resolveTag(ref, key, call);
+      this.flights.set(key, f);
+      void f.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
+      flight = f;
+    }
+    return flight;
+  }
+
+  // The manifest at a digest: the one a tag look-up just fetched when it is still kept, else a GET by digest.
+  async manifest(repo: RepoRef, digest: string, call: CallOptions): Promise<FetchedManifest> {
+    const kept = this.manifests.get(`${repo.registry}/${repo.repository}@${digest}`);
+    this.observe('manifest', kept !== undefined);
+    if (kept) return kept;
+    return this.client.getManifest(repo, digest, call);
+  }
+
+  clear(): void {
+    this.tags.clear();
+    this.lastKnown.clear();
+    this.manifests.clear();
+  }
+
+  private keyOf(ref: ImageReference, credentials?: DockerConfigJson): string {
+    const repo = { registry: ref.registry, repository: ref.repository };
+    return `${tagKeyOf(ref)}|${this.client.credentialKey(repo, credentials)}`;
+  }
+
+  private keep(repo: RepoRef, m: FetchedManifest): void {
+    this.manifests.set(`${repo.registry}/${repo.repository}@${m.digest}`, m);
+  }
+
+  // One registry round for a tag: a HEAD when the tag was seen before (its digest's facts are likely cached), else a
+  // GET whose manifest is kept for the look-up at the digest that follows.
+  private async resolveTag(ref: ImageReference, key: string, call: CallOptions): Promise<string> {
+    const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+    const tag = ref.tag ?? 'latest';
+    let digest: string;
+    if (this.lastKnown.has(key)) {
+      digest = (await this.client.resolve(repo, tag, call)).digest;
+    } else {
+      const m = await this.client.getManifest(repo, tag, call);
+      this.keep(repo, m);
+      digest = m.digest;
+    }
+    if (this.tagTtlMs > 0) this.tags.set(key, digest);
+    this.lastKnown.set(key, digest);
+    return digest;
+  }
+}
