@@ -37,6 +37,17 @@ function checkImage(site: ContainerSite, params: LatestTagParams): Finding | und
   return undefined;
 }
 
+// Whether pinning would hide the image from this check: no tag or a disallowed tag (a digest would then pass it).
+function hidesFromPinning(image: string, params: LatestTagParams): boolean {
+  try {
+    const ref = parseReference(image);
+    return ref.digest === undefined && (ref.tag === undefined || params.disallowedTags.includes(ref.tag));
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    return false;
+  }
+}
+
 // Checks every container's image for a missing or disallowed tag.
 function check({ pod, params }: CheckInput<LatestTagParams>): Finding[] {
   return pod.containers.flatMap((site) => {
@@ -57,5 +68,6 @@ export const disallowLatestTag: Policy<LatestTagParams> = {
     requireDigest: { type: 'boolean' },
   },
   defaults: { disallowedTags: ['latest'], requireDigest: false },
+  hidesFromPinning,
   check,
 };

@@ -17,3 +17,10 @@ export function deadlineFor(receivedAt: number, timeout: unknown): number {
   const margin = Math.min(500, Math.max(50, ms * 0.1));
   return receivedAt + Math.max(ms - margin, 10);
 }
+
+// When look-ups must have settled so the policies still decide with their onError before the answer deadline: a
+// reserve of the larger of 100 ms and 10% of the time the request has.
+export function lookupDeadline(receivedAt: number, deadline: number): number {
+  const reserve = Math.max(100, (deadline - receivedAt) * 0.1);
+  return Math.max(receivedAt + 1, deadline - reserve);
+}

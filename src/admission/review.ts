@@ -2,6 +2,7 @@
 import type { Operation } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { describe, isObject } from '../workload/k8s.js';
+import type { PatchOperation } from './patch.js';
 
 export type AdmissionErrorCode = 'NOT_ADMISSION_REVIEW' | 'UNSUPPORTED_VERSION' | 'MISSING_REQUEST' | 'MISSING_UID' | 'INVALID_FIELD';
 
@@ -102,6 +103,8 @@ export interface AdmissionResponseReview {
     status?: { code: number; reason: string; message: string };
     warnings?: string[];
     auditAnnotations?: Record<string, string>;
+    patchType?: 'JSONPatch';
+    patch?: string;
   };
 }
 
@@ -113,5 +116,16 @@ export function encodeReview(request: Pick<AdmissionRequest, 'apiVersion' | 'uid
   if (!decision.allowed) response.status = { code: 403, reason: 'Forbidden', message: decision.message ?? 'denied by portcullis' };
   if (decision.warnings.length > 0) response.warnings = decision.warnings.slice(0, MAX_WARNINGS);
   if (Object.keys(decision.auditAnnotations).length > 0) response.auditAnnotations = { ...decision.auditAnnotations };
+  return { apiVersion: request.apiVersion, kind: 'AdmissionReview', response };
+}
+
+// Encodes the mutating webhook's answer: always allowed, with a base64 JSON Patch when there is one.
+export function encodeMutation(request: Pick<AdmissionRequest, 'apiVersion' | 'uid'>, patch: readonly PatchOperation[], warnings: readonly string[]): AdmissionResponseReview {
+  const response: AdmissionResponseReview['response'] = { uid: request.uid, allowed: true };
+  if (patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+  }
+  if (warnings.length > 0) response.warnings = warnings.slice(0, MAX_WARNINGS);
   return { apiVersion: request.apiVersion, kind: 'AdmissionReview', response };
 }

@@ -12,4 +12,7 @@ policies:
   require-signed-images: { action: off }
 exclude:
   namespaces: [kube-system]
+pinning:
+  enabled: auto                # auto: pin Pods' images to digests when image facts or signatures are looked up
+  required: false              # true: /validate refuses a Pod whose images were not pinned
 `;

@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { Policy } from '../engine/types.js';
-import type { Config, PolicySettings } from './types.js';
+import type { Config, PinningSettings, PolicySettings } from './types.js';
 import { configSchema } from './schema.js';
 import { POLICIES } from '../engine/registry.js';
 import { registrySchema } from './registry-schema.js';
@@ -58,6 +58,16 @@ function paramProblems(policies: Record<string, PolicySettings>): ConfigProblem[
   });
 }
 
+function pinningFrom(raw: Raw): PinningSettings {
+  const exclude = obj(raw.exclude);
+  return {
+    enabled: (raw.enabled as PinningSettings['enabled'] | undefined) ?? 'auto',
+    required: raw.required === true,
+    excludeNamespaces: (exclude.namespaces as string[] | undefined) ?? [],
+    excludeImages: (exclude.images as string[] | undefined) ?? [],
+  };
+}
+
 // Validates a parsed document and fills in defaults; throws ConfigError listing every problem.
 export function configFromObject(doc: unknown, source = 'config'): Config {
   if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
@@ -73,6 +83,7 @@ export function configFromObject(doc: unknown, source = 'config'): Config {
     policies,
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
+    pinning: pinningFrom(obj(root.pinning)),
   };
 }
 

@@ -46,6 +46,22 @@ export function configSchema(policies: readonly Policy[], registrySchema: Record
         additionalProperties: false,
         properties: { namespaces: { type: 'array', items: NAMESPACE, uniqueItems: true } },
       },
+      pinning: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { enum: [true, false, 'auto'] },
+          required: { type: 'boolean' },
+          exclude: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              namespaces: { type: 'array', items: NAMESPACE, uniqueItems: true },
+              images: { type: 'array', items: { type: 'string', minLength: 1 } },
+            },
+          },
+        },
+      },
     },
   };
 }

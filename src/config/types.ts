@@ -9,6 +9,17 @@ export interface PolicySettings {
   readonly params: Readonly<Record<string, unknown>>;
 }
 
+/** Digest pinning of Pods' images by the mutating webhook (/mutate). */
+export interface PinningSettings {
+  /** auto: on when the registry is enabled and an active policy looks up image facts or signatures */
+  readonly enabled: boolean | 'auto';
+  /** refuse, at /validate, a Pod whose images were not pinned (the mutating webhook was skipped or failed open) */
+  readonly required: boolean;
+  readonly excludeNamespaces: readonly string[];
+  /** image globs never pinned */
+  readonly excludeImages: readonly string[];
+}
+
 export interface Config {
   readonly mode: Mode;
   /** the raw `registry:` section; the images module resolves its defaults */
@@ -17,4 +28,5 @@ export interface Config {
   readonly excludeNamespaces: readonly string[];
   /** namespaces decided in audit mode whatever the global mode */
   readonly auditNamespaces: readonly string[];
+  readonly pinning: PinningSettings;
 }

@@ -1,6 +1,5 @@
 // The engine: expands an object into its pod spec, gathers facts, runs the policies and joins the results.
 import { isDeepStrictEqual } from 'node:util';
-import picomatch from 'picomatch';
 import type { Config, PolicySettings } from '../config/types.js';
 import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
 import { isObject, WorkloadError } from '../workload/k8s.js';
@@ -10,6 +9,9 @@ import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
 import { POLICIES } from './registry.js';
+import { matchesAny } from './globs.js';
+import { NOT_PINNED, pinningOn, pinningSkip, pinTargets, planFrom, unpinnedViolations } from './pinning.js';
+import type { PinPlan } from './pinning.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -23,6 +25,10 @@ export interface EvaluationInput {
   readonly oldObject?: unknown;
   /** decide in audit mode whatever the config says (the /validate/audit endpoint) */
   readonly forceAudit?: boolean;
+  /** a server-side dry run: never pinned, so never asked to be */
+  readonly dryRun?: boolean;
+  /** an admission request that came after the mutating webhook: report images it should have pinned */
+  readonly checkPinned?: boolean;
 }
 
 export interface EvaluationOptions {
@@ -33,24 +39,14 @@ export interface EvaluationOptions {
 export interface Engine {
   /** Decides at once when no policy needs a looked-up fact (a Decision), else after the look-ups (a Promise). */
   evaluate(input: EvaluationInput, options: EvaluationOptions): Decision | Promise<Decision>;
+  /** Which images of a Pod to pin to the digest the registry names for them now (the mutating webhook). */
+  pin(input: EvaluationInput, options: EvaluationOptions): PinPlan | Promise<PinPlan>;
 }
 
 export interface EngineOptions {
   readonly config: () => Config;
   readonly facts?: FactGatherer;
   readonly policies?: readonly Policy[];
-}
-
-const globCache = new Map<string, (s: string) => boolean>();
-function matchesAny(globs: readonly string[], value: string): boolean {
-  return globs.some((glob) => {
-    let m = globCache.get(glob);
-    if (!m) {
-      m = picomatch(glob, { dot: true });
-      globCache.set(glob, m);
-    }
-    return m(value);
-  });
 }
 
 /** Which findings an UPDATE introduced: a container is new or changed, or pod-level fields changed. */
@@ -130,8 +126,8 @@ function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<F
 }
 
 // Runs the active policies over the pod with these facts and joins their findings into the decision.
-function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean): Decision {
-  const violations: Violation[] = [];
+function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean, extra: readonly Violation[]): Decision {
+  const violations: Violation[] = [...extra];
   for (const [policy, settings] of active) {
     const findings = policy.check({ pod, params: settings.params, facts });
     for (const finding of findings) {
@@ -157,35 +153,68 @@ function invalidObject(err: WorkloadError): Decision {
   return refused(message, 'deny');
 }
 
+interface Prepared {
+  readonly config: Config;
+  readonly pod: PodSite;
+  readonly audit: boolean;
+  readonly active: Array<[Policy, PolicySettings]>;
+}
+
+// What every request needs before policies run: the config, the pod spec, the mode, the active policies; or the
+// decision when there is nothing to evaluate.
+function prepare(input: EvaluationInput, config: Config, policies: readonly Policy[]): Prepared | Decision {
+  if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
+  if (input.namespace && config.excludeNamespaces.includes(input.namespace)) return skipped(`namespace ${input.namespace} is excluded`);
+  if (!carriesPods(input.group, input.kind)) return skipped(`kind ${input.kind} carries no pod spec`);
+  if (input.subresource && !(input.kind === 'Pod' && input.subresource === 'ephemeralcontainers')) return skipped(`subresource ${input.subresource}`);
+  let pod: PodSite | undefined;
+  try {
+    pod = podSiteOf(input.object, input.group, input.kind);
+  } catch (err) {
+    if (err instanceof WorkloadError) return invalidObject(err);
+    throw err;
+  }
+  if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
+  const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
+  return { config, pod, audit, active: applicable(policies, config, pod) };
+}
+
+function isDecision(p: Prepared | Decision): p is Decision {
+  return 'allowed' in p;
+}
+
 // Creates the engine every entry point uses (webhook, background scan, offline CLI).
 export function createEngine(options: EngineOptions): Engine {
   const policies = options.policies ?? POLICIES;
   const gatherer = options.facts ?? NO_FACT_GATHERER;
   return {
     evaluate(input, { deadline }) {
-      if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
-      const config = options.config();
-      if (input.namespace && config.excludeNamespaces.includes(input.namespace)) return skipped(`namespace ${input.namespace} is excluded`);
-      if (!carriesPods(input.group, input.kind)) return skipped(`kind ${input.kind} carries no pod spec`);
-      if (input.subresource && !(input.kind === 'Pod' && input.subresource === 'ephemeralcontainers')) return skipped(`subresource ${input.subresource}`);
-      let pod: PodSite | undefined;
-      try {
-        pod = podSiteOf(input.object, input.group, input.kind);
-      } catch (err) {
-        if (err instanceof WorkloadError) return invalidObject(err);
-        throw err;
-      }
-      if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
+      const prepared = prepare(input, options.config(), policies);
+      if (isDecision(prepared)) return prepared;
+      const { config, pod, audit, active } = prepared;
       const novelty = noveltyOf(input);
-      const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
-      const active = applicable(policies, config, pod);
+      const unpinned = input.checkPinned === true ? unpinnedViolations(input, pod, config, active, audit) : [];
       const needs = factNeeds(active, pod);
-      if (!needs) return judge(active, pod, NO_FACTS, novelty, audit);
-      const site = pod;
+      if (!needs) return judge(active, pod, NO_FACTS, novelty, audit, unpinned);
       return gatherer
         .gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
-        .then((facts) => judge(active, site, facts, novelty, audit));
+        .then((facts) => judge(active, pod, facts, novelty, audit, unpinned));
+    },
+    pin(input, { deadline }) {
+      const config = options.config();
+      const skip = pinningSkip(input, config);
+      if (skip) return NOT_PINNED(skip);
+      const prepared = prepare(input, config, policies);
+      if (isDecision(prepared)) return NOT_PINNED(prepared.skipped ?? 'the pod spec cannot be read');
+      const { pod, audit, active } = prepared;
+      if (!pinningOn(config, active)) return NOT_PINNED('pinning is off (pinning.enabled, or no active policy looks up image facts)');
+      const targets = pinTargets(input, pod, config, active);
+      if (targets.length === 0) return { apply: false, pinned: [], failed: [] };
+      const images = new Map([['digest' as const, new Set(targets.map((t) => t.container.image))]]);
+      const apply = !audit && input.dryRun !== true;
+      return gatherer
+        .gather({ pod, images, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
+        .then((facts) => planFrom(targets, facts, apply));
     },
   };
 }
-

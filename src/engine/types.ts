@@ -81,6 +81,8 @@ export interface Policy<P extends object = object> {
   readonly defaults: P;
   /** problems with parameters the schema cannot see (unreadable key files, unknown names); checked at config load */
   readonly validateParams?: (params: P) => string[];
+  /** images that pinning to a digest would hide from this check (e.g. a missing or mutable tag): never pinned */
+  readonly hidesFromPinning?: (image: string, params: P) => boolean;
   /** the containers whose image facts the check will read (default: every container) */
   readonly needsFacts?: (pod: PodSite, params: P) => readonly ContainerSite[];
   check(input: CheckInput<P>): Finding[];

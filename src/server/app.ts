@@ -11,6 +11,7 @@ import { createAdmissionMetrics, metricsPlugin } from './metrics.js';
 import { healthPlugin } from './health.js';
 import type { Readiness } from './health.js';
 import { validatePlugin } from './validate.js';
+import { mutatePlugin } from './mutate.js';
 import { registerJsonParser, MAX_BODY_BYTES } from './json.js';
 
 export interface AppOptions {
@@ -61,10 +62,12 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
   app.addHook('onClose', async () => tls.close());
   await app.register(healthPlugin, { readiness });
   await app.register(metricsPlugin, { registry: options.metrics });
+  const admissionMetrics = createAdmissionMetrics(options.metrics);
   await app.register(validatePlugin, {
     engine: options.engine,
-    metrics: createAdmissionMetrics(options.metrics),
+    metrics: admissionMetrics,
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),
   });
+  await app.register(mutatePlugin, { engine: options.engine, metrics: admissionMetrics, registry: options.metrics });
   return { app, readiness };
 }

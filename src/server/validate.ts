@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeReview, encodeReview, AdmissionError } from '../admission/review.js';
 import type { AdmissionRequest } from '../admission/review.js';
-import { deadlineFor } from '../admission/deadline.js';
+import { deadlineFor, lookupDeadline } from '../admission/deadline.js';
 import type { Engine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { refused } from '../engine/decision.js';
@@ -19,8 +19,9 @@ export interface ValidateOptions {
 
 const NO_DECISION_IN_TIME = '[portcullis] request: no decision before the API server timeout — retry; if it persists, check registry reachability';
 
-// Runs the engine: a decision at once when no look-up is needed, else one raced against the deadline.
-function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, deadline: number): Decision | Promise<Decision> {
+// Runs the engine: a decision at once when no look-up is needed, else one raced against the deadline; look-ups
+// settle earlier (lookupDeadline) so the policies still decide with their onError.
+function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, receivedAt: number, deadline: number): Decision | Promise<Decision> {
   const pending = engine.evaluate(
     {
       group: req.group,
@@ -28,11 +29,13 @@ function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean
       operation: req.operation,
       object: req.object,
       forceAudit,
+      dryRun: req.dryRun,
+      checkPinned: true,
       ...(req.namespace ? { namespace: req.namespace } : {}),
       ...(req.subresource ? { subresource: req.subresource } : {}),
       ...(req.oldObject !== undefined ? { oldObject: req.oldObject } : {}),
     },
-    { deadline },
+    { deadline: lookupDeadline(receivedAt, deadline) },
   );
   return pending instanceof Promise ? settleBy(pending, deadline, () => refused(NO_DECISION_IN_TIME, 'deadline-exceeded')) : pending;
 }
@@ -56,7 +59,7 @@ export const validatePlugin = fp<ValidateOptions>(
         metrics.rejected(err.code);
         return reply.code(400).send({ error: 'Bad Request', code: err.code, message: err.message });
       }
-      const pending = decideBefore(engine, review, forceAudit, deadline);
+      const pending = decideBefore(engine, review, forceAudit, receivedAt, deadline);
       const decision = pending instanceof Promise ? await pending : pending;
       const seconds = (Date.now() - receivedAt) / 1000;
       metrics.observe(review.kind, review.operation, decision, seconds);
