@@ -3,13 +3,15 @@ import { AdmissionregistrationV1Api, ApiException, CoreV1Api, PatchStrategy, set
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
 import { CONFLICT } from './store.js';
-import type { CertStore, WebhookConfigLike } from './store.js';
+import type { CertStore, WebhookConfigLike, WebhookKind } from './store.js';
 import type { SecretLike } from './state.js';
 
 export interface KubeStoreOptions {
   readonly namespace: string;
   readonly secretName: string;
   readonly webhookConfigName: string;
+  /** the MutatingWebhookConfiguration (pinning) whose caBundle is kept in step too, when it exists */
+  readonly mutatingWebhookConfigName?: string;
 }
 
 function status(err: unknown): number | undefined {
@@ -60,7 +62,8 @@ export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertSt
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
   const { namespace, secretName: name } = options;
   const secretWhat = `secret ${namespace}/${name}`;
-  const webhookWhat = `validatingwebhookconfiguration ${options.webhookConfigName}`;
+  const names = { validating: options.webhookConfigName, mutating: options.mutatingWebhookConfigName ?? options.webhookConfigName };
+  const webhookWhat = (kind: WebhookKind) => `${kind}webhookconfiguration ${names[kind]}`;
   const read = <T>(v: T | undefined | typeof CONFLICT): T | undefined => (v === CONFLICT ? undefined : v);
   const write = <T>(v: T | undefined | typeof CONFLICT, what: string): T | typeof CONFLICT => {
     if (v === undefined) throw new KubeApiError(404, `${what}: expected a write, got not found`);
@@ -71,15 +74,18 @@ export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertSt
     createSecret: async (secret) => write(await guarded(`create ${secretWhat}`, async () => (await core.createNamespacedSecret({ namespace, body: secret as V1Secret })) as SecretLike), secretWhat),
     replaceSecret: async (secret) =>
       write(await guarded(`update ${secretWhat}`, async () => (await core.replaceNamespacedSecret({ name, namespace, body: secret as V1Secret })) as SecretLike), secretWhat),
-    getWebhookConfig: async () =>
+    getWebhookConfig: async (kind = 'validating') =>
       read(
         await guarded(
-          `get ${webhookWhat}`,
-          async () => (await admission.readValidatingWebhookConfiguration({ name: options.webhookConfigName })) as WebhookConfigLike,
+          `get ${webhookWhat(kind)}`,
+          async () =>
+            (kind === 'validating'
+              ? await admission.readValidatingWebhookConfiguration({ name: names.validating })
+              : await admission.readMutatingWebhookConfiguration({ name: names.mutating })) as WebhookConfigLike,
           true,
         ),
       ),
-    patchWebhookBundle: async (current, caBundleB64, annotations) => {
+    patchWebhookBundle: async (current, caBundleB64, annotations, kind = 'validating') => {
       // a JSON patch carrying the resourceVersion read (409 when it changed): only the caBundles and our annotations change
       const ops: unknown[] = [{ op: 'replace', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion ?? '' }];
       if (!current.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
@@ -88,8 +94,11 @@ export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertSt
         ops.push({ op: 'add', path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, value });
       }
       for (let i = 0; i < webhookCount; i++) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundleB64 });
-      const res = await guarded(`patch ${webhookWhat}`, async () =>
-        admission.patchValidatingWebhookConfiguration({ name: options.webhookConfigName, body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+      const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+      const res = await guarded(`patch ${webhookWhat(kind)}`, async () =>
+        kind === 'validating'
+          ? admission.patchValidatingWebhookConfiguration({ name: names.validating, body: ops }, options)
+          : admission.patchMutatingWebhookConfiguration({ name: names.mutating, body: ops }, options),
       );
       return res === CONFLICT ? CONFLICT : 'ok';
     },

@@ -10,7 +10,7 @@ import type { CertPolicy } from './plan.js';
 import { ANNOTATION, CertStateError, decodeState, encodeState, pendingRotation } from './state.js';
 import type { CertState, SecretLike } from './state.js';
 import { CONFLICT } from './store.js';
-import type { CertStore } from './store.js';
+import type { CertStore, WebhookKind } from './store.js';
 import { kubeCertStore } from './kube-store.js';
 import { loadKubeConfig } from '../kube/client.js';
 
@@ -22,6 +22,8 @@ export interface SelfManagedOptions {
   readonly namespace: string;
   readonly secretName: string;
   readonly webhookConfigName: string;
+  /** the MutatingWebhookConfiguration (pinning) whose caBundle follows the validating one's, when it exists */
+  readonly mutatingWebhookConfigName?: string;
   /** the Service the API server calls: its DNS names become the serving certificate's SANs */
   readonly serviceName: string;
   /** more SANs (e.g. 127.0.0.1 for a local run) */
@@ -80,6 +82,7 @@ export async function selfManagedTlsSource(options: SelfManagedOptions, logger: 
       namespace: options.namespace,
       secretName: options.secretName,
       webhookConfigName: options.webhookConfigName,
+      ...(options.mutatingWebhookConfigName ? { mutatingWebhookConfigName: options.mutatingWebhookConfigName } : {}),
     });
   const now = options.now ?? Date.now;
   const policy: CertPolicy = {
@@ -136,16 +139,11 @@ export async function selfManagedTlsSource(options: SelfManagedOptions, logger: 
     return created;
   };
 
-  // Puts the state's bundle on the webhook configuration unless it already carries it (or a newer one).
-  // Returns the generation the webhook configuration carries for this Secret, when known.
-  const syncWebhook = async (state: CertState, secretUid: string): Promise<number | undefined> => {
-    const webhook = await store.getWebhookConfig();
-    if (!webhook) {
-      if (!warnedNoWebhook) log.warn({ webhookConfig: options.webhookConfigName }, 'webhook configuration not found; caBundle not patched');
-      warnedNoWebhook = true;
-      return undefined;
-    }
-    warnedNoWebhook = false;
+  // Puts the state's bundle on a webhook configuration unless it already carries it (or a newer one).
+  // Returns the generation that configuration carries for this Secret when known, 'absent' when it does not exist.
+  const syncOne = async (state: CertState, secretUid: string, kind: WebhookKind): Promise<number | undefined | 'absent'> => {
+    const webhook = await store.getWebhookConfig(kind);
+    if (!webhook) return 'absent';
     const source = parseSource(webhook.metadata?.annotations?.[ANNOTATION.bundleSource]);
     const carried = source?.uid === secretUid ? source.generation : undefined;
     if (carried !== undefined && carried > state.generation) return carried;
@@ -153,10 +151,26 @@ export async function selfManagedTlsSource(options: SelfManagedOptions, logger: 
     const hooks = webhook.webhooks ?? [];
     const inPlace = hooks.length > 0 && hooks.every((w) => w.clientConfig?.caBundle === desired);
     if (inPlace && carried === state.generation) return carried;
-    const result = await store.patchWebhookBundle(webhook, desired, { [ANNOTATION.bundleSource]: `${secretUid}/${state.generation}` });
+    const result = await store.patchWebhookBundle(webhook, desired, { [ANNOTATION.bundleSource]: `${secretUid}/${state.generation}` }, kind);
     if (result === CONFLICT) return undefined;
-    log.info({ webhookConfig: options.webhookConfigName, generation: state.generation, webhooks: hooks.length }, 'caBundle patched');
+    log.info({ webhookConfig: webhook.metadata?.name, kind, generation: state.generation, webhooks: hooks.length }, 'caBundle patched');
     return state.generation;
+  };
+
+  // Keeps the validating configuration (and the mutating one, when installed) on the state's bundle. Returns the
+  // generation both carry — the older one — so a rotation step waits for the slower of the two.
+  const syncWebhook = async (state: CertState, secretUid: string): Promise<number | undefined> => {
+    const validating = await syncOne(state, secretUid, 'validating');
+    if (validating === 'absent') {
+      if (!warnedNoWebhook) log.warn({ webhookConfig: options.webhookConfigName }, 'webhook configuration not found; caBundle not patched');
+      warnedNoWebhook = true;
+      return undefined;
+    }
+    warnedNoWebhook = false;
+    if (!options.mutatingWebhookConfigName) return validating;
+    const mutating = await syncOne(state, secretUid, 'mutating');
+    if (mutating === 'absent') return validating;
+    return validating === undefined || mutating === undefined ? undefined : Math.min(validating, mutating);
   };
 
   const tick = async (): Promise<void> => {

@@ -6,6 +6,9 @@ export interface WebhookConfigLike {
   webhooks?: Array<{ name: string; clientConfig?: { caBundle?: string } }>;
 }
 
+/** Which webhook configuration: the ValidatingWebhookConfiguration, or the MutatingWebhookConfiguration (pinning). */
+export type WebhookKind = 'validating' | 'mutating';
+
 /** A write that lost an optimistic-concurrency race (HTTP 409): another replica wrote first. */
 export const CONFLICT = 'conflict' as const;
 
@@ -15,8 +18,8 @@ export interface CertStore {
   createSecret(secret: SecretLike): Promise<SecretLike | typeof CONFLICT>;
   /** replaces the Secret when its resourceVersion still matches */
   replaceSecret(secret: SecretLike): Promise<SecretLike | typeof CONFLICT>;
-  /** the ValidatingWebhookConfiguration, undefined when absent */
-  getWebhookConfig(): Promise<WebhookConfigLike | undefined>;
+  /** the webhook configuration of this kind (default validating), undefined when absent */
+  getWebhookConfig(kind?: WebhookKind): Promise<WebhookConfigLike | undefined>;
   /** sets caBundle on every webhook of `current` and these annotations, when its resourceVersion still matches */
-  patchWebhookBundle(current: WebhookConfigLike, caBundleB64: string, annotations: Record<string, string>): Promise<'ok' | typeof CONFLICT>;
+  patchWebhookBundle(current: WebhookConfigLike, caBundleB64: string, annotations: Record<string, string>, kind?: WebhookKind): Promise<'ok' | typeof CONFLICT>;
 }

@@ -17,7 +17,7 @@ import { parseCommand } from './flags.js';
 const USAGE = `usage: portcullis serve [flags]
   --config FILE         PortcullisConfig YAML (default: the built-in config); reloaded on change
   --host ADDR           listen address (default 0.0.0.0)
-  --port N              HTTPS port for /validate, /validate/audit, /healthz, /readyz, /metrics (default 8443)
+  --port N              HTTPS port for /validate, /validate/audit, /mutate, /healthz, /readyz, /metrics (default 8443)
   --tls-cert FILE       serving certificate (PEM); reloaded on change
   --tls-key FILE        serving key (PEM)
   --tls-san NAME        SAN for the generated certificate, repeatable (default localhost, 127.0.0.1)
@@ -27,6 +27,9 @@ const USAGE = `usage: portcullis serve [flags]
                         (default: file when --tls-cert is given, else generate)
   --cert-secret NAME    self mode: the Secret holding the CA and serving pair (default portcullis-tls)
   --webhook-config NAME self mode: the ValidatingWebhookConfiguration whose caBundle is patched (default portcullis)
+  --mutating-webhook-config NAME
+                        self mode: the MutatingWebhookConfiguration (digest pinning) whose caBundle is kept in step
+                        when it exists (default: the --webhook-config name)
   --service-name NAME   self mode: the Service the API server calls; its DNS names are the SANs (default portcullis)
   --namespace NS        self mode: namespace of the Secret and Service (default $POD_NAMESPACE)
   --kubeconfig FILE     API credentials for self mode, the background audit and owner events (default: in-cluster)
@@ -52,6 +55,7 @@ const FLAGS = {
   'cert-mode': { type: 'string' },
   'cert-secret': { type: 'string', default: 'portcullis-tls' },
   'webhook-config': { type: 'string', default: 'portcullis' },
+  'mutating-webhook-config': { type: 'string' },
   'service-name': { type: 'string', default: 'portcullis' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
@@ -76,6 +80,7 @@ interface TlsFlags {
   'cert-mode'?: string;
   'cert-secret': string;
   'webhook-config': string;
+  'mutating-webhook-config'?: string;
   'service-name': string;
   namespace?: string;
   kubeconfig?: string;
@@ -106,6 +111,7 @@ async function selfTls(values: TlsFlags, logger: Logger): Promise<TlsSource> {
       namespace,
       secretName: values['cert-secret'],
       webhookConfigName: values['webhook-config'],
+      mutatingWebhookConfigName: values['mutating-webhook-config'] ?? values['webhook-config'],
       serviceName: values['service-name'],
       extraSans: values['tls-san'] ?? [],
       servingValidityMs,

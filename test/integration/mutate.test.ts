@@ -103,7 +103,7 @@ async function post(path: string, body: Json): Promise<{ status: number; respons
   return { status: res.statusCode, response: (res.json() as Json).response as Json };
 }
 
-const patchOf = (response: Json): Json[] => (response.patch ? JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) : []);
+const patchOf = (response: Json): Array<{ op: string; path: string; value?: unknown }> => (response.patch ? JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) : []);
 
 async function mutate(object: Json, opts: Parameters<typeof reviewOf>[1] = {}, path = '/mutate') {
   const { status, response } = await post(path, reviewOf(object, opts));

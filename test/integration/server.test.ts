@@ -16,8 +16,10 @@ import type { Portcullis } from '../helpers/server.js';
 
 const POD = KINDS[0]!;
 const DEPLOYMENT = KINDS.find((k) => k.kind === 'Deployment')!;
-const rootPod = (): Json => objectOf(POD, specWith((s) => void (s.securityContext.runAsUser = 0)), 'root-pod');
-const goodPod = (): Json => objectOf(POD, compliantSpec(), 'good-pod');
+// images pinned to a digest, as the mutating webhook leaves them (a tag-only Pod gets a [pinning] warning)
+const PINNED = `@sha256:${'ab'.repeat(32)}`;
+const rootPod = (): Json => objectOf(POD, specWith((s) => void ((s.securityContext.runAsUser = 0), (s.containers[0].image += PINNED))), 'root-pod');
+const goodPod = (): Json => objectOf(POD, specWith((s) => void (s.containers[0].image += PINNED)), 'good-pod');
 
 // Opens a TLS connection and reports the handshake outcome.
 function handshake(port: number, opts: ConnectionOptions): Promise<{ protocol: string | null; cert: PeerCertificate; authorized: boolean }> {
@@ -125,12 +127,17 @@ describe('portcullis serve with a generated certificate', () => {
     expect(metrics.text).toMatch(/^portcullis_policy_violations_total\{[^}]*policy="require-non-root-user"[^}]*would_deny="true"[^}]*\} [1-9]/m);
   });
 
-  it('gives dryRun requests the same decision', async () => {
+  it('gives dryRun requests the same decision, except the [pinning] warning (a dry run is never pinned)', async () => {
     for (const object of [rootPod(), goodPod()]) {
       const wet = await review(srv, reviewOf(object, { uid: 'wet', dryRun: false }));
       const dry = await review(srv, reviewOf(object, { uid: 'wet', dryRun: true }));
       expect(dry).toEqual(wet);
     }
+    const tagOnly = objectOf(POD, compliantSpec(), 'tag-only');
+    const wet = await review(srv, reviewOf(tagOnly, { uid: 'wet', dryRun: false }));
+    const dry = await review(srv, reviewOf(tagOnly, { uid: 'wet', dryRun: true }));
+    expect(wet.warnings).toEqual([expect.stringMatching(/^\[pinning\] container "app" \(containers\[0\]\): image "registry.example.com\/team\/app:1.4.2" is not pinned/)]);
+    expect(dry).toEqual({ uid: 'wet', allowed: true });
   });
 
   it('allows relabelling a non-compliant Deployment with an "existing violation" warning, and checks a changed template', async () => {

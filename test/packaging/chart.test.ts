@@ -211,6 +211,21 @@ describe.skipIf(!haveHelm)('helm chart charts/portcullis', () => {
     expect(rendered.webhooks).toEqual(shipped.webhooks);
   });
 
+  it('renders the same pinning webhooks as deploy/mutating-webhook.yaml, and none with pinning.webhook.enabled=false', () => {
+    const shipped = parse(readFileSync(join(REPO_ROOT, 'deploy', 'mutating-webhook.yaml'), 'utf8')) as { webhooks: unknown[] };
+    const rendered = one(template(), 'MutatingWebhookConfiguration') as K8sObject & { webhooks: Array<Record<string, any>> };
+    expect(rendered.metadata.name).toBe('portcullis');
+    expect(rendered.webhooks).toEqual(shipped.webhooks);
+    for (const w of rendered.webhooks) {
+      // Pods only, never templates: what GitOps applied is never changed
+      expect((w.rules as Array<{ operations: string[]; resources: string[] }>).map((r) => [r.operations, r.resources])).toEqual([[['CREATE'], ['pods']], [['UPDATE'], ['pods/ephemeralcontainers']]]);
+      expect(w).toMatchObject({ sideEffects: 'None', reinvocationPolicy: 'IfNeeded', failurePolicy: 'Ignore' });
+    }
+    expect(find(template({ 'pinning.webhook.enabled': 'false' }), 'MutatingWebhookConfiguration')).toHaveLength(0);
+    const failing = one(template({ 'pinning.webhook.failurePolicy': 'Fail', 'pinning.webhook.timeoutSeconds': '3', 'webhook.audit.enabled': 'false' }), 'MutatingWebhookConfiguration') as K8sObject & { webhooks: Array<Record<string, any>> };
+    expect(failing.webhooks.map((w) => [w.name, w.failurePolicy, w.timeoutSeconds])).toEqual([['pin.portcullis.dev', 'Fail', 3]]);
+  });
+
   it('always excludes kube-system and the release namespace, honours portcullis.dev/mode=exempt, and takes failurePolicy/timeout', () => {
     const objs = template({ 'webhook.failurePolicy': 'Ignore', 'webhook.timeoutSeconds': '5', 'webhook.excludeNamespaces[0]': 'legacy' }, 'pc', 'security');
     const vwc = one(objs, 'ValidatingWebhookConfiguration') as K8sObject & { webhooks: Array<Record<string, any>> };
@@ -247,16 +262,18 @@ describe.skipIf(!haveHelm)('helm chart charts/portcullis', () => {
     const clusterRoles = find(objs, 'ClusterRole') as Array<K8sObject & { rules: unknown[] }>;
     expect(clusterRoles).toHaveLength(1);
     expect(clusterRoles[0]!.rules).toEqual([
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: ['pc-portcullis'], verbs: ['get', 'patch'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], resourceNames: ['pc-portcullis'], verbs: ['get', 'patch'] },
     ]);
     const pod = deployment(objs).spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.containers[0]!.args).toEqual(
-      expect.arrayContaining(['--cert-mode=self', '--cert-secret=pc-portcullis-tls', '--webhook-config=pc-portcullis', '--service-name=pc-portcullis']),
+      expect.arrayContaining(['--cert-mode=self', '--cert-secret=pc-portcullis-tls', '--webhook-config=pc-portcullis', '--mutating-webhook-config=pc-portcullis', '--service-name=pc-portcullis']),
     );
     // nothing renders a caBundle: the pods patch it in (helm keeps it across upgrades)
-    const vwc = one(objs, 'ValidatingWebhookConfiguration') as K8sObject & { webhooks: Array<{ clientConfig: Record<string, unknown> }> };
-    for (const w of vwc.webhooks) expect(w.clientConfig).not.toHaveProperty('caBundle');
+    for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+      const config = one(objs, kind) as K8sObject & { webhooks: Array<{ clientConfig: Record<string, unknown> }> };
+      for (const w of config.webhooks) expect(w.clientConfig).not.toHaveProperty('caBundle');
+    }
   });
 
   it('grants Secret reads only when pull-secret look-ups are on', () => {
