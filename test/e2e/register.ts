@@ -21,9 +21,27 @@ export async function registerPortcullis(cluster: ClusterClient, portcullis: Por
   );
 }
 
-// Removes the registration and the namespace, and stops what the suite started.
+// Registers the pinning webhook (deploy/mutating-webhook.yaml, failurePolicy Fail) and waits until a server-side dry
+// run of `pod` comes back with portcullis's "would be pinned" warning.
+export async function registerPinning(cluster: ClusterClient, portcullis: Portcullis, pod: unknown): Promise<void> {
+  const registration = await cluster.kubectl(['apply', '-f', '-'], {
+    input: webhookConfigurationFor({ url: portcullis.url, caPem: portcullis.caPem, failurePolicy: 'Fail' }, 'mutating-webhook.yaml'),
+  });
+  expect(registration.code, registration.stderr).toBe(0);
+  await waitFor(
+    'pinning webhook in effect',
+    async () => {
+      const probe = await cluster.kubectl(['create', '-f', '-', '--dry-run=server', '-o', 'name'], { input: JSON.stringify(pod) });
+      return probe.stderr.includes('would be pinned to') ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+
+// Removes the registrations and the namespace, and stops what the suite started.
 export async function unregisterPortcullis(cluster: ClusterClient, namespace: string, ...stops: Array<{ stop(): Promise<void> } | undefined>): Promise<void> {
   await cluster.kubectl(['delete', 'validatingwebhookconfiguration', 'portcullis', '--ignore-not-found']);
+  await cluster.kubectl(['delete', 'mutatingwebhookconfiguration', 'portcullis', '--ignore-not-found']);
   await cluster.kubectl(['delete', 'namespace', namespace, '--wait=false']);
   for (const s of stops) await s?.stop();
 }

@@ -1,4 +1,4 @@
-// Loads deploy/webhook.yaml and points it at a portcullis listening on 127.0.0.1.
+// Loads deploy/webhook.yaml (or deploy/mutating-webhook.yaml) and points it at a portcullis listening on 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -19,9 +19,12 @@ interface WebhookConfiguration {
   [key: string]: unknown;
 }
 
-// The shipped ValidatingWebhookConfiguration, parsed.
-export function loadWebhookConfiguration(): WebhookConfiguration {
-  return parse(readFileSync(join(REPO_ROOT, 'deploy', 'webhook.yaml'), 'utf8')) as WebhookConfiguration;
+/** The shipped webhook configurations: the validating one, and the mutating one of digest pinning. */
+export type ShippedConfiguration = 'webhook.yaml' | 'mutating-webhook.yaml';
+
+// A shipped webhook configuration, parsed.
+export function loadWebhookConfiguration(file: ShippedConfiguration = 'webhook.yaml'): WebhookConfiguration {
+  return parse(readFileSync(join(REPO_ROOT, 'deploy', file), 'utf8')) as WebhookConfiguration;
 }
 
 export interface Target {
@@ -31,9 +34,9 @@ export interface Target {
   failurePolicy?: FailurePolicy;
 }
 
-// deploy/webhook.yaml with each webhook's service replaced by url <target>/<its service path> and the caBundle set.
-export function webhookConfigurationFor(target: Target): string {
-  const config = loadWebhookConfiguration();
+// A shipped configuration with each webhook's service replaced by url <target>/<its service path> and the caBundle set.
+export function webhookConfigurationFor(target: Target, file: ShippedConfiguration = 'webhook.yaml'): string {
+  const config = loadWebhookConfiguration(file);
   for (const wh of config.webhooks) {
     const path = wh.clientConfig.service?.path ?? '/validate';
     wh.clientConfig = { url: `${target.url}${path}`, caBundle: Buffer.from(target.caPem).toString('base64') };

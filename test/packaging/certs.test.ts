@@ -24,6 +24,7 @@ async function replica(cluster: FakeCluster, clock: { t: number }, extra: Partia
       namespace: 'portcullis',
       secretName: 'portcullis-tls',
       webhookConfigName: 'portcullis',
+      mutatingWebhookConfigName: 'portcullis',
       serviceName: 'portcullis',
       store: cluster.store(),
       now: () => clock.t,
@@ -146,6 +147,14 @@ describe('self-managed TLS (in-memory API)', () => {
     await r.tick();
     expect(r.state().ca.certPem).toBe(ca);
     expect(trusted(cluster, r.current().cert)).toBe(true);
+  });
+
+  it('serves with the validating configuration alone when the pinning webhook is not installed', async () => {
+    const cluster = fakeCluster(undefined, null); // no MutatingWebhookConfiguration
+    const clock = { t: Date.UTC(2026, 0, 1) };
+    const tls = await replica(cluster, clock);
+    expect(cluster.mutating).toBeUndefined();
+    expect(trusted(cluster, tls.current().cert)).toBe(true);
   });
 
   it('does not create the Secret until the webhook configuration exists (it owns the Secret)', async () => {
