@@ -139,6 +139,17 @@ export function renderReport(r: Results): string {
     out.push(`A cached image fact adds ${ms(img.cachedFact.addedP50Us)} ms at p50 (${ms(img.cachedFact.addedMeanUs)} ms mean). First-seen admissions all allowed: ${img.firstSeen.allAllowed}; signed ones: ${img.firstSeenSigned.allAllowed}; herd answers all 200 and allowed: ${img.herd.allAllowed}.`);
     out.push('');
   }
+  const pin = r.pinning;
+  if (pin) {
+    out.push('## Digest pinning: /mutate beside /validate (synthetic loopback registry, image facts cached)');
+    out.push('');
+    const row = (name: string, x: typeof pin.validate) => [name, int(x.load.rps), ms(x.load.p50Us), ms(x.load.p99Us), cpuPer({ load: x.load, usage: x.usage } as Run), x.load.errors];
+    out.push(table(['endpoint (ten-container pod)', 'reviews/s', 'p50 ms', 'p99 ms', 'CPU µs/review', 'errors'], [row('/validate, pinned pod', pin.validate), row('/mutate, tagged pod (10 images pinned)', pin.mutate)]));
+    out.push('');
+    const f = pin.firstSeen;
+    out.push(`/mutate reaches ${(pin.ratio * 100).toFixed(0)}% of /validate's throughput. First-seen images (${f.images} each way): ${f.validateOnly.toFixed(2)} registry requests per image through /validate alone, ${f.mutateThenValidate.toFixed(2)} through /mutate then /validate of the pinned pod (every one pinned: ${f.allPinned}; all allowed: ${f.allAllowed}).`);
+    out.push('');
+  }
   const real = r.realRegistry;
   if (real) {
     out.push('### First-seen images against a real registry (docker-registry 2.8, test/helpers/registry.ts)');

@@ -12,11 +12,12 @@ import { runMemory, runStartup, type MemoryResults, type StartupResults } from '
 import { loadPayload, PAYLOADS, type Payload } from './payloads.js';
 import { startSampler, waitForQuietMachine, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
+import { runPinning, type PinningResults } from './pinning.js';
 import { renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
 
-const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'startup', 'profile'] as const;
+const SECTIONS = ['load', 'open', 'images', 'pinning', 'real-registry', 'memory', 'startup', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -182,6 +183,7 @@ const results: {
   runs: Run[];
   skipped: string[];
   images?: ImageResults;
+  pinning?: PinningResults;
   realRegistry?: RealRegistryResults;
   memory?: MemoryResults;
   startup?: StartupResults;
@@ -304,6 +306,7 @@ try {
 // --- image paths, memory, start-up, profile --------------------------------------------------------------
 const common = { quick, wrk, certs, workDir, serverPin, pin, log, nodeArgs: portcullisNodeArgs };
 if (wants('images')) results.images = await runImageScenarios(common);
+if (wants('pinning')) results.pinning = await runPinning({ ...common, connections, seconds: measureSeconds });
 if (wants('real-registry')) {
   if (!tools.dockerRegistry || !tools.skopeo) results.skipped.push('real registry: docker-registry or skopeo missing (apt-get install docker-registry skopeo umoci)');
   else {

@@ -28,7 +28,8 @@ async function resolveOne(resolver: ImageResolver, image: string, deadline: numb
     if (!(err instanceof ReferenceError)) throw err;
     return { status: 'error', code: 'INVALID_REFERENCE', message: err.message };
   }
-  if (ref.digest) return { status: 'ok', digest: ref.digest };
+  const known = resolver.peek(ref, credentials);
+  if (known) return { status: 'ok', digest: known };
   const timedOut = (): DigestFact => ({ status: 'error', code: 'REGISTRY_TIMEOUT', message: `${ref.registry}: no answer before the deadline` });
   const pending = resolver.digestOf(ref, { deadline, ...(credentials ? { credentials } : {}) }).then(
     (digest): DigestFact => ({ status: 'ok', digest }),

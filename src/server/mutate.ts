@@ -87,8 +87,9 @@ export const mutatePlugin = fp<MutateOptions>(
       count('pinned', applied.length);
       count('would-pin', plan.apply ? 0 : plan.pinned.length);
       count('failed', plan.failed.length);
-      for (const p of applied) {
-        request.log.info({ uid: review.uid, namespace: review.namespace, pod: podName(review), container: p.container.name, from: p.from, to: p.to }, 'image pinned');
+      if (applied.length > 0) {
+        const pinned = applied.map((p) => ({ container: p.container.name, from: p.from, to: p.to }));
+        request.log.info({ uid: review.uid, namespace: review.namespace, pod: podName(review), pinned }, 'images pinned');
       }
       if (plan.failed.length > 0) {
         request.log.warn({ uid: review.uid, namespace: review.namespace, pod: podName(review), failed: plan.failed.map((f) => f.container.name) }, 'images not pinned');
