@@ -3,9 +3,10 @@ import fp from 'fastify-plugin';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { decodeReview, encodeMutation, AdmissionError } from '../admission/review.js';
+import { encodeMutation } from '../admission/review.js';
 import type { AdmissionRequest } from '../admission/review.js';
-import { deadlineFor, lookupDeadline } from '../admission/deadline.js';
+import { lookupDeadline } from '../admission/deadline.js';
+import { evaluationInput, receive } from './receive.js';
 import { pinPatch } from '../admission/patch.js';
 import type { Engine } from '../engine/evaluate.js';
 import { NOT_PINNED, PINNING_ID } from '../engine/pinning.js';
@@ -31,20 +32,7 @@ function pinCounter(registry: Registry): Counter<'result'> {
 // Asks the engine for the pin plan, settled before the answer deadline; an engine failure pins nothing.
 async function planFor(engine: Engine, review: AdmissionRequest, forceAudit: boolean, receivedAt: number, deadline: number, log: FastifyBaseLogger): Promise<PinPlan> {
   try {
-    const pending = engine.pin(
-      {
-        group: review.group,
-        kind: review.kind,
-        operation: review.operation,
-        object: review.object,
-        forceAudit,
-        dryRun: review.dryRun,
-        ...(review.namespace ? { namespace: review.namespace } : {}),
-        ...(review.subresource ? { subresource: review.subresource } : {}),
-        ...(review.oldObject !== undefined ? { oldObject: review.oldObject } : {}),
-      },
-      { deadline: lookupDeadline(receivedAt, deadline) },
-    );
+    const pending = engine.pin(evaluationInput(review, forceAudit), { deadline: lookupDeadline(receivedAt, deadline) });
     return pending instanceof Promise ? await settleBy(pending, deadline, () => NOT_PINNED('no digest before the API server timeout')) : pending;
   } catch (err) {
     log.error({ err, uid: review.uid }, 'pinning failed; answering without a patch');
@@ -67,16 +55,9 @@ export const mutatePlugin = fp<MutateOptions>(
     const pins = pinCounter(registry);
     const count = (result: PinResult, n: number) => n > 0 && pins.inc({ result }, n);
     const handle = (forceAudit: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const receivedAt = Date.now();
-      const deadline = deadlineFor(receivedAt, (request.query as Record<string, unknown> | undefined)?.timeout);
-      let review: AdmissionRequest;
-      try {
-        review = decodeReview(request.body);
-      } catch (err) {
-        if (!(err instanceof AdmissionError)) throw err;
-        metrics.rejected(err.code);
-        return reply.code(400).send({ error: 'Bad Request', code: err.code, message: err.message });
-      }
+      const received = receive(request, reply, metrics);
+      if (!received) return reply;
+      const { review, receivedAt, deadline } = received;
       const plan = await planFor(engine, review, forceAudit, receivedAt, deadline, request.log);
       const applied = plan.apply ? plan.pinned : [];
       const patch = pinPatch(

@@ -1,9 +1,10 @@
 // POST /validate and /validate/audit: decode the review, ask the engine, answer before the deadline.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeReview, encodeReview, AdmissionError } from '../admission/review.js';
+import { encodeReview } from '../admission/review.js';
 import type { AdmissionRequest } from '../admission/review.js';
-import { deadlineFor, lookupDeadline } from '../admission/deadline.js';
+import { lookupDeadline } from '../admission/deadline.js';
+import { evaluationInput, receive } from './receive.js';
 import type { Engine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { refused } from '../engine/decision.js';
@@ -22,21 +23,7 @@ const NO_DECISION_IN_TIME = '[portcullis] request: no decision before the API se
 // Runs the engine: a decision at once when no look-up is needed, else one raced against the deadline; look-ups
 // settle earlier (lookupDeadline) so the policies still decide with their onError.
 function decideBefore(engine: Engine, req: AdmissionRequest, forceAudit: boolean, receivedAt: number, deadline: number): Decision | Promise<Decision> {
-  const pending = engine.evaluate(
-    {
-      group: req.group,
-      kind: req.kind,
-      operation: req.operation,
-      object: req.object,
-      forceAudit,
-      dryRun: req.dryRun,
-      checkPinned: true,
-      ...(req.namespace ? { namespace: req.namespace } : {}),
-      ...(req.subresource ? { subresource: req.subresource } : {}),
-      ...(req.oldObject !== undefined ? { oldObject: req.oldObject } : {}),
-    },
-    { deadline: lookupDeadline(receivedAt, deadline) },
-  );
+  const pending = engine.evaluate({ ...evaluationInput(req, forceAudit), checkPinned: true }, { deadline: lookupDeadline(receivedAt, deadline) });
   return pending instanceof Promise ? settleBy(pending, deadline, () => refused(NO_DECISION_IN_TIME, 'deadline-exceeded')) : pending;
 }
 
@@ -49,16 +36,9 @@ function violationCounts(decision: Decision): Record<string, number> {
 export const validatePlugin = fp<ValidateOptions>(
   async (app: FastifyInstance, { engine, metrics, onDecision }) => {
     const handle = (forceAudit: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-      const receivedAt = Date.now();
-      const deadline = deadlineFor(receivedAt, (request.query as Record<string, unknown> | undefined)?.timeout);
-      let review: AdmissionRequest;
-      try {
-        review = decodeReview(request.body);
-      } catch (err) {
-        if (!(err instanceof AdmissionError)) throw err;
-        metrics.rejected(err.code);
-        return reply.code(400).send({ error: 'Bad Request', code: err.code, message: err.message });
-      }
+      const received = receive(request, reply, metrics);
+      if (!received) return reply;
+      const { review, receivedAt, deadline } = received;
       const pending = decideBefore(engine, review, forceAudit, receivedAt, deadline);
       const decision = pending instanceof Promise ? await pending : pending;
       const seconds = (Date.now() - receivedAt) / 1000;
