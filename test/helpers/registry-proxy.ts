@@ -8,7 +8,9 @@ export type Fault =
   | { kind: 'delay'; ms: number }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'reset' }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** the upstream's status and headers at once, then its body one byte every intervalMs */
+  | { kind: 'drip'; intervalMs: number };
 
 export interface FaultRule {
   fault: Fault;
@@ -61,6 +63,34 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     req.pipe(up);
   };
 
+  // Forwards, but sends the upstream body one byte at a time.
+  const drip = (req: IncomingMessage, res: ServerResponse, intervalMs: number, done: () => void) => {
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (upRes) => {
+      const chunks: Buffer[] = [];
+      upRes.on('data', (c: Buffer) => chunks.push(c));
+      upRes.on('end', () => {
+        const body = Buffer.concat(chunks);
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        let i = 0;
+        const timer = setInterval(() => {
+          if (i >= body.length || res.destroyed) {
+            clearInterval(timer);
+            res.end();
+            done();
+            return;
+          }
+          res.write(body.subarray(i, ++i));
+        }, intervalMs);
+        res.on('close', () => clearInterval(timer));
+      });
+    });
+    up.on('error', () => {
+      res.destroy();
+      done();
+    });
+    req.pipe(up);
+  };
+
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     seen.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization !== undefined });
@@ -95,6 +125,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         return;
       case 'hang':
         return;
+      case 'drip':
+        return drip(req, res, fault.intervalMs, done);
     }
   });
   const listening = await listenLoopback(server);
