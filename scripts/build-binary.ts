@@ -25,6 +25,9 @@ async function bundle(file: string): Promise<void> {
     minifyWhitespace: true,
     legalComments: 'eof',
     define: { PORTCULLIS_BUILD: JSON.stringify(buildInfo()) },
+    // tr46 and whatwg-url (under @kubernetes/client-node) require Node's deprecated built-in punycode; bundled, that
+    // require no longer comes from node_modules and Node prints DEP0040 on every scan: use the userland package
+    alias: { punycode: 'punycode/punycode.js' },
     logLevel: 'warning',
     // only src/audit/version.ts reads import.meta, and not when PORTCULLIS_BUILD is defined
     logOverride: { 'empty-import-meta': 'silent' },

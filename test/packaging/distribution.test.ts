@@ -1,7 +1,7 @@
 // Distribution: the npm package (installed from `npm pack` into an empty prefix) and the single executable (also as
 // a kubectl plugin), each run on a copy of the test fixtures outside the repository.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,18 @@ describe('single executable', () => {
     expect(res.code).toBe(1);
     const doc = JSON.parse(res.stdout) as { results: Array<{ kind: string; name: string; verdict: string }> };
     expect(doc.results.map((r) => `${r.kind}/${r.name}:${r.verdict}`)).toEqual(['Pod/rooty:deny', 'Deployment/web:pass', 'ConfigMap/settings:skipped']);
+  });
+
+  it('bundles the Kubernetes client: scan names an API server it cannot reach, with no warning', () => {
+    const kubeconfig = join(work, 'kubeconfig');
+    writeFileSync(kubeconfig, [
+      'apiVersion: v1', 'kind: Config', 'current-context: c',
+      'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1", insecure-skip-tls-verify: true } }]',
+      'users: [{ name: u, user: { token: x } }]', 'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+    ].join('\n'));
+    const res = run(join(binDir, 'portcullis'), ['scan', '--no-progress', '--kubeconfig', kubeconfig], noNode(), work);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe('portcullis: cannot reach the API server: connect ECONNREFUSED 127.0.0.1:1\n');
   });
 
   it.skipIf(!haveTools(['kubectl']) && !process.env.CI)('runs as a kubectl plugin: kubectl portcullis audit -f ...', () => {
