@@ -159,4 +159,13 @@ describe('portcullis audit: strict about what it did not check', () => {
     const noColor = spawnSync(process.execPath, [cli, 'audit', '-f', `${fixtures}/bad.yaml`], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '1' } });
     expect(noColor.stdout).not.toContain('\u001b[');
   });
+
+  it('prints registry failures as readable lines, not JSON logs', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: '127.0.0.1:1/x:1' }] } };
+    const r = audit(['-f', '-', '--registry'], JSON.stringify(pod));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('image config unavailable: 127.0.0.1:1');
+    expect(r.stderr).toMatch(/^portcullis: warning: image look-up failed .*registry=127\.0\.0\.1:1/m);
+    expect(r.stderr).not.toContain('{"level"');
+  });
 });
