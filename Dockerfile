@@ -47,7 +47,9 @@ LABEL org.opencontainers.image.title="portcullis" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
-ENV NODE_ENV=production
+# `portcullis version` names the commit the image was built from
+ENV NODE_ENV=production \
+    PORTCULLIS_COMMIT="${REVISION}"
 # a bounded V8 heap and two malloc arenas keep RSS flat once the caches are full, and 8 MiB young-generation
 # semi-spaces keep per-review garbage out of the old generation (bench/RESULTS.md: memory and closed loop)
 ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=8" \

@@ -1,22 +1,24 @@
 // Output of `portcullis audit`: a table for people, JSON for tools (SARIF and JUnit live in sarif.ts and junit.ts).
+import { stringify } from 'yaml';
 import type { AuditSubject } from './subject.js';
 import { resourceId, verdictOf, violationJson, wouldBeDenied } from './subject.js';
+import { plural, verdictLabel, violationLines } from './table.js';
+import type { TableOptions } from './table.js';
 
 export const AUDIT_JSON_VERSION = 'portcullis.dev/audit/v1';
 
-// One line per resource verdict, then one indented line per violation.
-export function formatTable(results: readonly AuditSubject[]): string {
+// One line per resource verdict (skipped ones with the reason), then one indented line per violation with its effect.
+export function formatTable(results: readonly AuditSubject[], options: TableOptions = {}): string {
   const lines: string[] = [];
   for (const r of results) {
-    if (r.decision.skipped) continue;
-    const verdict = wouldBeDenied(r) ? 'DENY' : r.decision.violations.length > 0 ? 'WARN' : 'PASS';
-    lines.push(`${verdict.padEnd(5)}${resourceId(r)}  (${r.file}:${r.line})`);
-    if (r.decision.message && r.decision.violations.length === 0) lines.push(`     ${r.decision.message}`);
-    for (const v of r.decision.violations) lines.push(`     ${v.message}`);
+    const verdict = verdictOf(r);
+    const where = r.file !== undefined ? `  (${r.file}:${r.line ?? '?'})` : '';
+    lines.push(`${verdictLabel(verdict, options)}${resourceId(r)}${where}${r.decision.skipped ? `: ${r.decision.skipped}` : ''}`);
+    lines.push(...violationLines(r.decision, options));
   }
   const checked = results.filter((r) => !r.decision.skipped);
   const denied = checked.filter(wouldBeDenied).length;
-  lines.push('', `${checked.length} resources checked, ${denied} would be denied, ${results.length - checked.length} skipped`);
+  lines.push('', `${plural(checked.length, 'resource')} checked, ${denied} would be denied, ${results.length - checked.length} skipped`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -46,4 +48,9 @@ export function auditDocument(results: readonly AuditSubject[]) {
 // A stable JSON document: { apiVersion, summary, results[] }.
 export function formatJson(results: readonly AuditSubject[]): string {
   return `${JSON.stringify(auditDocument(results), null, 2)}\n`;
+}
+
+// The same document as YAML.
+export function formatYaml(results: readonly AuditSubject[]): string {
+  return stringify(auditDocument(results), { lineWidth: 0 });
 }

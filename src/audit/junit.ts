@@ -1,8 +1,7 @@
 // JUnit XML output: one test suite per file (or namespace), one test case per resource and policy.
-import type { Violation } from '../engine/decision.js';
 import { carriesPods, groupOf } from '../workload/podspecs.js';
 import type { AuditSubject } from './subject.js';
-import { resourceId } from './subject.js';
+import { deniesWhenEnforced, resourceId } from './subject.js';
 import { INVALID_OBJECT_RULE } from './sarif.js';
 
 // Escapes text for XML content and attributes, dropping characters XML 1.0 cannot carry.
@@ -26,7 +25,6 @@ interface Case {
   out?: string;
 }
 
-const blocks = (v: Violation) => v.effect === 'deny' || (v.wouldDeny && !v.preexisting);
 
 function casesOf(s: AuditSubject): Case[] {
   const id = resourceId(s);
@@ -42,7 +40,7 @@ function casesOf(s: AuditSubject): Case[] {
   }
   return s.policies.map((policy): Case => {
     const mine = s.decision.violations.filter((v) => v.policy === policy);
-    const failing = mine.filter(blocks);
+    const failing = mine.filter(deniesWhenEnforced);
     const c: Case = { name: `${id} [${policy}]`, classname: `portcullis.${policy}`, ...at };
     const first = failing[0];
     if (first) {
@@ -51,7 +49,7 @@ function casesOf(s: AuditSubject): Case[] {
       const text = failing.map((v) => v.message).join('\n');
       c.failure = { message: failing.length === 1 ? first.message : `${failing.length} violations: ${first.message}`, type: policy, text };
     }
-    const notes = mine.filter((v) => !blocks(v));
+    const notes = mine.filter((v) => !deniesWhenEnforced(v));
     if (notes.length > 0) c.out = notes.map((v) => `${v.effect}: ${v.message}`).join('\n');
     return c;
   });

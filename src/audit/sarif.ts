@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Violation } from '../engine/decision.js';
 import { POLICIES } from '../engine/registry.js';
 import type { AuditSubject } from './subject.js';
-import { resourceId } from './subject.js';
+import { deniesWhenEnforced, resourceId } from './subject.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const INVALID_OBJECT_RULE = 'invalid-object';
@@ -61,7 +61,7 @@ export function sarifRules(): Rule[] {
 }
 
 function levelOf(v: Violation): 'error' | 'warning' | 'note' {
-  if (v.effect === 'deny' || v.wouldDeny) return 'error';
+  if (deniesWhenEnforced(v)) return 'error';
   return v.effect === 'warn' ? 'warning' : 'note';
 }
 
@@ -134,7 +134,7 @@ export function sarifLog(subjects: readonly AuditSubject[], options: SarifOption
           resource: resourceId(s),
           ...(v.container ? { container: v.container.name } : {}),
           effect: v.effect,
-          wouldDeny: v.wouldDeny,
+          deniesWhenEnforced: deniesWhenEnforced(v),
           fix: v.fix,
           ...(s.pods !== undefined ? { pods: s.pods } : {}),
         },

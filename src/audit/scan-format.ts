@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 import type { Config } from '../config/types.js';
 import type { ScanResult, ScanStats } from './scan.js';
 import { resourceId, verdictOf, violationJson } from './subject.js';
+import { plural, verdictLabel, violationLines } from './table.js';
+import type { TableOptions } from './table.js';
 
 export const SCAN_JSON_VERSION = 'portcullis.dev/scan/v1';
 export const PREVIEW_JSON_VERSION = 'portcullis.dev/enforce-preview/v1';
@@ -22,18 +24,17 @@ function summaryOf(results: readonly ScanResult[]) {
 }
 
 // Workloads that would be denied or warned, with their violations, then a summary line.
-export function formatScanTable(results: readonly ScanResult[], stats?: ScanStats): string {
+export function formatScanTable(results: readonly ScanResult[], stats?: ScanStats, options: TableOptions = {}): string {
   const lines: string[] = [];
   for (const r of results) {
     const verdict = verdictOf(r);
     if (verdict === 'pass' || verdict === 'skipped') continue;
-    lines.push(`${verdict.toUpperCase().padEnd(5)}${resourceId(r)}  (${r.pods} pod${r.pods === 1 ? '' : 's'})`);
-    if (r.decision.message && r.decision.violations.length === 0) lines.push(`     ${r.decision.message}`);
-    for (const v of r.decision.violations) lines.push(`     ${v.message}`);
+    lines.push(`${verdictLabel(verdict, options)}${resourceId(r)}  (${r.pods} pod${r.pods === 1 ? '' : 's'})`);
+    lines.push(...violationLines(r.decision, options));
   }
   const s = summaryOf(results);
   if (lines.length > 0) lines.push('');
-  lines.push(`${s.workloads} workloads (${s.pods} pods) in ${s.namespaces} namespaces: ${s.denied} would be denied, ${s.warned} warned, ${s.passed} passed; ${s.skipped} skipped`.replace(/\b1 (workload|pod|namespace)s\b/g, '1 $1'));
+  lines.push(`${plural(s.workloads, 'workload')} (${plural(s.pods, 'pod')}) in ${plural(s.namespaces, 'namespace')}: ${s.denied} would be denied, ${s.warned} warned, ${s.passed} passed; ${s.skipped} skipped`);
   if (stats) lines.push(`scanned in ${(stats.durationMs / 1000).toFixed(1)} s with ${Object.values(stats.calls).reduce((a, b) => a + b, 0)} API calls`);
   return `${lines.join('\n')}\n`;
 }
@@ -122,8 +123,6 @@ export function enforcePreview(results: readonly ScanResult[], config: Config, s
 }
 
 export type EnforcePreview = ReturnType<typeof enforcePreview>;
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function formatPreviewTable(preview: EnforcePreview): string {
   const s = preview.summary;

@@ -29,9 +29,14 @@ export interface AuditSubject {
 
 export type Verdict = 'pass' | 'warn' | 'deny' | 'skipped';
 
+/** Enforce mode refuses the request for this violation: its effect is deny, or a deny that audit mode made a warning. */
+export function deniesWhenEnforced(v: Violation): boolean {
+  return v.effect === 'deny' || (v.wouldDeny && !v.preexisting);
+}
+
 /** A resource "fails" when enforcement would refuse it: a deny, or a deny that audit mode turned into a warning. */
 export function wouldBeDenied(subject: Pick<AuditSubject, 'decision'>): boolean {
-  return subject.decision.violations.some((v) => v.effect === 'deny' || (v.wouldDeny && !v.preexisting)) || !subject.decision.allowed;
+  return subject.decision.violations.some(deniesWhenEnforced) || !subject.decision.allowed;
 }
 
 export function verdictOf(subject: Pick<AuditSubject, 'decision'>): Verdict {
@@ -60,7 +65,7 @@ export function violationJson(v: Violation, line?: number | null) {
   return {
     policy: v.policy,
     effect: v.effect,
-    wouldDeny: v.wouldDeny,
+    deniesWhenEnforced: deniesWhenEnforced(v),
     container: v.container ?? null,
     ...(line !== undefined ? { line } : {}),
     problem: v.problem,

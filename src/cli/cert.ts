@@ -1,11 +1,11 @@
 // portcullis cert: writes a CA and a serving certificate for a Service, for the chart and manual installs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCa, issueServingCert, serviceSans } from '../server/certs.js';
 import { parseCommand } from './flags.js';
 
-const USAGE = `usage: portcullis cert --out-dir DIR [--service NAME] [--namespace NS] [--san NAME]... [--days N]
-  writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key
+const USAGE = `usage: portcullis cert --out-dir DIR [--service NAME] [--namespace NS] [--san NAME]... [--days N] [--force]
+  writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key; refuses to replace existing ones unless --force
   SANs: NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local (service portcullis in namespace portcullis by default) plus every --san`;
 
 const FLAGS = {
@@ -14,8 +14,11 @@ const FLAGS = {
   namespace: { type: 'string', default: 'portcullis' },
   san: { type: 'string', multiple: true },
   days: { type: 'string', default: '365' },
+  force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const FILES = ['ca.crt', 'ca.key', 'tls.crt', 'tls.key'];
 
 export async function runCert(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, FLAGS, USAGE);
@@ -25,6 +28,11 @@ export async function runCert(argv: string[]): Promise<number> {
   const days = Number(values.days);
   if (!outDir || !Number.isInteger(days) || days < 1) {
     process.stderr.write(`portcullis: expected --out-dir and a positive --days\n${USAGE}\n`);
+    return 2;
+  }
+  const existing = FILES.filter((f) => existsSync(join(outDir, f)));
+  if (existing.length > 0 && !values.force) {
+    process.stderr.write(`portcullis: ${outDir}: expected no certificate files, got ${existing.join(', ')}: pass --force to replace them (a new CA needs a new caBundle)\n`);
     return 2;
   }
   const sans = [...serviceSans(values.service, values.namespace), ...(values.san ?? [])];

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
-// portcullis command-line entry point: serve | audit | scan | cert.
+// portcullis command-line entry point: serve | audit | scan | cert | version.
 import { runServe } from './serve.js';
 import { runAudit } from './audit.js';
 import { runScan } from './scan.js';
 import { runCert } from './cert.js';
+import { runVersion } from './version.js';
+import { programName } from './program.js';
 
-const USAGE = `usage: portcullis <command> [flags]
+const USAGE = `usage: ${programName()} <command> [flags]
 
 commands:
   serve   run the admission webhook (HTTPS)
-  audit   evaluate manifests offline: portcullis audit -f PATH... [--config FILE] [--output table|json|sarif|junit]
-  scan    evaluate what runs in a cluster: portcullis scan [--namespace NS]... [--output FORMAT] [--write-reports]
+  audit   evaluate manifests offline: audit -f PATH... [--config FILE] [-o table|json|yaml|sarif|junit]
+  scan    evaluate what runs in a cluster: scan [--namespace NS]... [-o FORMAT] [--write-reports]
           [--preview-enforce [--policy ID]...]
-  cert    write a CA and serving certificate: portcullis cert --out-dir DIR [--san NAME]...
+  cert    write a CA and serving certificate: cert --out-dir DIR [--san NAME]... [--force]
+  version print the version, the commit it was built from and the supported Kubernetes versions (also --version)
 
-run 'portcullis <command> --help' for its flags`;
+run '${programName()} <command> --help' for its flags`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve: runServe, audit: runAudit, scan: runScan, cert: runCert };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: runServe,
+  audit: runAudit,
+  scan: runScan,
+  cert: runCert,
+  version: runVersion,
+  '--version': runVersion,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

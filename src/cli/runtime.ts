@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { createConfigStore, staticConfigStore, loadConfigFile } from '../config/store.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/types.js';
+import type { ConfigOverride } from '../config/overrides.js';
 import { createEngine } from '../engine/evaluate.js';
 import type { Engine } from '../engine/evaluate.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
@@ -34,6 +35,8 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   readonly configPath?: string;
+  /** `--set` and `--policy ID=ACTION` overrides of the config (the CLI's audit and scan) */
+  readonly overrides?: readonly ConfigOverride[];
   readonly logger: Logger;
   readonly metrics?: Registry;
   /** watch the config file and reload it on change (the server does; the CLI does not) */
@@ -94,7 +97,7 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
     ? createConfigStore(options.configPath, options.logger)
-    : staticConfigStore(loadConfigFile(options.configPath));
+    : staticConfigStore(loadConfigFile(options.configPath, options.overrides));
   const current = () => config.current();
   let facts = factsFor(current, options);
   config.onChange((next) => {

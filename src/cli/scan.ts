@@ -1,6 +1,7 @@
 // portcullis scan: evaluate what already runs in a cluster with the same engine as the webhook.
-import { pino } from 'pino';
-import { ConfigError } from '../config/load.js';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createKubeClient, KubeApiError, loadKubeConfig } from '../kube/client.js';
 import { scanCluster } from '../audit/scan.js';
 import { enforcePreview, formatPreviewTable, formatScanJson, formatScanTable, formatScanYaml } from '../audit/scan-format.js';
@@ -13,17 +14,20 @@ import { progressBar } from '../audit/progress.js';
 import { packageVersion } from '../audit/version.js';
 import { POLICY_IDS } from '../engine/registry.js';
 import { stringify } from 'yaml';
-import { createRuntime } from './runtime.js';
+import { useColor } from '../audit/table.js';
 import { parseCommand } from './flags.js';
+import { CONFIG_FLAGS, CONFIG_USAGE, openRuntime, OUTPUT_FORMATS } from './common.js';
+import { cliLogger } from './log.js';
+import { programName } from './program.js';
 
-const USAGE = `usage: portcullis scan [--kubeconfig FILE] [--context NAME] [--namespace NS]... [--config FILE]
-                       [--output table|json|yaml|sarif|junit] [--write-reports]
-                       [--preview-enforce [--policy ID]...]
+const USAGE = `usage: ${programName()} scan [--kubeconfig FILE] [--context NAME] [--namespace NS]... [--config FILE]
+                       [--set ID.KEY=VALUE]... [--policy ID=ACTION]... [-o table|json|yaml|sarif|junit]
+                       [--write-reports] [--preview-enforce [--policy ID]...]
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
   --context NAME        kubeconfig context (default: the current one)
   -n, --namespace NS    scan only this namespace; repeatable (default: all)
-  --config FILE         PortcullisConfig YAML (default: the built-in config)
-  -o, --output FORMAT   table (default), json or yaml (portcullis.dev/scan/v1), sarif (SARIF 2.1.0), junit
+${CONFIG_USAGE}
+                        (json and yaml: portcullis.dev/scan/v1)
   --write-reports       write wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport
   --preview-enforce     show which workloads would be refused if the policies (--policy) or namespaces
                         (--namespace) were switched from audit to enforce, with the fix for each
@@ -37,8 +41,7 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n', multiple: true },
-  config: { type: 'string' },
-  output: { type: 'string', short: 'o', default: 'table' },
+  ...CONFIG_FLAGS,
   'write-reports': { type: 'boolean', default: false },
   'preview-enforce': { type: 'boolean', default: false },
   policy: { type: 'string', multiple: true },
@@ -48,7 +51,11 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const OUTPUTS = ['table', 'json', 'yaml', 'sarif', 'junit'];
+// A kubeconfig to use: --kubeconfig, $KUBECONFIG, ~/.kube/config, or a Pod's service account.
+function kubeconfigAvailable(file: string | undefined): boolean {
+  if (file || process.env.KUBECONFIG) return true;
+  return existsSync(join(homedir(), '.kube', 'config')) || Boolean(process.env.KUBERNETES_SERVICE_HOST);
+}
 
 export async function runScan(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, FLAGS, USAGE);
@@ -59,22 +66,20 @@ export async function runScan(argv: string[]): Promise<number> {
     return 2;
   };
   const output = values.output;
-  if (!OUTPUTS.includes(output)) return fail(`--output: expected ${OUTPUTS.join('|')}, got "${output}"\n${USAGE}`);
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(output)) return fail(`--output: expected ${OUTPUT_FORMATS.join('|')}, got "${output}"\n${USAGE}`);
   if (values['preview-enforce'] && !['table', 'json', 'yaml'].includes(output)) return fail(`--preview-enforce: expected --output table|json|yaml, got "${output}"`);
-  if (values.policy?.length && !values['preview-enforce']) return fail('--policy: only with --preview-enforce');
-  for (const p of values.policy ?? []) if (!POLICY_IDS.includes(p)) return fail(`--policy: expected one of ${POLICY_IDS.join(', ')}, got "${p}"`);
+  const policyActions = (values.policy ?? []).filter((p) => p.includes('='));
+  const previewPolicies = (values.policy ?? []).filter((p) => !p.includes('='));
+  if (previewPolicies.length && !values['preview-enforce']) return fail('--policy ID: only with --preview-enforce (to change an action: --policy ID=ACTION)');
+  for (const p of previewPolicies) if (!POLICY_IDS.includes(p)) return fail(`--policy: expected one of ${POLICY_IDS.join(', ')}, got "${p}"`);
   const pageSize = Number(values['page-size']);
   if (!Number.isInteger(pageSize) || pageSize < 1) return fail(`--page-size: expected a positive integer, got "${values['page-size']}"`);
 
-  const logger = pino({ level: 'warn' }, pino.destination(2));
-  let runtime;
-  try {
-    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: values.offline });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config}: ${p.path}: ${p.reason}\n`);
-    return 2;
+  if (!kubeconfigAvailable(values.kubeconfig)) {
+    return fail('scan needs a cluster: expected --kubeconfig FILE, $KUBECONFIG or ~/.kube/config, got none (inside a Pod the service account is used)');
   }
+  const runtime = await openRuntime({ config: values.config, set: values.set, policyActions, offline: values.offline }, cliLogger());
+  if (typeof runtime === 'number') return runtime;
   let client;
   try {
     client = createKubeClient(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) }));
@@ -100,7 +105,7 @@ export async function runScan(argv: string[]): Promise<number> {
       process.stderr.write(`policy reports: ${sync.created} created, ${sync.updated} updated, ${sync.unchanged} unchanged, ${sync.deleted} deleted\n`);
     }
     if (values['preview-enforce']) {
-      const preview = enforcePreview(report.results, runtime.config.current(), { policies: values.policy ?? [], namespaces });
+      const preview = enforcePreview(report.results, runtime.config.current(), { policies: previewPolicies, namespaces });
       process.stdout.write(output === 'json' ? `${JSON.stringify(preview, null, 2)}\n` : output === 'yaml' ? stringify(preview, { lineWidth: 0 }) : formatPreviewTable(preview));
       return preview.summary.workloads > 0 ? 1 : 0;
     }
@@ -109,7 +114,7 @@ export async function runScan(argv: string[]): Promise<number> {
       : output === 'yaml' ? formatScanYaml(report.results, report.stats)
       : output === 'sarif' ? formatSarif(report.results, { version: packageVersion() })
       : output === 'junit' ? formatJunit(report.results, { suiteBy: 'namespace' })
-      : formatScanTable(report.results, report.stats);
+      : formatScanTable(report.results, report.stats, { color: !values['no-color'] && useColor(process.stdout) });
     process.stdout.write(text);
     return report.results.some(wouldBeDenied) ? 1 : 0;
   } catch (err) {

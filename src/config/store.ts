@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from './types.js';
 import { parseConfig } from './load.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
+import { applyOverrides } from './overrides.js';
+import type { ConfigOverride } from './overrides.js';
 
 export interface ConfigStore {
   current(): Config;
@@ -20,10 +22,11 @@ function withOwnNamespace(config: Config): Config {
   return { ...config, excludeNamespaces: [...config.excludeNamespaces, own] };
 }
 
-// Loads the config file (or the built-in default) once; throws ConfigError when it is invalid.
-export function loadConfigFile(path: string | undefined): Config {
-  if (path === undefined) return withOwnNamespace(parseConfig(DEFAULT_CONFIG_YAML, 'built-in default config'));
-  return withOwnNamespace(parseConfig(readFileSync(path, 'utf8'), path));
+// Loads the config file (or the built-in default) once, with command-line overrides; throws ConfigError when invalid.
+export function loadConfigFile(path: string | undefined, overrides: readonly ConfigOverride[] = []): Config {
+  const text = path === undefined ? DEFAULT_CONFIG_YAML : readFileSync(path, 'utf8');
+  const source = `${path ?? 'built-in default config'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
+  return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source));
 }
 
 // A store that polls the file (which survives the symlink swaps of mounted ConfigMaps) and swaps in valid changes.

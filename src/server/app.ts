@@ -1,6 +1,7 @@
 // Builds the fastify HTTPS app (HTTP/2 with HTTP/1.1 fallback); listening is the caller's job.
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyError } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyInstance, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Engine } from '../engine/evaluate.js';
@@ -8,6 +9,7 @@ import type { Decision } from '../engine/decision.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { TlsSource } from './tls.js';
 import { createAdmissionMetrics, metricsPlugin } from './metrics.js';
+import type { AdmissionMetrics } from './metrics.js';
 import { healthPlugin } from './health.js';
 import type { Readiness } from './health.js';
 import { validatePlugin } from './validate.js';
@@ -30,15 +32,24 @@ export interface PortcullisApp {
   readonly readiness: Readiness;
 }
 
-// Maps errors to JSON 4xx answers; anything unexpected is a 500 that is logged.
-function errorHandler(this: FastifyInstance, err: FastifyError, request: { log: Logger }, reply: { code(n: number): { send(b: unknown): unknown } }) {
-  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-  if (status === 500) request.log.error({ err }, 'unexpected error');
-  return reply.code(status).send({
-    error: status === 500 ? 'Internal Server Error' : 'Bad Request',
-    code: err.code ?? 'ERROR',
-    message: status === 500 ? 'internal error' : err.message,
-  });
+/** Public codes for fastify's own body errors (the answer's `code` and the bad-requests metric label). */
+const FASTIFY_CODES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+};
+
+// Maps errors to JSON 4xx answers named by their status (counted for /validate); anything unexpected is a logged 500.
+function errorHandlerFor(metrics: AdmissionMetrics) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unexpected error');
+    const code = FASTIFY_CODES[err.code] ?? err.code ?? 'ERROR';
+    if (status !== 500 && request.url.startsWith('/validate')) metrics.rejected(code);
+    // fastify asks to close the connection after a body error; HTTP/2 has no such header (Node warns about it)
+    if (request.raw.httpVersionMajor === 2) reply.removeHeader('connection');
+    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', code, message: status === 500 ? 'internal error' : err.message });
+  };
 }
 
 export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
@@ -54,7 +65,8 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   registerJsonParser(app);
-  app.setErrorHandler(errorHandler as never);
+  const admissionMetrics = createAdmissionMetrics(options.metrics);
+  app.setErrorHandler(errorHandlerFor(admissionMetrics) as never);
   const readiness: Readiness = { serving: true, reasons: () => options.notReadyReasons?.() ?? [] };
   tls.onChange((next) => {
     (app.server as unknown as { setSecureContext(o: { key: string; cert: string }): void }).setSecureContext({ key: next.key, cert: next.cert });
@@ -62,7 +74,6 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
   app.addHook('onClose', async () => tls.close());
   await app.register(healthPlugin, { readiness });
   await app.register(metricsPlugin, { registry: options.metrics });
-  const admissionMetrics = createAdmissionMetrics(options.metrics);
   await app.register(validatePlugin, {
     engine: options.engine,
     metrics: admissionMetrics,

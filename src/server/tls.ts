@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { generateCa, issueServingCert } from './certs.js';
 import type { KeyPair } from './certs.js';
+import { claimCertDir } from './cert-dir.js';
 
 export interface TlsMaterial {
   readonly key: string;
@@ -59,11 +60,13 @@ export interface GeneratedTls {
   readonly caFile: string;
 }
 
-// Generates a CA and a serving certificate for these SANs, writing ca.crt, tls.crt and tls.key into certDir.
+// Generates a CA and a serving certificate for these SANs, writing ca.crt, tls.crt and tls.key into certDir, which
+// it claims for this process (CertDirInUseError when another running server holds it).
 export function generatedTlsSource(sans: readonly string[], certDir: string): GeneratedTls {
+  mkdirSync(certDir, { recursive: true, mode: 0o700 });
+  const release = claimCertDir(certDir);
   const ca = generateCa();
   const serving = issueServingCert(ca, sans);
-  mkdirSync(certDir, { recursive: true, mode: 0o700 });
   const caFile = join(certDir, 'ca.crt');
   writeFileSync(caFile, ca.certPem);
   writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
@@ -72,6 +75,6 @@ export function generatedTlsSource(sans: readonly string[], certDir: string): Ge
   return {
     ca,
     caFile,
-    source: { current: () => material, onChange: () => undefined, close: () => undefined, caPem: ca.certPem },
+    source: { current: () => material, onChange: () => undefined, close: release, caPem: ca.certPem },
   };
 }

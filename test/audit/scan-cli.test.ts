@@ -23,8 +23,8 @@ writeFileSync(kubeconfig, stringify({
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function scan(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, 'scan', '--no-progress', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+function scan(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [cli, 'scan', '--no-progress', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,5 +47,20 @@ describe('portcullis scan: usage and connection errors exit 2', () => {
     const r = scan(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--preview-enforce');
+  });
+
+  it('without any kubeconfig says so instead of a client library error', () => {
+    const { KUBECONFIG: _k, KUBERNETES_SERVICE_HOST: _h, ...env } = process.env;
+    const r = scan([], { ...env, HOME: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('scan needs a cluster: expected --kubeconfig FILE, $KUBECONFIG or ~/.kube/config, got none');
+    expect(r.stderr).not.toContain('skipTLSVerify');
+  });
+
+  it('takes the config overrides audit takes, validated the same way', () => {
+    const r = scan(['--kubeconfig', kubeconfig, '--set', 'disallow-latest-tag.requireDigests=true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/policies/disallow-latest-tag: unknown key "requireDigests"');
+    expect(scan(['--kubeconfig', kubeconfig, '--policy', 'disallow-latest-tag=block']).stderr).toContain('expected ID=ACTION');
   });
 });

@@ -1,4 +1,4 @@
-// Conformance: portcullis against the PSA, Kyverno and Gatekeeper fixture corpus in ../shared/conformance.
+// Conformance: portcullis against the PSA, Kyverno and Gatekeeper fixture corpus vendored in ./corpus (see its README).
 // PSA must agree on every case; every Kyverno/Gatekeeper disagreement must be listed in docs/conformance.md.
 // Run with UPDATE_CONFORMANCE_DOC=1 to rewrite the generated tables in docs/conformance.md.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { engineWith } from '../helpers/engine.js';
 import { evaluateObject } from '../helpers/pods.js';
 import type { Json } from '../helpers/pods.js';
 
-const CORPUS = new URL('../../../shared/conformance/', import.meta.url);
+const CORPUS = new URL('./corpus/', import.meta.url);
 const DOC = new URL('../../docs/conformance.md', import.meta.url);
 
 type Verdict = 'allow' | 'deny';

@@ -4,15 +4,16 @@
 // ServiceAccount (a TokenRequest token), so the RBAC is proven sufficient, and they create the certificate Secret
 // and patch the caBundle the way the pods would. After uninstall nothing is left, not even that Secret.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { clusterClient } from '../e2e/cluster.js';
 import type { ClusterClient } from '../e2e/cluster.js';
-import { waitFor } from '../e2e/proc.js';
-import { CHART, haveHelm, helm, one, parseObjects, templateText, valueFlags } from './helm.js';
+import { run, waitFor } from '../e2e/proc.js';
+import type { RunResult } from '../e2e/proc.js';
+import { CHART, haveHelm, helm, HELM, one, parseObjects, templateText, valueFlags } from './helm.js';
 import type { K8sObject, Values } from './helm.js';
 import { countCerts, httpsRequest, issuedByBundle, serviceAccountKubeconfig, startServe, webhookBundles } from './kube.js';
 import type { Serve } from './kube.js';
@@ -81,7 +82,10 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     ];
     for (const [values, extra] of variants) {
       const objects = parseObjects(templateText(values, 'pkg-dryrun', DRY_NS, extra));
-      const checkable = objects.filter((o) => !NEEDS_CRDS.has(o.apiVersion));
+      // the dry-run helm test's ServiceAccount, Role and Pod (in another namespace, needing the ServiceAccount to
+      // exist) are proven by `helm test` below
+      const helmTestDenies = (o: K8sObject) => o.metadata.annotations?.['helm.sh/hook'] === 'test' && !o.metadata.name.endsWith('-test-readyz');
+      const checkable = objects.filter((o) => !NEEDS_CRDS.has(o.apiVersion) && !helmTestDenies(o));
       expect(checkable.length).toBeGreaterThanOrEqual(7);
       const res = await client.kubectl(['apply', '--dry-run=server', '-n', DRY_NS, '-f', '-'], { input: checkable.map((o) => stringify(o)).join('---\n') });
       expect(res.code, `${JSON.stringify(values)}: ${res.stderr}`).toBe(0);
@@ -143,7 +147,7 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ValidatingWebhookConfiguration', name: FULL })]);
 
     // the helm test pod's own script, with the CA its secretKeyRef would inject from the Secret portcullis wrote
-    const testPod = one(parseObjects(templateText({}, RELEASE, NS)), 'Pod') as K8sObject & {
+    const testPod = one(parseObjects(templateText({}, RELEASE, NS)), 'Pod', `${FULL}-test-readyz`) as K8sObject & {
       spec: { containers: Array<{ command: string[]; env: Array<{ name: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }> }> };
     };
     const testContainer = testPod.spec.containers[0]!;
@@ -205,6 +209,69 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     expect(await can('update', `leases.coordination.k8s.io/${FULL}-audit`, '-n', NS)).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io/other', '-n', NS)).toBe('no');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', 'default')).toBe('no');
+  });
+
+  it('helm test: the server-side dry-run of a root Pod is refused by portcullis through the API server', async () => {
+    // the API server reaches the local replicas: each webhook's Service becomes the first replica's URL (its
+    // certificate carries 127.0.0.1); the self-managed caBundle stays as the replicas patched it
+    const vwc = JSON.parse((await client.kubectl(['get', 'validatingwebhookconfiguration', FULL, '-o', 'json'])).stdout) as {
+      webhooks: Array<{ clientConfig: { service: { path: string }; caBundle: string } }>;
+    };
+    const routed = vwc.webhooks.map((w, i) => ({ op: 'replace', path: `/webhooks/${i}/clientConfig`, value: { url: `${replicas[0]!.url}${w.clientConfig.service.path}`, caBundle: w.clientConfig.caBundle } }));
+    const patched = await client.kubectl(['patch', 'validatingwebhookconfiguration', FULL, '--type=json', '-p', JSON.stringify(routed)]);
+    expect(patched.code, patched.stderr).toBe(0);
+
+    // no kubelet runs here: each test pod helm creates is run locally with its own command, env and ServiceAccount
+    // token, and its exit status is written to the pod's status, as a kubelet would
+    const api = new URL(info.server);
+    const saDir = join(dir, 'test-sa');
+    mkdirSync(saDir, { recursive: true });
+    writeFileSync(join(saDir, 'ca.crt'), readFileSync(info.caPath));
+    type TestPod = K8sObject & { status?: { phase?: string }; spec: { serviceAccountName?: string; containers: Array<{ command: string[]; env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }> }> } };
+    const playPod = async (pod: TestPod): Promise<RunResult> => {
+      const c = pod.spec.containers[0]!;
+      const env: NodeJS.ProcessEnv = { KUBERNETES_SERVICE_HOST: api.hostname, KUBERNETES_SERVICE_PORT: api.port, SERVICE_ACCOUNT_DIR: saDir };
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        env[e.name] = ref
+          ? Buffer.from((await client.kubectl(['get', 'secret', ref.name, '-n', NS, '-o', `jsonpath={.data.${ref.key.replaceAll('.', '\\.')}}`])).stdout, 'base64').toString('utf8')
+          : e.value?.replace(`https://${FULL}.${NS}.svc:443`, replicas[0]!.url);
+      }
+      if (pod.spec.serviceAccountName) {
+        const token = await client.kubectl(['create', 'token', pod.spec.serviceAccountName, '-n', NS, '--duration', '10m']);
+        expect(token.code, token.stderr).toBe(0);
+        writeFileSync(join(saDir, 'token'), token.stdout.trim());
+      }
+      const result = await run(process.execPath, ['-e', c.command[2]!], { env, timeoutMs: 60_000 });
+      const phase = result.code === 0 ? 'Succeeded' : 'Failed';
+      const status = await client.kubectl(['patch', 'pod', pod.metadata.name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase } })]);
+      expect(status.code, status.stderr).toBe(0);
+      return result;
+    };
+    const played = new Map<string, RunResult>();
+    let finished = false;
+    const test = run(HELM, ['test', RELEASE, '-n', NS, '--timeout', '3m', '--kubeconfig', info.kubeconfig], { env: { ...process.env, ...helmEnv }, timeoutMs: 240_000 }).finally(() => (finished = true));
+    while (!finished) {
+      const listed = await client.kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=test', '-o', 'json']);
+      for (const pod of (JSON.parse(listed.stdout || '{"items":[]}') as { items: TestPod[] }).items) {
+        if (played.has(pod.metadata.name) || (pod.status?.phase ?? 'Pending') !== 'Pending') continue;
+        played.set(pod.metadata.name, await playPod(pod));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const result = await test;
+    const denies = played.get(`${FULL}-test-denies`);
+    expect(denies, `helm test ran no ${FULL}-test-denies pod: ${result.stdout}${result.stderr}`).toBeDefined();
+    expect(denies!.stdout).toContain('refused by portcullis, as expected');
+    expect(denies!.stdout).toContain('admission webhook "enforce.portcullis.dev" denied the request');
+    expect(denies!.stdout).toContain('[require-non-root-user] container "app" (containers[0]): runs as root');
+    expect(played.get(`${FULL}-test-readyz`)?.code).toBe(0);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`TEST SUITE: +${FULL}-test-denies[\\s\\S]*Phase: +Succeeded`));
+
+    // back to the Service, as the chart renders it
+    const restore = vwc.webhooks.map((w, i) => ({ op: 'replace', path: `/webhooks/${i}/clientConfig`, value: w.clientConfig }));
+    expect((await client.kubectl(['patch', 'validatingwebhookconfiguration', FULL, '--type=json', '-p', JSON.stringify(restore)])).code).toBe(0);
   });
 
   it('helm uninstall leaves nothing: no webhook configuration, no RBAC, and the Secret garbage-collected (and not re-created)', async () => {

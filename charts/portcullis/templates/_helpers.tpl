@@ -89,26 +89,13 @@ app.kubernetes.io/part-of: portcullis
 {{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled }}true{{- end }}
 {{- end }}
 
-{{/* The SecurityContext every portcullis container runs with: it passes portcullis's own policies. */}}
+{{/* The securityContext of every portcullis container (values securityContext): by default it passes portcullis's own policies. */}}
 {{- define "portcullis.containerSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop: ["ALL"]
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.securityContext }}
 {{- end }}
 
 {{- define "portcullis.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-fsGroup: 65532
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext }}
 {{- end }}
 
 {{/* namespaceSelector expressions both webhooks share: never kube-system, the release namespace, exempt namespaces. */}}

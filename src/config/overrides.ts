@@ -1,0 +1,46 @@
+// Command-line overrides of the config (`--set ID.PARAM=VALUE`, `--policy ID=ACTION`), applied to the YAML before
+// validation, so they are checked exactly like the same keys in the config file.
+import { parse, parseDocument } from 'yaml';
+import { POLICY_IDS } from '../engine/registry.js';
+import { ConfigError } from './load.js';
+
+export interface ConfigOverride {
+  /** the key path in the PortcullisConfig document, e.g. ['policies', 'disallow-latest-tag', 'requireDigest'] */
+  readonly path: readonly string[];
+  readonly value: unknown;
+  /** the flag as given, for messages */
+  readonly flag: string;
+}
+
+const ACTIONS = ['deny', 'warn', 'audit', 'off'];
+
+// `ID.KEY=VALUE` (a policy's action, exclude.images or parameter) or `KEY.KEY=VALUE` (mode, exclude.namespaces,
+// registry.enabled, ...); VALUE is YAML: `true`, `3`, `[NET_BIND_SERVICE, CHOWN]`, `deny`.
+export function parseSet(flag: string): ConfigOverride {
+  const eq = flag.indexOf('=');
+  const keys = (eq === -1 ? '' : flag.slice(0, eq)).split('.');
+  if (eq === -1 || keys.some((k) => k === '')) {
+    throw new ConfigError('--set', [{ path: flag, reason: 'expected KEY=VALUE, e.g. disallow-latest-tag.requireDigest=true' }]);
+  }
+  const path = POLICY_IDS.includes(keys[0]!) ? ['policies', ...keys] : keys;
+  return { path, value: parse(flag.slice(eq + 1)) as unknown, flag: `--set ${flag}` };
+}
+
+// `ID=ACTION`: a policy's action (deny, warn, audit, off).
+export function parsePolicyAction(flag: string): ConfigOverride {
+  const [id = '', action = ''] = flag.split('=', 2);
+  if (!POLICY_IDS.includes(id) || !ACTIONS.includes(action)) {
+    throw new ConfigError('--policy', [{ path: flag, reason: `expected ID=ACTION with ID one of ${POLICY_IDS.join(', ')} and ACTION one of ${ACTIONS.join(', ')}` }]);
+  }
+  return { path: ['policies', id, 'action'], value: action, flag: `--policy ${flag}` };
+}
+
+// The config text with the overrides set; text that does not parse is returned as it is (its errors are reported).
+export function applyOverrides(text: string, overrides: readonly ConfigOverride[]): string {
+  if (overrides.length === 0) return text;
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return text;
+  if (doc.contents === null) return applyOverrides('{}\n', overrides);
+  for (const o of overrides) doc.setIn(o.path, doc.createNode(o.value));
+  return doc.toString();
+}
