@@ -14,6 +14,8 @@ import { createImageFactsSource } from '../images/facts.js';
 import type { ImageFactsSource } from '../images/facts.js';
 import { registryTimings, resolveRegistryOptions } from '../images/options.js';
 import { ImageResolver } from '../images/resolver.js';
+import type { ImageReference } from '../images/reference.js';
+import type { RegistryError } from '../images/errors.js';
 import { createImageMetrics } from '../images/metrics.js';
 import { resolvingGatherer } from '../images/resolution.js';
 import type { RegistryOptionsInput } from '../images/options.js';
@@ -76,8 +78,12 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
   const client = registryOptions.enabled ? createRegistryClient(registryOptions, deps) : undefined;
   const timings = registryTimings(registryOptions);
   const metrics = createImageMetrics(options.metrics);
-  const observe = (cache: 'tag' | 'manifest' | 'inflight', hit: boolean) => metrics.cache(cache === 'inflight' ? 'tag' : cache, hit);
-  const resolver = client ? new ImageResolver(client, { tagTtlMs: timings.tagTtlMs, maxEntries: registryOptions.cache.maxEntries, observe }) : undefined;
+  const observe = (cache: 'tag' | 'manifest' | 'inflight' | 'failure', hit: boolean) => metrics.cache(cache === 'inflight' ? 'tag' : cache, hit);
+  const log = options.logger.child({ component: 'images' });
+  const onFailure = (ref: ImageReference, e: RegistryError) => log.warn({ registry: ref.registry, repository: ref.repository, code: e.code, err: e.message }, 'image look-up failed');
+  const resolver = client
+    ? new ImageResolver(client, { tagTtlMs: timings.tagTtlMs, failureTtlMs: timings.failureTtlMs, maxEntries: registryOptions.cache.maxEntries, observe, onFailure })
+    : undefined;
   const shared = { ...deps, ...(client ? { client } : {}), ...(resolver ? { resolver } : {}) };
   const source = createImageFactsSource(registryOptions, shared);
   const pullSecrets = registryOptions.enabled && registryOptions.usePullSecrets ? pullSecretReader(options) : undefined;

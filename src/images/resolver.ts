@@ -7,17 +7,22 @@ import { LRUCache } from 'lru-cache';
 import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './client.js';
 import type { DockerConfigJson } from './credentials.js';
 import type { ImageReference } from './reference.js';
+import { toRegistryError, type RegistryError } from './errors.js';
 
 export interface ResolverOptions {
   /** how long a tag -> digest answer is reused (0: resolve on every look-up) */
   tagTtlMs: number;
+  /** how long a failed resolution is answered from cache (timeouts never are; default 0: not cached) */
+  failureTtlMs?: number;
   maxEntries: number;
   /** how long a fetched manifest is kept by digest for the look-up that follows (default 60 s) */
   manifestTtlMs?: number;
   /** bytes of manifests kept (default 8 MiB) */
   manifestMaxBytes?: number;
   /** counts cache hits and misses ('tag', 'manifest', 'inflight') */
-  observe?: (cache: 'tag' | 'manifest' | 'inflight', hit: boolean) => void;
+  observe?: (cache: 'tag' | 'manifest' | 'inflight' | 'failure', hit: boolean) => void;
+  /** called once per failed resolution (not for answers from the failure cache) */
+  onFailure?: (ref: ImageReference, error: RegistryError) => void;
 }
 
 const MANIFEST_TTL_MS = 60_000;
@@ -34,14 +39,20 @@ export class ImageResolver {
   /** the last digest each tag named, kept past tagTtl: a HEAD is then enough to learn whether it moved */
   private readonly lastKnown: LRUCache<string, string>;
   private readonly manifests: LRUCache<string, FetchedManifest>;
+  private readonly failures: LRUCache<string, RegistryError>;
   private readonly flights = new Map<string, Promise<string>>();
   private readonly tagTtlMs: number;
+  private readonly failureTtlMs: number;
   private readonly observe: NonNullable<ResolverOptions['observe']>;
+  private readonly onFailure: ResolverOptions['onFailure'];
 
   constructor(client: RegistryClient, options: ResolverOptions) {
     this.client = client;
     this.tagTtlMs = options.tagTtlMs;
+    this.failureTtlMs = options.failureTtlMs ?? 0;
     this.observe = options.observe ?? (() => {});
+    this.onFailure = options.onFailure;
+    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(options.maxEntries, 10_000), ttl: Math.max(1, this.failureTtlMs) });
     this.tags = new LRUCache<string, string>({ max: options.maxEntries, ttl: Math.max(1, options.tagTtlMs) });
     this.lastKnown = new LRUCache<string, string>({ max: options.maxEntries });
     this.manifests = new LRUCache<string, FetchedManifest>({
@@ -70,10 +81,19 @@ export class ImageResolver {
     const cached = this.peek(ref, call.credentials);
     this.observe('tag', cached !== undefined);
     if (cached) return cached;
+    const failed = this.failureTtlMs > 0 ? this.failures.get(key) : undefined;
+    this.observe('failure', failed !== undefined);
+    if (failed) throw failed;
     let flight = this.flights.get(key);
     this.observe('inflight', flight !== undefined);
     if (!flight) {
-      const f = this.resolveTag(ref, key, call);
+      const f = this.resolveTag(ref, key, call).catch((err: unknown) => {
+        const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
+        // timeouts depend on the caller's deadline, so they are not remembered
+        if (e.code !== 'REGISTRY_TIMEOUT' && this.failureTtlMs > 0) this.failures.set(key, e);
+        this.onFailure?.(ref, e);
+        throw e;
+      });
       this.flights.set(key, f);
       void f.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
       flight = f;
@@ -91,6 +111,7 @@ export class ImageResolver {
 
   clear(): void {
     this.tags.clear();
+    this.failures.clear();
     this.lastKnown.clear();
     this.manifests.clear();
   }
