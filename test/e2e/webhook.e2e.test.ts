@@ -32,6 +32,7 @@ policies:
   require-signed-images: {action: off}
 exclude:
   namespaces: [kube-system]
+pinning: {enabled: false}   # only the validating webhook is registered here; pinning.e2e.test.ts covers both
 `;
 
 let workDir: string;
