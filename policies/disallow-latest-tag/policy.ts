@@ -49,6 +49,8 @@ export const disallowLatestTag: Policy<LatestTagParams> = {
   id: 'disallow-latest-tag',
   title: 'No mutable image tags',
   description: 'Every image names a version tag (not latest, not missing) or a digest; optionally a digest is required.',
+  severity: 'medium',
+  category: 'Supply Chain',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: true,

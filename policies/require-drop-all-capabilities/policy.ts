@@ -42,6 +42,8 @@ export const requireDropAllCapabilities: Policy<DropAllParams> = {
   id: 'require-drop-all-capabilities',
   title: 'Drop all Linux capabilities',
   description: 'Every container drops ALL capabilities and adds back only allowed ones (default NET_BIND_SERVICE).',
+  severity: 'medium',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: false,

@@ -116,6 +116,8 @@ export const requireNonRootUser: Policy<NonRootParams> = {
   id: 'require-non-root-user',
   title: 'Run as a non-root user',
   description: "No container runs as UID 0: the effective user from the container's and pod's securityContext, else the image config's User.",
+  severity: 'high',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: ['imageConfig'],
   appliesToWindows: false,

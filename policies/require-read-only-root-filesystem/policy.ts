@@ -23,6 +23,8 @@ export const requireReadOnlyRootFilesystem: Policy<ReadOnlyRootParams> = {
   id: 'require-read-only-root-filesystem',
   title: 'Read-only root filesystem',
   description: 'Every container sets securityContext.readOnlyRootFilesystem: true.',
+  severity: 'medium',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: false,

@@ -55,6 +55,8 @@ export const requireSignedImages: Policy<SignedImagesParams> = {
   id: 'require-signed-images',
   title: 'Signed images only',
   description: 'Every image has a cosign/Sigstore signature on its digest from the authorities configured for it.',
+  severity: 'high',
+  category: 'Supply Chain',
   defaultAction: 'off',
   facts: ['signature'],
   appliesToWindows: true,

@@ -1,4 +1,5 @@
 // portcullis audit: evaluate manifests offline with the same engine as the webhook.
+import { POLICIES } from '../../policies/index.js';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError } from '../config/load.js';
@@ -30,7 +31,7 @@ const FLAGS = {
 const FORMATTERS: Record<string, (results: readonly AuditSubject[]) => string> = {
   table: formatTable,
   json: formatJson,
-  sarif: (results) => formatSarif(results, { version: packageVersion() }),
+  sarif: (results) => formatSarif(results, { version: packageVersion(), policies: POLICIES }),
   junit: (results) => formatJunit(results, { suiteBy: 'file' }),
 };
 
@@ -47,7 +48,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   let runtime;
   try {
-    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: !values.registry });
+    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: !values.registry, policies: POLICIES });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config}: ${p.path}: ${p.reason}\n`);

@@ -11,7 +11,7 @@ import { buildPolicyReports } from '../audit/reports.js';
 import { ReportCrdMissingError, syncPolicyReports } from '../audit/report-sync.js';
 import { progressBar } from '../audit/progress.js';
 import { packageVersion } from '../audit/version.js';
-import { POLICY_IDS } from '../engine/registry.js';
+import { POLICIES, POLICY_IDS } from '../../policies/index.js';
 import { stringify } from 'yaml';
 import { createRuntime } from './runtime.js';
 import { parseCommand } from './flags.js';
@@ -69,7 +69,7 @@ export async function runScan(argv: string[]): Promise<number> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   let runtime;
   try {
-    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: values.offline });
+    runtime = await createRuntime({ configPath: values.config, logger, watch: false, offline: values.offline, policies: POLICIES });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config}: ${p.path}: ${p.reason}\n`);
@@ -95,7 +95,7 @@ export async function runScan(argv: string[]): Promise<number> {
     });
     bar?.done();
     if (values['write-reports']) {
-      const built = buildPolicyReports(report.results, { now: new Date() });
+      const built = buildPolicyReports(report.results, { now: new Date(), policies: POLICIES });
       const sync = await syncPolicyReports(client, built, { namespaces });
       process.stderr.write(`policy reports: ${sync.created} created, ${sync.updated} updated, ${sync.unchanged} unchanged, ${sync.deleted} deleted\n`);
     }
@@ -107,7 +107,7 @@ export async function runScan(argv: string[]): Promise<number> {
     const text =
       output === 'json' ? formatScanJson(report.results, report.stats)
       : output === 'yaml' ? formatScanYaml(report.results, report.stats)
-      : output === 'sarif' ? formatSarif(report.results, { version: packageVersion() })
+      : output === 'sarif' ? formatSarif(report.results, { version: packageVersion(), policies: POLICIES })
       : output === 'junit' ? formatJunit(report.results, { suiteBy: 'namespace' })
       : formatScanTable(report.results, report.stats);
     process.stdout.write(text);

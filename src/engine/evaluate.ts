@@ -9,7 +9,6 @@ import type { FactGatherer } from './facts.js';
 import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
-import { POLICIES } from './registry.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -38,6 +37,7 @@ export interface Engine {
 export interface EngineOptions {
   readonly config: () => Config;
   readonly facts?: FactGatherer;
+  /** the policies to run (default: the list the config was validated against) */
   readonly policies?: readonly Policy[];
 }
 
@@ -102,13 +102,19 @@ function effectOf(settings: PolicySettings, audit: boolean, preexisting: boolean
   return { effect: settings.action === 'warn' ? 'warn' : 'audit', wouldDeny: false };
 }
 
-function applicable(policies: readonly Policy[], config: Config, pod: PodSite): Array<[Policy, PolicySettings]> {
-  return policies.flatMap((policy): Array<[Policy, PolicySettings]> => {
+type Active = Array<[Policy, PolicySettings]>;
+interface ActiveSets {
+  readonly linux: Active;
+  readonly windows: Active;
+}
+
+// The policies a config turns on, for Linux and for Windows pods: computed once per config, not per review.
+function activeSets(policies: readonly Policy[], config: Config): ActiveSets {
+  const linux: Active = policies.flatMap((policy): Active => {
     const settings = config.policies[policy.id];
-    if (!settings || settings.action === 'off') return [];
-    if (pod.windows && !policy.appliesToWindows) return [];
-    return [[policy, settings]];
+    return settings && settings.action !== 'off' ? [[policy, settings]] : [];
   });
+  return { linux, windows: linux.filter(([policy]) => policy.appliesToWindows) };
 }
 
 // The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
@@ -159,8 +165,13 @@ function invalidObject(err: WorkloadError): Decision {
 
 // Creates the engine every entry point uses (webhook, background scan, offline CLI).
 export function createEngine(options: EngineOptions): Engine {
-  const policies = options.policies ?? POLICIES;
   const gatherer = options.facts ?? NO_FACT_GATHERER;
+  const plans = new WeakMap<Config, ActiveSets>();
+  const activeFor = (config: Config): ActiveSets => {
+    let sets = plans.get(config);
+    if (!sets) plans.set(config, (sets = activeSets(options.policies ?? config.catalog, config)));
+    return sets;
+  };
   return {
     evaluate(input, { deadline }) {
       if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
@@ -178,7 +189,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
       const novelty = noveltyOf(input);
       const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
-      const active = applicable(policies, config, pod);
+      const sets = activeFor(config);
+      const active = pod.windows ? sets.windows : sets.linux;
       const needs = factNeeds(active, pod);
       if (!needs) return judge(active, pod, NO_FACTS, novelty, audit);
       const site = pod;

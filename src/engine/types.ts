@@ -5,6 +5,12 @@ export type Action = 'deny' | 'warn' | 'audit' | 'off';
 export type Mode = 'enforce' | 'audit';
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 export type FactKind = 'imageConfig' | 'signature';
+/** How bad a violation is, as PolicyReports and SARIF show it. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+/** The group a policy belongs to in reports. */
+export type Category = 'Pod Security' | 'Supply Chain' | 'Best Practices';
+/** A Pod Security Standards profile. */
+export type PodSecurityLevel = 'baseline' | 'restricted';
 
 /** One container of a pod spec, with where it sits. */
 export interface ContainerSite {
@@ -62,8 +68,16 @@ export interface CheckInput<P> {
 export interface Policy<P extends object = object> {
   readonly id: string;
   readonly title: string;
+  /** one sentence: what it refuses */
   readonly description: string;
+  readonly severity: Severity;
+  readonly category: Category;
   readonly defaultAction: Action;
+  /**
+   * The Pod Security Standards profiles that include this policy, with the parameters each profile sets
+   * (a restricted entry absent: the baseline one applies). Read by the `podSecurity` config preset.
+   */
+  readonly podSecurity?: { readonly baseline?: Partial<P>; readonly restricted?: Partial<P> };
   /** image facts the engine gathers before running the check */
   readonly facts: readonly FactKind[];
   /** whether the check applies to pods with spec.os.name: windows */

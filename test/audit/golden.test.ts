@@ -1,4 +1,5 @@
 // Golden files for every output format (test/golden/*). UPDATE_GOLDEN=1 rewrites them.
+import { POLICIES } from '../../policies/index.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ describe('portcullis audit outputs', () => {
   });
 
   it('sarif: golden, valid SARIF 2.1.0, located at the offending container line', async () => {
-    const text = formatSarif(await auditResults(), { version: VERSION, baseDir: root });
+    const text = formatSarif(await auditResults(), { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('audit.sarif.json', text);
     const log = JSON.parse(text);
     const validate = sarifValidator();
@@ -100,7 +101,7 @@ describe('portcullis audit outputs', () => {
   });
 
   it('sarif from helm template on stdin points at the template named in "# Source:"', async () => {
-    const text = formatSarif(await helmStdinResults(), { version: VERSION, baseDir: root });
+    const text = formatSarif(await helmStdinResults(), { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('audit-helm.sarif.json', text);
     const log = JSON.parse(text);
     expect(sarifValidator()(log)).toBe(true);
@@ -155,7 +156,7 @@ describe('portcullis scan outputs', () => {
 
   it('sarif: golden and valid SARIF 2.1.0 (logical locations: no file)', async () => {
     const r = await scanReport();
-    const text = formatSarif(r.results, { version: VERSION, baseDir: root });
+    const text = formatSarif(r.results, { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('scan.sarif.json', text);
     const validate = sarifValidator();
     expect(validate(JSON.parse(text)), JSON.stringify(validate.errors, null, 1)).toBe(true);
@@ -173,7 +174,7 @@ describe('portcullis scan outputs', () => {
   it('enforce preview: table and json', async () => {
     // payments is in audit mode and disallow-latest-tag only warns: the preview shows what switching would refuse
     const previewConfig = parseConfig(
-      DEFAULT_CONFIG_YAML.replace('disallow-latest-tag: { action: deny }', 'disallow-latest-tag: { action: warn }').replace('exclude:', 'audit:\n  namespaces: [payments]\nexclude:'),
+      DEFAULT_CONFIG_YAML.replace(/disallow-latest-tag: *\{ action: deny \}/, 'disallow-latest-tag: { action: warn }').replace('exclude:', 'audit:\n  namespaces: [payments]\nexclude:'),
       'preview',
     );
     const scanned = await scanCluster({ client: clusterFixture(), engine: createEngine({ config: () => previewConfig }), config: () => previewConfig });
