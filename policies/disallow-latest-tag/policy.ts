@@ -3,7 +3,7 @@
 // A reference with no tag means "latest". A digest is immutable and satisfies the rule whatever the tag.
 // With requireDigest, every image must carry a digest.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
-import { parseReference, ReferenceError } from '../../src/images/reference.js';
+import { parseReference, ImageReferenceError } from '../../src/images/reference.js';
 
 export interface LatestTagParams {
   readonly disallowedTags: readonly string[];
@@ -19,7 +19,7 @@ function checkImage(site: ContainerSite, params: LatestTagParams): Finding | und
   try {
     ref = parseReference(image);
   } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
+    if (!(err instanceof ImageReferenceError)) throw err;
     return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
   const repo = image.split('@')[0] ?? image;

@@ -6,6 +6,7 @@ import type { PodSecurityLevel, Policy } from '../engine/types.js';
 import type { Config, PolicySettings } from './types.js';
 import { configSchema } from './schema.js';
 import { validatePolicies } from '../engine/registry.js';
+import { PortcullisError } from '../errors.js';
 import { POLICIES } from '../../policies/index.js';
 import { registrySchema } from './registry-schema.js';
 
@@ -14,12 +15,10 @@ export interface ConfigProblem {
   readonly reason: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID' as const;
+export class ConfigError extends PortcullisError<'CONFIG_INVALID'> {
   readonly problems: readonly ConfigProblem[];
   constructor(source: string, problems: readonly ConfigProblem[]) {
-    super(`${source}: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `${source}: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`);
     this.problems = problems;
   }
 }

@@ -23,6 +23,12 @@ export interface ContainerSite {
 /** One pod spec found in an object, with the path to it (e.g. "spec.template.spec"). */
 export interface PodSite {
   readonly path: string;
+  /** the kind of the object that carries the pod spec (Pod, Deployment, Job, ...) */
+  readonly kind: string;
+  /** the annotations of the Pod or of the pod template */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** the kinds of the Pod's ownerReferences (a Pod created by a Job names Job) */
+  readonly ownerKinds: readonly string[];
   readonly spec: PodSpec;
   readonly containers: readonly ContainerSite[];
   readonly windows: boolean;

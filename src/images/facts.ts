@@ -11,7 +11,7 @@ import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
-import { parseReference, ReferenceError, type ImageReference } from './reference.js';
+import { parseReference, ImageReferenceError, type ImageReference } from './reference.js';
 import { settleBy } from '../engine/deadline.js';
 
 export type { Platform } from './platform.js';
@@ -173,7 +173,7 @@ class FactsSource implements ImageFactsSource {
     try {
       ref = parseReference(image);
     } catch (err) {
-      const msg = err instanceof ReferenceError ? err.message : 'invalid image reference';
+      const msg = err instanceof ImageReferenceError ? err.message : 'invalid image reference';
       return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
     }
     const platform = opts.platform ?? this.defaultPlatform;

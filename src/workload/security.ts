@@ -1,0 +1,62 @@
+// Pod and container security contexts, read from JSON.
+import type { CommonSecurityContext, PodSecurityContext, Profile, SecurityContext, SELinuxOptions, Sysctl, WindowsOptions } from './k8s.js';
+import { isBool, isInt, isObject, isString, list, optional, optionalObject, stringList, WorkloadError } from './k8s.js';
+import type { JsonObject } from './k8s.js';
+
+function readProfile(obj: JsonObject, path: string): Profile {
+  const localhostProfile = optional(obj, 'localhostProfile', path, 'string', isString);
+  return { type: optional(obj, 'type', path, 'string', isString) ?? '', ...(localhostProfile !== undefined ? { localhostProfile } : {}) };
+}
+
+function readSELinux(obj: JsonObject, path: string): SELinuxOptions {
+  const field = (key: string) => optional(obj, key, path, 'string', isString) ?? '';
+  return { type: field('type'), user: field('user'), role: field('role'), level: field('level') };
+}
+
+function readWindows(obj: JsonObject, path: string): WindowsOptions {
+  return {
+    hostProcess: optional(obj, 'hostProcess', path, 'boolean', isBool),
+    runAsUserName: optional(obj, 'runAsUserName', path, 'string', isString),
+  };
+}
+
+// The optional sub-object at key, converted by read.
+function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject, p: string) => T): { [k: string]: T } {
+  const value = optionalObject(obj, key, path);
+  return value ? { [key]: read(value, `${path}.${key}`) } : {};
+}
+
+function readCommon(obj: JsonObject, path: string): CommonSecurityContext {
+  return {
+    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
+    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
+    ...sub(obj, 'seccompProfile', path, readProfile),
+    ...sub(obj, 'appArmorProfile', path, readProfile),
+    ...sub(obj, 'seLinuxOptions', path, readSELinux),
+    ...sub(obj, 'windowsOptions', path, readWindows),
+  };
+}
+
+// A container's securityContext.
+export function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
+  const caps = optionalObject(obj, 'capabilities', path);
+  const capsPath = `${path}.capabilities`;
+  return {
+    ...readCommon(obj, path),
+    readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
+    privileged: optional(obj, 'privileged', path, 'boolean', isBool),
+    allowPrivilegeEscalation: optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool),
+    procMount: optional(obj, 'procMount', path, 'string', isString),
+    ...(caps ? { capabilities: { add: stringList(caps, 'add', capsPath), drop: stringList(caps, 'drop', capsPath) } } : {}),
+  };
+}
+
+function readSysctl(item: unknown, path: string): Sysctl {
+  if (!isObject(item)) throw new WorkloadError(path, 'object', item);
+  return { name: optional(item, 'name', path, 'string', isString) ?? '', value: optional(item, 'value', path, 'string', isString) ?? '' };
+}
+
+// The pod's securityContext.
+export function readPodSecurityContext(obj: JsonObject, path: string): PodSecurityContext {
+  return { ...readCommon(obj, path), sysctls: list(obj, 'sysctls', path, readSysctl) };
+}
