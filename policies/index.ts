@@ -5,6 +5,20 @@ import { requireDropAllCapabilities } from './require-drop-all-capabilities/poli
 import { disallowLatestTag } from './disallow-latest-tag/policy.js';
 import { requireReadOnlyRootFilesystem } from './require-read-only-root-filesystem/policy.js';
 import { requireSignedImages } from './require-signed-images/policy.js';
+import { disallowHostProcess } from './disallow-host-process/policy.js';
+import { disallowHostNamespaces } from './disallow-host-namespaces/policy.js';
+import { disallowPrivileged } from './disallow-privileged/policy.js';
+import { restrictCapabilities } from './restrict-capabilities/policy.js';
+import { disallowHostPath } from './disallow-host-path/policy.js';
+import { disallowHostPorts } from './disallow-host-ports/policy.js';
+import { restrictAppArmor } from './restrict-apparmor/policy.js';
+import { restrictSELinux } from './restrict-selinux/policy.js';
+import { restrictProcMount } from './restrict-proc-mount/policy.js';
+import { restrictSeccomp } from './restrict-seccomp/policy.js';
+import { restrictSysctls } from './restrict-sysctls/policy.js';
+import { disallowHostProbes } from './disallow-host-probes/policy.js';
+import { restrictVolumeTypes } from './restrict-volume-types/policy.js';
+import { disallowPrivilegeEscalation } from './disallow-privilege-escalation/policy.js';
 
 const list = [
   requireNonRootUser,
@@ -12,6 +26,20 @@ const list = [
   disallowLatestTag,
   requireReadOnlyRootFilesystem,
   requireSignedImages,
+  disallowHostProcess,
+  disallowHostNamespaces,
+  disallowPrivileged,
+  restrictCapabilities,
+  disallowHostPath,
+  disallowHostPorts,
+  restrictAppArmor,
+  restrictSELinux,
+  restrictProcMount,
+  restrictSeccomp,
+  restrictSysctls,
+  disallowHostProbes,
+  restrictVolumeTypes,
+  disallowPrivilegeEscalation,
 ];
 
 /** Every built-in policy, in the order their findings are reported. */

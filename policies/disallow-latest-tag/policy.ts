@@ -37,12 +37,9 @@ function checkImage(site: ContainerSite, params: LatestTagParams): Finding | und
   return undefined;
 }
 
-// Checks every container's image for a missing or disallowed tag.
-function check({ pod, params }: CheckInput<LatestTagParams>): Finding[] {
-  return pod.containers.flatMap((site) => {
-    const finding = checkImage(site, params);
-    return finding ? [finding] : [];
-  });
+// Checks a container's image for a missing or disallowed tag.
+function checkContainer(site: ContainerSite, { params }: CheckInput<LatestTagParams>): Finding | undefined {
+  return checkImage(site, params);
 }
 
 export const disallowLatestTag: Policy<LatestTagParams> = {
@@ -59,5 +56,5 @@ export const disallowLatestTag: Policy<LatestTagParams> = {
     requireDigest: { type: 'boolean' },
   },
   defaults: { disallowedTags: ['latest'], requireDigest: false },
-  check,
+  checkContainer,
 };

@@ -29,13 +29,11 @@ function addFindings(site: ContainerSite, add: readonly string[], allowed: reado
     }));
 }
 
-// Checks that every container drops ALL and adds back only allowed capabilities.
-function check({ pod, params }: CheckInput<DropAllParams>): Finding[] {
-  return pod.containers.flatMap((site) => {
-    const caps = site.container.securityContext?.capabilities;
-    const drop = dropFinding(site, caps?.drop ?? []);
-    return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
-  });
+// Checks that a container drops ALL and adds back only allowed capabilities.
+function checkContainer(site: ContainerSite, { params }: CheckInput<DropAllParams>): Finding[] {
+  const caps = site.container.securityContext?.capabilities;
+  const drop = dropFinding(site, caps?.drop ?? []);
+  return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
 }
 
 export const requireDropAllCapabilities: Policy<DropAllParams> = {
@@ -47,9 +45,10 @@ export const requireDropAllCapabilities: Policy<DropAllParams> = {
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: false,
+  podSecurity: { restricted: { allowedCapabilities: ['NET_BIND_SERVICE'] } },
   paramsSchema: {
     allowedCapabilities: { type: 'array', items: { type: 'string', pattern: '^[A-Z_0-9]+$' }, uniqueItems: true },
   },
   defaults: { allowedCapabilities: ['NET_BIND_SERVICE'] },
-  check,
+  checkContainer,
 };

@@ -32,7 +32,7 @@ export function configSchema(policies: readonly Policy[], registrySchema: Record
       mode: { enum: ['enforce', 'audit'] },
       registry: registrySchema,
       podSecurity: {
-        type: 'object',
+        type: ['object', 'null'],
         additionalProperties: false,
         required: ['level'],
         properties: { level: { enum: ['baseline', 'restricted'] }, action: { enum: ['deny', 'warn', 'audit'] } },

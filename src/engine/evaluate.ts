@@ -118,7 +118,7 @@ function activeSets(policies: readonly Policy[], config: Config): ActiveSets {
 }
 
 // The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
-function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<FactKind, Set<string>> | undefined {
+function factNeeds(active: Active, pod: PodSite): Map<FactKind, Set<string>> | undefined {
   let needs: Map<FactKind, Set<string>> | undefined;
   for (const [policy, settings] of active) {
     for (const kind of policy.facts) {
@@ -135,11 +135,42 @@ function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<F
   return needs;
 }
 
+type Found = Finding | readonly Finding[] | undefined;
+
+// Runs the active policies over the pod in one pass: each policy's pod check, then every container once, asking
+// each active policy about it (containers a policy excludes by image are not checked for it).
+function findingsOf(active: Active, pod: PodSite, facts: Facts): Array<Finding[] | undefined> {
+  const found: Array<Finding[] | undefined> = new Array<Finding[] | undefined>(active.length);
+  const add = (i: number, f: Found): void => {
+    if (f === undefined) return;
+    if (Array.isArray(f)) {
+      if (f.length > 0) (found[i] ??= []).push(...(f as readonly Finding[]));
+    } else (found[i] ??= []).push(f as Finding);
+  };
+  const inputs = active.map(([, settings]) => ({ pod, params: settings.params, facts }));
+  for (let i = 0; i < active.length; i++) {
+    const check = active[i]![0].check;
+    if (check) add(i, check(inputs[i]!));
+  }
+  for (const site of pod.containers) {
+    for (let i = 0; i < active.length; i++) {
+      const [policy, settings] = active[i]!;
+      if (!policy.checkContainer) continue;
+      if (settings.excludeImages.length > 0 && matchesAny(settings.excludeImages, site.container.image)) continue;
+      add(i, policy.checkContainer(site, inputs[i]!));
+    }
+  }
+  return found;
+}
+
 // Runs the active policies over the pod with these facts and joins their findings into the decision.
-function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean): Decision {
+function judge(active: Active, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean): Decision {
+  const found = findingsOf(active, pod, facts);
   const violations: Violation[] = [];
-  for (const [policy, settings] of active) {
-    const findings = policy.check({ pod, params: settings.params, facts });
+  for (let i = 0; i < active.length; i++) {
+    const findings = found[i];
+    if (!findings) continue;
+    const [policy, settings] = active[i]!;
     for (const finding of findings) {
       if (finding.container && matchesAny(settings.excludeImages, finding.container.container.image)) continue;
       const preexisting = isPreexisting(novelty, finding);

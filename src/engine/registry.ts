@@ -29,6 +29,7 @@ export function validatePolicies(policies: readonly Policy[]): void {
     if (seen.has(policy.id)) throw new PolicyListError(`policy id: expected unique ids, got "${policy.id}" twice`);
     seen.add(policy.id);
     checkMetadata(policy);
+    if (!policy.check && !policy.checkContainer) throw new PolicyListError(`${policy.id}: expected check or checkContainer, got neither`);
     const params = Object.keys(policy.paramsSchema);
     const defaults = Object.keys(policy.defaults);
     for (const name of params) {

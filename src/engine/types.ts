@@ -95,5 +95,8 @@ export interface Policy<P extends object = object> {
   readonly validateParams?: (params: P) => string[];
   /** the containers whose image facts the check will read (default: every container) */
   readonly needsFacts?: (pod: PodSite, params: P) => readonly ContainerSite[];
-  check(input: CheckInput<P>): Finding[];
+  /** checks the pod as a whole (pod-level fields, or rules across containers) */
+  readonly check?: (input: CheckInput<P>) => Finding[];
+  /** checks one container; the engine visits each container once and asks every active policy */
+  readonly checkContainer?: (site: ContainerSite, input: CheckInput<P>) => Finding | readonly Finding[] | undefined;
 }

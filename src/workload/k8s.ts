@@ -87,7 +87,7 @@ export interface Container {
 }
 export interface Volume {
   readonly name: string;
-  /** the volume source's key (hostPath, emptyDir, nfs, ...); "unknown" when none is set */
+  /** the volume source's key (hostPath, emptyDir, nfs, ...); emptyDir when none is set (API defaulting) */
   readonly source: string;
   /** hostPath.path for hostPath volumes */
   readonly hostPath?: string;

@@ -44,7 +44,7 @@ describe('the workload decoder', () => {
     const { spec } = site;
     expect(spec).toMatchObject({ hostNetwork: true, hostPID: false, restartPolicy: 'Never' });
     expect(spec.securityContext).toMatchObject({ seccompProfile: { type: 'RuntimeDefault' }, sysctls: [{ name: 'kernel.msgmax', value: '65536' }], windowsOptions: { hostProcess: false } });
-    expect(spec.volumes).toEqual([{ name: 'h', source: 'hostPath', hostPath: '/etc' }, { name: 'e', source: 'emptyDir' }, { name: 'bare', source: 'unknown' }]);
+    expect(spec.volumes).toEqual([{ name: 'h', source: 'hostPath', hostPath: '/etc' }, { name: 'e', source: 'emptyDir' }, { name: 'bare', source: 'emptyDir' }]);
     const c = spec.containers[0]!;
     expect(c.ports).toEqual([{ containerPort: 8080, hostPort: 80 }]);
     expect(c.livenessProbe).toEqual({ actions: ['httpGet'], httpGetHost: '10.0.0.1' });

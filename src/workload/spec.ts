@@ -74,10 +74,11 @@ function readContainer(value: unknown, path: string): Container {
   };
 }
 
-// A volume: its name and the key of its source (the first set field besides name).
+// A volume: its name and the key of its source (the first set field besides name); a volume without a source is an
+// emptyDir, as the API server's defaulting makes it.
 function readVolume(item: unknown, path: string): Volume {
   const v = objectAt(item, path);
-  const source = Object.keys(v).find((k) => k !== 'name' && v[k] !== null && v[k] !== undefined) ?? 'unknown';
+  const source = Object.keys(v).find((k) => k !== 'name' && v[k] !== null && v[k] !== undefined) ?? 'emptyDir';
   const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optional(v.hostPath, 'path', `${path}.hostPath`, 'string', isString) : undefined;
   return { name: optional(v, 'name', path, 'string', isString) ?? '', source, ...(hostPath !== undefined ? { hostPath } : {}) };
 }
