@@ -74,7 +74,7 @@ describe('policy reports', () => {
     expect(built.cluster).toBeUndefined();
     const shop = built.namespaced.get('shop') as PolicyReport;
     expect(shop.metadata).toMatchObject({ name: 'portcullis', namespace: 'shop', labels: MANAGED_BY });
-    expect(shop.summary).toEqual({ pass: 12, fail: 4, warn: 0, error: 0, skip: 0 });
+    expect(shop.summary).toEqual({ pass: 60, fail: 4, warn: 0, error: 0, skip: 0 });
     const fail = shop.results.find((r) => r.result === 'fail' && r.resources[0]?.name === 'web' && r.policy === 'require-non-root-user');
     expect(fail).toMatchObject({
       source: 'portcullis',
@@ -92,8 +92,8 @@ describe('policy reports', () => {
     const shop = buildPolicyReports(report.results, { now, maxResults: 5, policies: POLICIES }).namespaced.get('shop') as PolicyReport;
     expect(shop.results).toHaveLength(5);
     expect(shop.results.slice(0, 4).every((r) => r.result === 'fail')).toBe(true);
-    expect(shop.metadata.annotations?.[TRUNCATED_ANNOTATION]).toBe('11');
-    expect(shop.summary.pass + shop.summary.fail).toBe(16);
+    expect(shop.metadata.annotations?.[TRUNCATED_ANNOTATION]).toBe('59');
+    expect(shop.summary.pass + shop.summary.fail).toBe(64);
   });
 
   it('sync: creates, leaves unchanged reports alone, updates in place, and deletes reports of emptied namespaces', async () => {

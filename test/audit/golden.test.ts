@@ -118,16 +118,11 @@ describe('portcullis audit outputs', () => {
     expect(Number(doc.testsuites.tests)).toBe(cases.length);
     expect(Number(doc.testsuites.failures)).toBe(cases.filter((c) => c.failure).length);
     for (const s of doc.testsuites.testsuite) expect(Number(s.tests)).toBe(s.testcase.length);
-    // Deployment: 4 active policies; CronJob: 4; invalid Pod: 1; kube-system Pod: skipped; ConfigMap: none
+    // Deployment and CronJob: every policy the default config turns on; invalid Pod: 1; kube-system Pod: skipped; ConfigMap: none
+    const active = POLICIES.filter((p) => p.defaultAction !== 'off').map((p) => p.id);
     expect(cases.map((c) => c.name)).toEqual([
-      'Deployment/shop/web [require-non-root-user]',
-      'Deployment/shop/web [require-drop-all-capabilities]',
-      'Deployment/shop/web [disallow-latest-tag]',
-      'Deployment/shop/web [require-read-only-root-filesystem]',
-      'CronJob/shop/nightly [require-non-root-user]',
-      'CronJob/shop/nightly [require-drop-all-capabilities]',
-      'CronJob/shop/nightly [disallow-latest-tag]',
-      'CronJob/shop/nightly [require-read-only-root-filesystem]',
+      ...active.map((id) => `Deployment/shop/web [${id}]`),
+      ...active.map((id) => `CronJob/shop/nightly [${id}]`),
       'Pod/shop/broken <&> [invalid-object]',
       'Pod/kube-system/coredns-x',
     ]);
