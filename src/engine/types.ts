@@ -47,7 +47,16 @@ export interface Finding {
 
 /** Facts about one image, as gathered by the engine before checks run. */
 export type ImageFact =
-  | { readonly status: 'ok'; readonly digest: string; readonly user: string; readonly platform: string }
+  | {
+      readonly status: 'ok';
+      readonly digest: string;
+      readonly user: string;
+      readonly platform: string;
+      /** the image config's Env ("NAME=value"), when gathered */
+      readonly env?: readonly string[];
+      /** the compressed size of the platform image (sum of its manifest's layer sizes), when gathered */
+      readonly compressedSize?: number;
+    }
   | { readonly status: 'error'; readonly message: string }
   | { readonly status: 'unavailable' };
 

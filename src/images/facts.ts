@@ -30,6 +30,10 @@ export interface ImageFacts {
   platform: Platform;
   /** the config's config.User, '' when unset */
   user: string;
+  /** the config's config.Env */
+  env: readonly string[];
+  /** bytes of the platform manifest's layers (compressed) */
+  compressedSize: number;
 }
 
 export interface LookupOptions {
@@ -57,6 +61,8 @@ export interface ImageFactsDeps {
 interface ManifestEntry {
   kind: 'manifest';
   user: string;
+  env: readonly string[];
+  compressedSize: number;
   platform: Platform;
   configDigest: string;
 }
@@ -72,6 +78,8 @@ interface Resolved {
   indexDigest?: string;
   platform: Platform;
   user: string;
+  env: readonly string[];
+  compressedSize: number;
 }
 
 interface Flight {
@@ -229,6 +237,8 @@ class FactsSource implements ImageFactsSource {
       ...(r.indexDigest ? { indexDigest: r.indexDigest } : {}),
       platform: r.platform,
       user: r.user,
+      env: r.env,
+      compressedSize: r.compressedSize,
     };
   }
 
@@ -245,7 +255,7 @@ class FactsSource implements ImageFactsSource {
 
   private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
     const m = this.digests.get(`${repoKey}@${digest}`);
-    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user };
+    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user, env: m.env, compressedSize: m.compressedSize };
     const choice = this.digests.get(`${repoKey}@${digest}#${formatPlatform(platform)}`);
     if (!choice || choice.kind !== 'choice' || depth >= MAX_INDEX_DEPTH) return undefined;
     const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1);
@@ -301,8 +311,9 @@ class FactsSource implements ImageFactsSource {
     const blob = await this.client.getBlob(repo, config.digest, { ...call, expectedSize: config.size });
     const cfg = parseImageConfig(blob, registry);
     const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
-    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, platform: imagePlatform, configDigest: config.digest });
-    return { digest, platform: imagePlatform, user: cfg.user };
+    const compressedSize = m.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, env: cfg.env, compressedSize, platform: imagePlatform, configDigest: config.digest });
+    return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, compressedSize };
   }
 }
 
