@@ -19,6 +19,10 @@ import { restrictSysctls } from './restrict-sysctls/policy.js';
 import { disallowHostProbes } from './disallow-host-probes/policy.js';
 import { restrictVolumeTypes } from './restrict-volume-types/policy.js';
 import { disallowPrivilegeEscalation } from './disallow-privilege-escalation/policy.js';
+import { requireResourceLimits } from './require-resource-limits/policy.js';
+import { requireProbes } from './require-probes/policy.js';
+import { restrictImageRegistries } from './restrict-image-registries/policy.js';
+import { disallowSecretsInEnv } from './disallow-secrets-in-env/policy.js';
 
 const list = [
   requireNonRootUser,
@@ -40,6 +44,10 @@ const list = [
   disallowHostProbes,
   restrictVolumeTypes,
   disallowPrivilegeEscalation,
+  requireResourceLimits,
+  requireProbes,
+  restrictImageRegistries,
+  disallowSecretsInEnv,
 ];
 
 /** Every built-in policy, in the order their findings are reported. */

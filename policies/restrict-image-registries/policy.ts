@@ -1,0 +1,64 @@
+// restrict-image-registries
+// Rule: "Images come only from trusted registries and repositories." spec.containers[*], spec.initContainers[*],
+// spec.ephemeralContainers[*].image: the normalized registry/repository (docker.io/library/nginx for "nginx")
+// matches one of the `allowed` globs (`*` within one path segment, `**` across segments).
+import picomatch from 'picomatch';
+import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { parseReference, ImageReferenceError } from '../../src/images/reference.js';
+
+export interface RegistriesParams {
+  /** registry/repository globs, e.g. "registry.example.com/**", "docker.io/library/*" */
+  readonly allowed: readonly string[];
+}
+
+const matchers = new Map<string, (s: string) => boolean>();
+
+// Whether any glob of the list matches the repository (compiled once per list).
+function allowedBy(globs: readonly string[], repository: string): boolean {
+  const key = globs.join('\n');
+  let match = matchers.get(key);
+  if (!match) matchers.set(key, (match = picomatch([...globs], { dot: true })));
+  return match(repository);
+}
+
+// Checks a container's image repository against the allowed globs.
+function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesParams>): Finding | undefined {
+  const image = site.container.image;
+  let repository: string;
+  try {
+    const ref = parseReference(image);
+    repository = `${ref.registry}/${ref.repository}`;
+  } catch (err) {
+    if (!(err instanceof ImageReferenceError)) throw err;
+    return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
+  }
+  if (allowedBy(params.allowed, repository)) return undefined;
+  const shown = params.allowed.length ? params.allowed.join(', ') : 'none configured';
+  return {
+    container: site,
+    problem: `image "${image}" comes from ${repository}, which no allowed pattern matches (allowed: ${shown})`,
+    fix: 'use an image from an allowed registry (mirror it there), or add its repository to policies.restrict-image-registries.allowed',
+  };
+}
+
+// At config load: an enabled policy needs at least one pattern.
+function validateParams(params: RegistriesParams): string[] {
+  return params.allowed.length === 0 ? ['restrict-image-registries: expected at least one pattern in allowed, got none'] : [];
+}
+
+export const restrictImageRegistries: Policy<RegistriesParams> = {
+  id: 'restrict-image-registries',
+  title: 'Trusted registries only',
+  description: 'Every image comes from a registry/repository that matches one of the allowed globs.',
+  severity: 'high',
+  category: 'Supply Chain',
+  defaultAction: 'off',
+  facts: [],
+  appliesToWindows: true,
+  paramsSchema: {
+    allowed: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+  },
+  defaults: { allowed: [] },
+  validateParams,
+  checkContainer,
+};
