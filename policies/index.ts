@@ -23,6 +23,7 @@ import { requireResourceLimits } from './require-resource-limits/policy.js';
 import { requireProbes } from './require-probes/policy.js';
 import { restrictImageRegistries } from './restrict-image-registries/policy.js';
 import { disallowSecretsInEnv } from './disallow-secrets-in-env/policy.js';
+import { limitImageSize } from './limit-image-size/policy.js';
 
 const list = [
   requireNonRootUser,
@@ -48,6 +49,7 @@ const list = [
   requireProbes,
   restrictImageRegistries,
   disallowSecretsInEnv,
+  limitImageSize,
 ];
 
 /** Every built-in policy, in the order their findings are reported. */
