@@ -9,7 +9,8 @@ export interface HostPortsParams {
 }
 
 // Checks a container's ports for a hostPort.
-function checkContainer(site: ContainerSite, { params }: CheckInput<HostPortsParams>): Finding[] {
+function checkContainer(site: ContainerSite, { params }: CheckInput<HostPortsParams>): Finding[] | undefined {
+  if (site.container.ports.every((p) => !p.hostPort)) return undefined;
   return site.container.ports
     .filter((p) => p.hostPort !== undefined && p.hostPort !== 0 && !params.allowedHostPorts.includes(p.hostPort))
     .map((p) => ({

@@ -18,8 +18,10 @@ function hostsOf(field: string, handler: Handler | undefined): string[] {
 }
 
 // Checks a container's probes and lifecycle handlers for a host other than the pod.
-function checkContainer(site: ContainerSite): Finding[] {
+function checkContainer(site: ContainerSite): Finding[] | undefined {
   const c = site.container;
+  const anyHost = (h: Handler | undefined): boolean => h !== undefined && (!!h.httpGetHost || !!h.tcpSocketHost);
+  if (!anyHost(c.livenessProbe) && !anyHost(c.readinessProbe) && !anyHost(c.startupProbe) && !anyHost(c.lifecycle?.postStart) && !anyHost(c.lifecycle?.preStop)) return undefined;
   const hosts = [
     ...hostsOf('livenessProbe', c.livenessProbe),
     ...hostsOf('readinessProbe', c.readinessProbe),

@@ -3,7 +3,7 @@
 // A reference with no tag means "latest". A digest is immutable and satisfies the rule whatever the tag.
 // With requireDigest, every image must carry a digest.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
-import { parseReference, ImageReferenceError } from '../../src/images/reference.js';
+import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
 
 export interface LatestTagParams {
   readonly disallowedTags: readonly string[];
@@ -15,13 +15,12 @@ const PIN_FIX = 'pin a version tag or a digest';
 // Checks one container's image reference against the tag rules.
 function checkImage(site: ContainerSite, params: LatestTagParams): Finding | undefined {
   const image = site.container.image;
-  let ref;
-  try {
-    ref = parseReference(image);
-  } catch (err) {
-    if (!(err instanceof ImageReferenceError)) throw err;
-    return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
+  const ref = referenceOf(image);
+  if (ref instanceof ImageReferenceError) {
+    return { container: site, problem: `image "${image}" is not a valid reference: ${ref.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
+  if (ref.digest !== undefined && !params.requireDigest) return undefined;
+  if (ref.digest === undefined && ref.tag !== undefined && !params.requireDigest && !params.disallowedTags.includes(ref.tag)) return undefined;
   const repo = image.split('@')[0] ?? image;
   const name = ref.tag === undefined ? repo : repo.slice(0, -(ref.tag.length + 1));
   if (params.requireDigest && ref.digest === undefined) {

@@ -20,6 +20,7 @@ const IMAGE_FIX = 'rebuild the image without it (anyone who can pull the image c
 // Checks literal env values in the spec and, when gathered, the image config's Env.
 function checkContainer(site: ContainerSite, { params, facts }: CheckInput<SecretsInEnvParams>): Finding[] {
   const out: Finding[] = [];
+  if (site.container.env.length === 0 && !params.inspectImageEnv) return out;
   for (const env of site.container.env) {
     if (env.value === undefined || params.ignoreNames.includes(env.name)) continue;
     const kind = secretKind(env.name, env.value);

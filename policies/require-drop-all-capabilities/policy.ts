@@ -30,8 +30,9 @@ function addFindings(site: ContainerSite, add: readonly string[], allowed: reado
 }
 
 // Checks that a container drops ALL and adds back only allowed capabilities.
-function checkContainer(site: ContainerSite, { params }: CheckInput<DropAllParams>): Finding[] {
+function checkContainer(site: ContainerSite, { params }: CheckInput<DropAllParams>): Finding[] | undefined {
   const caps = site.container.securityContext?.capabilities;
+  if (caps && caps.drop.includes('ALL') && caps.add.every((name) => params.allowedCapabilities.includes(name))) return undefined;
   const drop = dropFinding(site, caps?.drop ?? []);
   return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
 }

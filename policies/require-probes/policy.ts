@@ -24,6 +24,7 @@ function checkContainer(site: ContainerSite, { pod, params }: CheckInput<ProbesP
   if (site.list === 'ephemeralContainers') return undefined;
   if (site.list === 'initContainers' && site.container.restartPolicy !== 'Always') return undefined;
   if (!longRunning(pod)) return undefined;
+  if (params.probes.every((p) => (site.container[FIELD[p]]?.actions.length ?? 0) > 0)) return undefined;
   const missing = params.probes.filter((p) => (site.container[FIELD[p]]?.actions.length ?? 0) === 0).map((p) => FIELD[p]);
   if (missing.length === 0) return undefined;
   return {

@@ -17,6 +17,7 @@ const EXAMPLE: Readonly<Record<string, string>> = { cpu: '500m', memory: '256Mi'
 function checkContainer(site: ContainerSite, { params }: CheckInput<ResourceLimitsParams>): Finding | undefined {
   if (site.list === 'ephemeralContainers') return undefined;
   const { requests, limits } = site.container.resources;
+  if (params.requests.every((r) => requests[r] !== undefined) && params.limits.every((r) => limits[r] !== undefined)) return undefined;
   const missing = [
     ...params.requests.filter((r) => requests[r] === undefined).map((r) => `requests.${r}`),
     ...params.limits.filter((r) => limits[r] === undefined).map((r) => `limits.${r}`),

@@ -16,8 +16,9 @@ export const BASELINE_CAPABILITIES = [
 ];
 
 // Checks a container's capabilities.add against the allowed names.
-function checkContainer(site: ContainerSite, { params }: CheckInput<CapabilitiesParams>): Finding[] {
-  const add = site.container.securityContext?.capabilities?.add ?? [];
+function checkContainer(site: ContainerSite, { params }: CheckInput<CapabilitiesParams>): Finding[] | undefined {
+  const add = site.container.securityContext?.capabilities?.add;
+  if (!add || add.every((name) => params.allowedCapabilities.includes(name))) return undefined;
   return add
     .filter((name) => !params.allowedCapabilities.includes(name))
     .map((name) => ({

@@ -4,34 +4,30 @@
 // matches one of the `allowed` globs (`*` within one path segment, `**` across segments).
 import picomatch from 'picomatch';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
-import { parseReference, ImageReferenceError } from '../../src/images/reference.js';
+import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
 
 export interface RegistriesParams {
   /** registry/repository globs, e.g. "registry.example.com/**", "docker.io/library/*" */
   readonly allowed: readonly string[];
 }
 
-const matchers = new Map<string, (s: string) => boolean>();
+const matchers = new WeakMap<readonly string[], (s: string) => boolean>();
 
-// Whether any glob of the list matches the repository (compiled once per list).
+// Whether any glob of the list matches the repository (compiled once per configured list).
 function allowedBy(globs: readonly string[], repository: string): boolean {
-  const key = globs.join('\n');
-  let match = matchers.get(key);
-  if (!match) matchers.set(key, (match = picomatch([...globs], { dot: true })));
+  let match = matchers.get(globs);
+  if (!match) matchers.set(globs, (match = picomatch([...globs], { dot: true })));
   return match(repository);
 }
 
 // Checks a container's image repository against the allowed globs.
 function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesParams>): Finding | undefined {
   const image = site.container.image;
-  let repository: string;
-  try {
-    const ref = parseReference(image);
-    repository = `${ref.registry}/${ref.repository}`;
-  } catch (err) {
-    if (!(err instanceof ImageReferenceError)) throw err;
-    return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
+  const ref = referenceOf(image);
+  if (ref instanceof ImageReferenceError) {
+    return { container: site, problem: `image "${image}" is not a valid reference: ${ref.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
+  const repository = `${ref.registry}/${ref.repository}`;
   if (allowedBy(params.allowed, repository)) return undefined;
   const shown = params.allowed.length ? params.allowed.join(', ') : 'none configured';
   return {

@@ -96,3 +96,24 @@ export function parseReference(input: string): ImageReference {
 export function formatReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
+
+const MEMO_MAX = 4096;
+const memo = new Map<string, ImageReference | ImageReferenceError>();
+
+/**
+ * The parsed reference of an image string, or the error that says why it does not parse: parsed once per distinct
+ * string (a bounded cache, cleared when full), so every policy reading the same image shares one parse.
+ */
+export function referenceOf(input: string): ImageReference | ImageReferenceError {
+  let parsed = memo.get(input);
+  if (parsed !== undefined) return parsed;
+  try {
+    parsed = Object.freeze(parseReference(input));
+  } catch (err) {
+    if (!(err instanceof ImageReferenceError)) throw err;
+    parsed = err;
+  }
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(input, parsed);
+  return parsed;
+}

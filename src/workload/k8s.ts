@@ -163,13 +163,18 @@ export function stringList(obj: JsonObject, key: string, path: string): string[]
   });
 }
 
-// A map of strings (labels, annotations, nodeSelector); numbers are kept as written when allowNumbers.
+// A map of strings (labels, annotations, nodeSelector); numbers are kept as written when allowNumbers. The parsed JSON
+// object itself is returned when every value is already a string (no copy).
 export function stringMap(obj: JsonObject, key: string, path: string, allowNumbers = false): Record<string, string> {
-  const map = optionalObject(obj, key, path) ?? {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(map)) {
-    if (isString(v) || (allowNumbers && typeof v === 'number')) out[k] = String(v);
-    else throw new WorkloadError(`${path}.${key}.${k}`, allowNumbers ? 'string or number' : 'string', v);
+  const map = optionalObject(obj, key, path);
+  if (!map) return {};
+  let copy: Record<string, string> | undefined;
+  for (const k in map) {
+    const v = map[k];
+    if (isString(v)) continue;
+    if (!allowNumbers || typeof v !== 'number') throw new WorkloadError(`${path}.${key}.${k}`, allowNumbers ? 'string or number' : 'string', v);
+    copy ??= { ...(map as Record<string, string>) };
+    copy[k] = String(v);
   }
-  return out;
+  return copy ?? (map as Record<string, string>);
 }

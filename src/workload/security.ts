@@ -1,11 +1,10 @@
 // Pod and container security contexts, read from JSON.
-import type { CommonSecurityContext, PodSecurityContext, Profile, SecurityContext, SELinuxOptions, Sysctl, WindowsOptions } from './k8s.js';
+import type { PodSecurityContext, Profile, SecurityContext, SELinuxOptions, Sysctl, WindowsOptions } from './k8s.js';
 import { isBool, isInt, isObject, isString, list, optional, optionalObject, stringList, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 
 function readProfile(obj: JsonObject, path: string): Profile {
-  const localhostProfile = optional(obj, 'localhostProfile', path, 'string', isString);
-  return { type: optional(obj, 'type', path, 'string', isString) ?? '', ...(localhostProfile !== undefined ? { localhostProfile } : {}) };
+  return { type: optional(obj, 'type', path, 'string', isString) ?? '', localhostProfile: optional(obj, 'localhostProfile', path, 'string', isString) };
 }
 
 function readSELinux(obj: JsonObject, path: string): SELinuxOptions {
@@ -20,34 +19,28 @@ function readWindows(obj: JsonObject, path: string): WindowsOptions {
   };
 }
 
-// The optional sub-object at key, converted by read.
-function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject, p: string) => T): { [k: string]: T } {
+// The optional sub-object at key, converted by read; undefined when absent.
+function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject, p: string) => T): T | undefined {
   const value = optionalObject(obj, key, path);
-  return value ? { [key]: read(value, `${path}.${key}`) } : {};
+  return value ? read(value, `${path}.${key}`) : undefined;
 }
 
-function readCommon(obj: JsonObject, path: string): CommonSecurityContext {
-  return {
-    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
-    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
-    ...sub(obj, 'seccompProfile', path, readProfile),
-    ...sub(obj, 'appArmorProfile', path, readProfile),
-    ...sub(obj, 'seLinuxOptions', path, readSELinux),
-    ...sub(obj, 'windowsOptions', path, readWindows),
-  };
-}
-
-// A container's securityContext.
+// A container's securityContext (every field present, undefined when unset: one object shape for all).
 export function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
   const caps = optionalObject(obj, 'capabilities', path);
   const capsPath = `${path}.capabilities`;
   return {
-    ...readCommon(obj, path),
+    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
+    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
+    seccompProfile: sub(obj, 'seccompProfile', path, readProfile),
+    appArmorProfile: sub(obj, 'appArmorProfile', path, readProfile),
+    seLinuxOptions: sub(obj, 'seLinuxOptions', path, readSELinux),
+    windowsOptions: sub(obj, 'windowsOptions', path, readWindows),
     readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
     privileged: optional(obj, 'privileged', path, 'boolean', isBool),
     allowPrivilegeEscalation: optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool),
     procMount: optional(obj, 'procMount', path, 'string', isString),
-    ...(caps ? { capabilities: { add: stringList(caps, 'add', capsPath), drop: stringList(caps, 'drop', capsPath) } } : {}),
+    capabilities: caps ? { add: stringList(caps, 'add', capsPath), drop: stringList(caps, 'drop', capsPath) } : undefined,
   };
 }
 
@@ -58,5 +51,13 @@ function readSysctl(item: unknown, path: string): Sysctl {
 
 // The pod's securityContext.
 export function readPodSecurityContext(obj: JsonObject, path: string): PodSecurityContext {
-  return { ...readCommon(obj, path), sysctls: list(obj, 'sysctls', path, readSysctl) };
+  return {
+    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
+    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
+    seccompProfile: sub(obj, 'seccompProfile', path, readProfile),
+    appArmorProfile: sub(obj, 'appArmorProfile', path, readProfile),
+    seLinuxOptions: sub(obj, 'seLinuxOptions', path, readSELinux),
+    windowsOptions: sub(obj, 'windowsOptions', path, readWindows),
+    sysctls: list(obj, 'sysctls', path, readSysctl),
+  };
 }

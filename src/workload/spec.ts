@@ -1,8 +1,10 @@
 // Converts a pod spec from JSON into a typed PodSpec: containers, volumes, security contexts.
-import type { Container, ContainerPort, EnvVar, Handler, Lifecycle, PodSpec, Resources, Volume } from './k8s.js';
+import type { Container, ContainerPort, EnvVar, Handler, PodSpec, Resources, Volume } from './k8s.js';
 import { isBool, isInt, isObject, isString, list, optional, optionalObject, stringMap, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 import { readPodSecurityContext, readSecurityContext } from './security.js';
+
+const NONE: readonly never[] = Object.freeze([]);
 
 function objectAt(value: unknown, path: string): JsonObject {
   if (!isObject(value)) throw new WorkloadError(path, 'object', value);
@@ -19,58 +21,57 @@ function readPort(item: unknown, path: string): ContainerPort {
   };
 }
 
-const HANDLER_ACTIONS = ['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'];
-
 // A probe or lifecycle handler: the actions it sets and the host of httpGet / tcpSocket.
 function readHandler(obj: JsonObject, path: string): Handler {
   const httpGet = optionalObject(obj, 'httpGet', path);
   const tcpSocket = optionalObject(obj, 'tcpSocket', path);
-  const httpGetHost = httpGet ? optional(httpGet, 'host', `${path}.httpGet`, 'string', isString) : undefined;
-  const tcpSocketHost = tcpSocket ? optional(tcpSocket, 'host', `${path}.tcpSocket`, 'string', isString) : undefined;
+  const actions: string[] = [];
+  if (isObject(obj.exec)) actions.push('exec');
+  if (httpGet) actions.push('httpGet');
+  if (tcpSocket) actions.push('tcpSocket');
+  if (isObject(obj.grpc)) actions.push('grpc');
+  if (isObject(obj.sleep)) actions.push('sleep');
   return {
-    actions: HANDLER_ACTIONS.filter((a) => isObject(obj[a])),
-    ...(httpGetHost !== undefined ? { httpGetHost } : {}),
-    ...(tcpSocketHost !== undefined ? { tcpSocketHost } : {}),
+    actions,
+    httpGetHost: httpGet ? optional(httpGet, 'host', `${path}.httpGet`, 'string', isString) : undefined,
+    tcpSocketHost: tcpSocket ? optional(tcpSocket, 'host', `${path}.tcpSocket`, 'string', isString) : undefined,
   };
 }
 
-function handlerAt(obj: JsonObject, key: string, path: string): { [k: string]: Handler } {
+function handlerAt(obj: JsonObject, key: string, path: string): Handler | undefined {
   const value = optionalObject(obj, key, path);
-  return value ? { [key]: readHandler(value, `${path}.${key}`) } : {};
+  return value ? readHandler(value, `${path}.${key}`) : undefined;
 }
 
-function readLifecycle(obj: JsonObject, path: string): Lifecycle {
-  return { ...handlerAt(obj, 'postStart', path), ...handlerAt(obj, 'preStop', path) };
-}
+const NO_RESOURCES: Resources = { limits: {}, requests: {} };
 
-function readResources(obj: JsonObject | undefined, path: string): Resources {
-  if (!obj) return { limits: {}, requests: {} };
+function readResources(obj: JsonObject, path: string): Resources {
   return { limits: stringMap(obj, 'limits', path, true), requests: stringMap(obj, 'requests', path, true) };
 }
 
 function readEnv(item: unknown, path: string): EnvVar {
   const env = objectAt(item, path);
-  const value = optional(env, 'value', path, 'string', isString);
-  return { name: optional(env, 'name', path, 'string', isString) ?? '', ...(value !== undefined ? { value } : {}), fromSource: isObject(env.valueFrom) };
+  return { name: optional(env, 'name', path, 'string', isString) ?? '', value: optional(env, 'value', path, 'string', isString), fromSource: isObject(env.valueFrom) };
 }
 
+// One container (every field present, undefined when unset: one object shape for all containers).
 function readContainer(value: unknown, path: string): Container {
   const c = objectAt(value, path);
   const sc = optionalObject(c, 'securityContext', path);
   const lifecycle = optionalObject(c, 'lifecycle', path);
-  const restartPolicy = optional(c, 'restartPolicy', path, 'string', isString);
+  const resources = optionalObject(c, 'resources', path);
   return {
     name: optional(c, 'name', path, 'string', isString) ?? '',
     image: optional(c, 'image', path, 'string', isString) ?? '',
-    ...(sc ? { securityContext: readSecurityContext(sc, `${path}.securityContext`) } : {}),
-    ports: list(c, 'ports', path, readPort),
-    ...handlerAt(c, 'livenessProbe', path),
-    ...handlerAt(c, 'readinessProbe', path),
-    ...handlerAt(c, 'startupProbe', path),
-    ...(lifecycle ? { lifecycle: readLifecycle(lifecycle, `${path}.lifecycle`) } : {}),
-    resources: readResources(optionalObject(c, 'resources', path), `${path}.resources`),
-    env: list(c, 'env', path, readEnv),
-    ...(restartPolicy !== undefined ? { restartPolicy } : {}),
+    securityContext: sc ? readSecurityContext(sc, `${path}.securityContext`) : undefined,
+    ports: c.ports === undefined ? NONE : list(c, 'ports', path, readPort),
+    livenessProbe: handlerAt(c, 'livenessProbe', path),
+    readinessProbe: handlerAt(c, 'readinessProbe', path),
+    startupProbe: handlerAt(c, 'startupProbe', path),
+    lifecycle: lifecycle ? { postStart: handlerAt(lifecycle, 'postStart', `${path}.lifecycle`), preStop: handlerAt(lifecycle, 'preStop', `${path}.lifecycle`) } : undefined,
+    resources: resources ? readResources(resources, `${path}.resources`) : NO_RESOURCES,
+    env: c.env === undefined ? NONE : list(c, 'env', path, readEnv),
+    restartPolicy: optional(c, 'restartPolicy', path, 'string', isString),
   };
 }
 
@@ -78,9 +79,15 @@ function readContainer(value: unknown, path: string): Container {
 // emptyDir, as the API server's defaulting makes it.
 function readVolume(item: unknown, path: string): Volume {
   const v = objectAt(item, path);
-  const source = Object.keys(v).find((k) => k !== 'name' && v[k] !== null && v[k] !== undefined) ?? 'emptyDir';
+  let source = 'emptyDir';
+  for (const k in v) {
+    if (k !== 'name' && v[k] !== null && v[k] !== undefined) {
+      source = k;
+      break;
+    }
+  }
   const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optional(v.hostPath, 'path', `${path}.hostPath`, 'string', isString) : undefined;
-  return { name: optional(v, 'name', path, 'string', isString) ?? '', source, ...(hostPath !== undefined ? { hostPath } : {}) };
+  return { name: optional(v, 'name', path, 'string', isString) ?? '', source, hostPath };
 }
 
 function readPullSecrets(spec: JsonObject, path: string): string[] {
@@ -101,10 +108,10 @@ export function readPodSpec(value: unknown, path: string): PodSpec {
     hostIPC: bool('hostIPC'),
     restartPolicy: optional(spec, 'restartPolicy', path, 'string', isString),
     nodeSelector: stringMap(spec, 'nodeSelector', path),
-    ...(psc ? { securityContext: readPodSecurityContext(psc, `${path}.securityContext`) } : {}),
+    securityContext: psc ? readPodSecurityContext(psc, `${path}.securityContext`) : undefined,
     serviceAccountName: optional(spec, 'serviceAccountName', path, 'string', isString),
     imagePullSecrets: readPullSecrets(spec, path),
-    volumes: list(spec, 'volumes', path, readVolume),
+    volumes: spec.volumes === undefined ? NONE : list(spec, 'volumes', path, readVolume),
     containers: list(spec, 'containers', path, readContainer),
     initContainers: list(spec, 'initContainers', path, readContainer),
     ephemeralContainers: list(spec, 'ephemeralContainers', path, readContainer),
