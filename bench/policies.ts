@@ -29,9 +29,9 @@ export interface PolicyCountResults {
 
 type Settings = Record<string, Record<string, unknown>>;
 
-// A config YAML with exactly these policy settings (every other policy off) and this registry section.
-function configYaml(settings: Settings, registry: string): string {
-  const lines = POLICIES.map((p) => `  ${p.id}: ${JSON.stringify(settings[p.id] ?? { action: 'off' })}`);
+// A config YAML with exactly these policy settings (every other listed policy off) and this registry section.
+function configYaml(settings: Settings, registry: string, listed: readonly string[] = POLICIES.map((p) => p.id)): string {
+  const lines = listed.map((id) => `  ${id}: ${JSON.stringify(settings[id] ?? { action: 'off' })}`);
   return `apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\nmode: enforce\nregistry: ${registry}\npolicies:\n${lines.join('\n')}\nexclude:\n  namespaces: [kube-system]\n`;
 }
 
@@ -69,8 +69,31 @@ function withProbes(body: string): string {
   return JSON.stringify(review);
 }
 
+// The row of an earlier build (--baseline-cli): the five policies before this code existed.
+async function baselineRow(o: SectionOptions, cli: string, body: string): Promise<PolicyCountRow> {
+  // a build from before the policy library: its config schema knows only the five original policies
+  const five = Object.fromEntries(ORIGINAL.map((id) => [id, { action: id === 'require-signed-images' ? 'off' : 'deny' }]));
+  const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(five, '{ enabled: true }', ORIGINAL), cli, label: 'portcullis (baseline build)', nodeArgs: o.nodeArgs ?? [] });
+  try {
+    const probe = h2Client(target.base, o.certs.ca);
+    const a = await probe.post('/validate', body);
+    probe.close();
+    o.log(`policy count: baseline build ${cli}, 5 policies`);
+    const m = await measure(o, target, body);
+    return { name: `5 policies, baseline build (${BASELINE_LABEL})`, active: 4, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m };
+  } finally {
+    await target.stop();
+  }
+}
+
+let BASELINE_LABEL = 'earlier build';
+/** Names the baseline build in the report (e.g. its commit). */
+export function labelBaseline(label: string): void {
+  BASELINE_LABEL = label;
+}
+
 // Runs the section: the null webhook, then portcullis once per configuration.
-export async function runPolicyCount(o: SectionOptions, captured: Payload): Promise<PolicyCountResults> {
+export async function runPolicyCount(o: SectionOptions, captured: Payload, baselineCli?: string): Promise<PolicyCountResults> {
   const payload = { ...captured, name: `${captured.name} + probes`, body: withProbes(captured.body) };
   const registry = await startFakeRegistry(o.pin.loadgen);
   try {
@@ -78,6 +101,7 @@ export async function runPolicyCount(o: SectionOptions, captured: Payload): Prom
     const nul = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });
     const nullWebhook = await measure(o, nul, payload.body).finally(() => nul.stop());
     const rows: PolicyCountRow[] = [];
+    if (baselineCli) rows.push(await baselineRow(o, baselineCli, payload.body));
     for (const s of scenarios(registry.host)) {
       const body = s.images ? payload.body.replaceAll('registry.example.com/team/', `${registry.host}/bench/`) : payload.body;
       const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] });

@@ -12,7 +12,7 @@ import { runMemory, runStartup, type MemoryResults, type StartupResults } from '
 import { loadPayload, PAYLOADS, type Payload } from './payloads.js';
 import { startSampler, waitForQuietMachine, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
-import { runPolicyCount, type PolicyCountResults } from './policies.js';
+import { labelBaseline, runPolicyCount, type PolicyCountResults } from './policies.js';
 import { POLICY_COUNT_END, POLICY_COUNT_START, renderPolicyCount, renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     keep: { type: 'boolean', default: false },
     'node-args': { type: 'string' },
+    'baseline-cli': { type: 'string' },
+    'baseline-label': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -50,6 +52,8 @@ const USAGE = `usage: npm run bench [-- flags]
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
+  --baseline-cli P   policies section: also measure this earlier build's dist/src/cli/main.js with its 5 policies
+  --baseline-label L name of that build in the report (e.g. its commit)
   --node-args="..."  node flags for every portcullis process instead of the image's NODE_OPTIONS (Dockerfile)
   --keep             keep the work directory (logs, profiles)`;
 
@@ -324,7 +328,10 @@ if (wants('profile')) {
   results.profile = await runProfile({ wrk, certs, workDir, serverPin, pin, config: portcullisConfig, body: p.body, seconds: quick ? 3 : 15, connections });
 }
 
-if (wants('policies')) results.policyCount = await runPolicyCount(common, payloads.find((x) => x.name === 'pod-10c') as Payload);
+if (wants('policies')) {
+  if (values['baseline-label']) labelBaseline(values['baseline-label']);
+  results.policyCount = await runPolicyCount(common, payloads.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli']);
+}
 
 // --- report ------------------------------------------------------------------------------------------------
 // `--only policies`: replace only the policy-count section of the existing report, keeping every other section

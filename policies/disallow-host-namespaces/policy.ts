@@ -3,6 +3,7 @@
 // namespaces must be disallowed." Restricted fields: spec.hostNetwork, spec.hostPID, spec.hostIPC.
 // Allowed values: undefined, false.
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type HostNamespacesParams = Record<string, never>;
 
@@ -25,12 +26,7 @@ export const disallowHostNamespaces: Policy<HostNamespacesParams> = {
   title: 'No host namespaces',
   description: 'No pod shares the host network, PID or IPC namespace (hostNetwork, hostPID, hostIPC).',
   severity: 'high',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   check,
 };

@@ -2,6 +2,7 @@
 // Rule (Pod Security Standards baseline; PSA check hostPathVolumes): "HostPath volumes must be forbidden."
 // Restricted field: spec.volumes[*].hostPath. Allowed values: undefined/null.
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type HostPathParams = Record<string, never>;
 
@@ -20,12 +21,7 @@ export const disallowHostPath: Policy<HostPathParams> = {
   title: 'No hostPath volumes',
   description: 'No pod mounts a hostPath volume.',
   severity: 'high',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   check,
 };

@@ -3,6 +3,7 @@
 // Restricted fields: spec.containers[*], spec.initContainers[*] (and ephemeral containers) .ports[*].hostPort.
 // Allowed values: undefined/0 (and, as a portcullis parameter, the ports in allowedHostPorts; empty by default).
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL } from '../common.js';
 
 export interface HostPortsParams {
   readonly allowedHostPorts: readonly number[];
@@ -25,11 +26,7 @@ export const disallowHostPorts: Policy<HostPortsParams> = {
   title: 'No host ports',
   description: 'No container binds a hostPort (except those listed in allowedHostPorts).',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
+  ...BASELINE_CONTROL,
   paramsSchema: {
     allowedHostPorts: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 65535 }, uniqueItems: true },
   },

@@ -5,6 +5,7 @@
 // .lifecycle.postStart / .lifecycle.preStop .httpGet.host and .tcpSocket.host. Allowed values: "", undefined/null.
 import type { ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import type { Handler } from '../../src/workload/k8s.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type HostProbesParams = Record<string, never>;
 
@@ -41,12 +42,7 @@ export const disallowHostProbes: Policy<HostProbesParams> = {
   title: 'No probe or lifecycle hosts',
   description: 'No probe or lifecycle handler sets httpGet.host or tcpSocket.host.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   checkContainer,
 };

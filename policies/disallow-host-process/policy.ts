@@ -4,6 +4,7 @@
 // spec.containers[*], spec.initContainers[*] (and, as PSA visits them, spec.ephemeralContainers[*])
 // .securityContext.windowsOptions.hostProcess. Allowed values: undefined / false.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type HostProcessParams = Record<string, never>;
 
@@ -26,13 +27,8 @@ export const disallowHostProcess: Policy<HostProcessParams> = {
   title: 'No Windows HostProcess containers',
   description: 'No pod or container sets securityContext.windowsOptions.hostProcess: true.',
   severity: 'high',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   check,
   checkContainer,
 };

@@ -4,6 +4,7 @@
 // With requireDigest, every image must carry a digest.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
+import { NAME_LIST } from '../common.js';
 
 export interface LatestTagParams {
   readonly disallowedTags: readonly string[];
@@ -51,7 +52,7 @@ export const disallowLatestTag: Policy<LatestTagParams> = {
   facts: [],
   appliesToWindows: true,
   paramsSchema: {
-    disallowedTags: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    disallowedTags: NAME_LIST,
     requireDigest: { type: 'boolean' },
   },
   defaults: { disallowedTags: ['latest'], requireDigest: false },

@@ -4,6 +4,7 @@
 // spec.initContainers[*] (and ephemeral containers) .securityContext.allowPrivilegeEscalation. Allowed values: false.
 // Windows pods are exempt (1.25+): the field cannot be set on them.
 import type { ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { RESTRICTED_CONTROL, NO_PARAMS } from '../common.js';
 
 export type PrivilegeEscalationParams = Record<string, never>;
 
@@ -19,12 +20,8 @@ export const disallowPrivilegeEscalation: Policy<PrivilegeEscalationParams> = {
   title: 'No privilege escalation',
   description: 'Every container sets securityContext.allowPrivilegeEscalation: false.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'off',
-  podSecurity: { restricted: {} },
-  facts: [],
+  ...RESTRICTED_CONTROL,
   appliesToWindows: false,
-  paramsSchema: {},
-  defaults: {},
+  ...NO_PARAMS,
   checkContainer,
 };

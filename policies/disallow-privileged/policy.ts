@@ -3,6 +3,7 @@
 // and must be disallowed." Restricted fields: spec.containers[*], spec.initContainers[*] (and ephemeral
 // containers, which PSA visits too) .securityContext.privileged. Allowed values: false, undefined/null.
 import type { ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type PrivilegedParams = Record<string, never>;
 
@@ -17,12 +18,7 @@ export const disallowPrivileged: Policy<PrivilegedParams> = {
   title: 'No privileged containers',
   description: 'No container sets securityContext.privileged: true.',
   severity: 'critical',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   checkContainer,
 };

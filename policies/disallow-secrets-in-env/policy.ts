@@ -6,6 +6,7 @@
 // (*_PASSWORD, *_TOKEN, *_SECRET, *_KEY, ...). Messages name the variable, never the value.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { secretKind } from './detect.js';
+import { NAME_LIST } from '../common.js';
 
 export interface SecretsInEnvParams {
   /** also inspect the image config's Env (needs image facts from the registry) */
@@ -50,7 +51,7 @@ export const disallowSecretsInEnv: Policy<SecretsInEnvParams> = {
   appliesToWindows: true,
   paramsSchema: {
     inspectImageEnv: { type: 'boolean' },
-    ignoreNames: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    ignoreNames: NAME_LIST,
   },
   defaults: { inspectImageEnv: true, ignoreNames: [] },
   needsFacts: (pod, params) => (params.inspectImageEnv ? pod.containers : []),

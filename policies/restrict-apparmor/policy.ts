@@ -7,6 +7,7 @@
 // spec.containers[*], spec.initContainers[*], spec.ephemeralContainers[*] .securityContext.appArmorProfile.type,
 // allowed values 'RuntimeDefault', 'Localhost', undefined.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
 
 export type AppArmorParams = Record<string, never>;
 
@@ -42,13 +43,8 @@ export const restrictAppArmor: Policy<AppArmorParams> = {
   title: 'No AppArmor overrides',
   description: 'No pod or container disables AppArmor or picks a profile other than RuntimeDefault or Localhost.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: {},
-  defaults: {},
+  ...BASELINE_CONTROL,
+  ...NO_PARAMS,
   check,
   checkContainer,
 };

@@ -5,6 +5,7 @@
 // "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP",
 // "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT". Names compare exactly ("chown" and "CAP_CHOWN" are not in the set).
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NAME_LIST } from '../common.js';
 
 export interface CapabilitiesParams {
   readonly allowedCapabilities: readonly string[];
@@ -33,13 +34,9 @@ export const restrictCapabilities: Policy<CapabilitiesParams> = {
   title: 'Only default capabilities added',
   description: 'No container adds a capability beyond the container runtime default set (Pod Security Standards baseline).',
   severity: 'high',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
+  ...BASELINE_CONTROL,
   paramsSchema: {
-    allowedCapabilities: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    allowedCapabilities: NAME_LIST,
   },
   defaults: { allowedCapabilities: BASELINE_CAPABILITIES },
   checkContainer,

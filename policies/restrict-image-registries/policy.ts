@@ -5,6 +5,7 @@
 import picomatch from 'picomatch';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
+import { NAME_LIST } from '../common.js';
 
 export interface RegistriesParams {
   /** registry/repository globs, e.g. "registry.example.com/**", "docker.io/library/*" */
@@ -52,7 +53,7 @@ export const restrictImageRegistries: Policy<RegistriesParams> = {
   facts: [],
   appliesToWindows: true,
   paramsSchema: {
-    allowed: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    allowed: NAME_LIST,
   },
   defaults: { allowed: [] },
   validateParams,

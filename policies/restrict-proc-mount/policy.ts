@@ -5,6 +5,7 @@
 // spec.initContainers[*] (and ephemeral containers) .securityContext.procMount. Allowed values: undefined/null,
 // "Default"; at level baseline any value when spec.hostUsers is false (1.35+).
 import type { CheckInput, ContainerSite, Finding, PodSecurityLevel, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, LEVEL_PARAM } from '../common.js';
 
 export interface ProcMountParams {
   readonly level: PodSecurityLevel;
@@ -24,12 +25,7 @@ export const restrictProcMount: Policy<ProcMountParams> = {
   title: 'Default /proc mount',
   description: 'No container unmasks /proc (procMount other than Default); at level baseline, pods with hostUsers: false may.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: { level: 'baseline' }, restricted: { level: 'restricted' } },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: { level: { enum: ['baseline', 'restricted'] } },
-  defaults: { level: 'baseline' },
+  ...BASELINE_CONTROL,
+  ...LEVEL_PARAM,
   checkContainer,
 };

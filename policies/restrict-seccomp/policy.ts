@@ -7,6 +7,7 @@
 // (baseline: also undefined). "Container-level fields may be undefined if pod-level field is specified."
 // Windows pods are exempt at level restricted (1.25+): they cannot set a seccomp profile.
 import type { CheckInput, ContainerSite, Finding, PodSecurityLevel, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, LEVEL_PARAM } from '../common.js';
 
 export interface SeccompParams {
   readonly level: PodSecurityLevel;
@@ -41,13 +42,8 @@ export const restrictSeccomp: Policy<SeccompParams> = {
   title: 'Seccomp profile',
   description: 'No pod or container sets a seccomp profile other than RuntimeDefault or Localhost; at level restricted every container has one.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: { level: 'baseline' }, restricted: { level: 'restricted' } },
-  facts: [],
-  appliesToWindows: true,
-  paramsSchema: { level: { enum: ['baseline', 'restricted'] } },
-  defaults: { level: 'baseline' },
+  ...BASELINE_CONTROL,
+  ...LEVEL_PARAM,
   check,
   checkContainer,
 };

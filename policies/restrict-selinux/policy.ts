@@ -6,6 +6,7 @@
 // .user and .role, allowed values undefined/empty.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import type { SELinuxOptions } from '../../src/workload/k8s.js';
+import { BASELINE_CONTROL, NAME_LIST } from '../common.js';
 
 export interface SELinuxParams {
   readonly allowedTypes: readonly string[];
@@ -42,13 +43,9 @@ export const restrictSELinux: Policy<SELinuxParams> = {
   title: 'No custom SELinux options',
   description: 'No pod or container sets an SELinux user or role, or a type outside the container types.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
+  ...BASELINE_CONTROL,
   paramsSchema: {
-    allowedTypes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    allowedTypes: NAME_LIST,
   },
   defaults: { allowedTypes: ['container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'] },
   check,

@@ -7,6 +7,7 @@
 // net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes, net.ipv4.tcp_rmem, net.ipv4.tcp_wmem,
 // net.ipv4.tcp_slow_start_after_idle, net.ipv4.tcp_notsent_lowat.
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+import { BASELINE_CONTROL, NAME_LIST } from '../common.js';
 
 export interface SysctlsParams {
   readonly allowedSysctls: readonly string[];
@@ -44,13 +45,9 @@ export const restrictSysctls: Policy<SysctlsParams> = {
   title: 'Safe sysctls only',
   description: 'No pod sets a sysctl outside the safe, namespaced set.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'warn',
-  podSecurity: { baseline: {} },
-  facts: [],
-  appliesToWindows: true,
+  ...BASELINE_CONTROL,
   paramsSchema: {
-    allowedSysctls: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    allowedSysctls: NAME_LIST,
   },
   defaults: { allowedSysctls: SAFE_SYSCTLS },
   check,

@@ -6,6 +6,7 @@
 // fc, azureFile, vsphereVolume, quobyte, azureDisk, portworxVolume, photonPersistentDisk, scaleIO, storageos).
 // Allowed values: undefined/null. A volume without a source is an emptyDir (API defaulting), as in PSA's fixtures.
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+import { RESTRICTED_CONTROL, NAME_LIST } from '../common.js';
 
 export interface VolumeTypesParams {
   readonly allowedTypes: readonly string[];
@@ -28,13 +29,9 @@ export const restrictVolumeTypes: Policy<VolumeTypesParams> = {
   title: 'Restricted volume types',
   description: 'Every volume is a configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret volume.',
   severity: 'medium',
-  category: 'Pod Security',
-  defaultAction: 'off',
-  podSecurity: { restricted: {} },
-  facts: [],
-  appliesToWindows: true,
+  ...RESTRICTED_CONTROL,
   paramsSchema: {
-    allowedTypes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    allowedTypes: NAME_LIST,
   },
   defaults: { allowedTypes: RESTRICTED_VOLUME_TYPES },
   check,

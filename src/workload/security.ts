@@ -25,10 +25,8 @@ function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject
   return value ? read(value, `${path}.${key}`) : undefined;
 }
 
-// A container's securityContext (every field present, undefined when unset: one object shape for all).
-export function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
-  const caps = optionalObject(obj, 'capabilities', path);
-  const capsPath = `${path}.capabilities`;
+// The fields pod and container security contexts share.
+function readCommon(obj: JsonObject, path: string) {
   return {
     runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
     runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
@@ -36,13 +34,22 @@ export function readSecurityContext(obj: JsonObject, path: string): SecurityCont
     appArmorProfile: sub(obj, 'appArmorProfile', path, readProfile),
     seLinuxOptions: sub(obj, 'seLinuxOptions', path, readSELinux),
     windowsOptions: sub(obj, 'windowsOptions', path, readWindows),
-    readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
-    privileged: optional(obj, 'privileged', path, 'boolean', isBool),
-    allowPrivilegeEscalation: optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool),
-    procMount: optional(obj, 'procMount', path, 'string', isString),
-    capabilities: caps ? { add: stringList(caps, 'add', capsPath), drop: stringList(caps, 'drop', capsPath) } : undefined,
   };
 }
+
+// A container's securityContext: every field present, undefined when unset, added in one order (one object shape).
+export function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
+  const caps = optionalObject(obj, 'capabilities', path);
+  const sc: Mutable<SecurityContext> = readCommon(obj, path);
+  sc.readOnlyRootFilesystem = optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool);
+  sc.privileged = optional(obj, 'privileged', path, 'boolean', isBool);
+  sc.allowPrivilegeEscalation = optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool);
+  sc.procMount = optional(obj, 'procMount', path, 'string', isString);
+  sc.capabilities = caps ? { add: stringList(caps, 'add', `${path}.capabilities`), drop: stringList(caps, 'drop', `${path}.capabilities`) } : undefined;
+  return sc;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function readSysctl(item: unknown, path: string): Sysctl {
   if (!isObject(item)) throw new WorkloadError(path, 'object', item);
@@ -51,13 +58,5 @@ function readSysctl(item: unknown, path: string): Sysctl {
 
 // The pod's securityContext.
 export function readPodSecurityContext(obj: JsonObject, path: string): PodSecurityContext {
-  return {
-    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
-    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
-    seccompProfile: sub(obj, 'seccompProfile', path, readProfile),
-    appArmorProfile: sub(obj, 'appArmorProfile', path, readProfile),
-    seLinuxOptions: sub(obj, 'seLinuxOptions', path, readSELinux),
-    windowsOptions: sub(obj, 'windowsOptions', path, readWindows),
-    sysctls: list(obj, 'sysctls', path, readSysctl),
-  };
+  return Object.assign(readCommon(obj, path), { sysctls: list(obj, 'sysctls', path, readSysctl) });
 }
