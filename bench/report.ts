@@ -1,6 +1,9 @@
 // Renders the bench results as bench/RESULTS.md: machine, versions, commands, tables, and the issue's targets.
 import type { Results, Run } from './run.js';
 import type { RealRegistryCase } from './images.js';
+import type { LoadResult } from './load.js';
+import type { PolicyCountResults } from './policies.js';
+import type { ProcUsage } from './procstat.js';
 
 const ms = (us: number) => (us / 1000).toFixed(2);
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -268,6 +271,10 @@ export function renderReport(r: Results): string {
     out.push(table(['self %', 'self ms', 'module'], prof.modules.slice(0, 15).map((f) => [f.percent.toFixed(1), f.ms.toFixed(0), `\`${f.name}\``])));
     out.push('');
   }
+  if (r.policyCount) {
+    out.push(renderPolicyCount(r.policyCount, r.command, m.date));
+    out.push('');
+  }
   if (r.skipped.length) {
     out.push('## Left out of this run');
     out.push('');
@@ -275,6 +282,36 @@ export function renderReport(r: Results): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+export const POLICY_COUNT_START = '<!-- policy-count:start -->';
+export const POLICY_COUNT_END = '<!-- policy-count:end -->';
+
+// CPU time per review of a measured window, in microseconds.
+const cpuPerReview = (load: LoadResult, usage: ProcUsage): number => (load.requests > 0 ? ((usage.cpuPercent / 100) * load.seconds * 1e6) / load.requests : 0);
+
+// The "policy count" section, between markers so a run of only that section can replace it in RESULTS.md.
+export function renderPolicyCount(pc: PolicyCountResults, command: string, date: string): string {
+  const nullRps = pc.nullWebhook.load.rps;
+  const base = pc.rows[0] ? cpuPerReview(pc.rows[0].load, pc.rows[0].usage) : 0;
+  const rows = pc.rows.map((x) => {
+    const cpu = cpuPerReview(x.load, x.usage);
+    return [x.name, x.active, x.answer, int(x.load.rps), `${(x.load.rps / nullRps).toFixed(2)}x`, ms(x.load.p99Us), x.load.errors, int(cpu), base > 0 ? `${((cpu / base - 1) * 100).toFixed(0)}%` : '-'];
+  });
+  return [
+    POLICY_COUNT_START,
+    `## Policy count (${pc.payload}, closed loop, 32 connections)`,
+    '',
+    `Measured by \`${command}\` on ${date}. Each configuration turns on only the policies listed (every other one off); the`,
+    'image-dependent row rewrites the payload\'s images to a synthetic registry and warms the image facts cache first.',
+    'The payload is pod-10c with a liveness and a readiness probe added to each container, so every row is allowed and',
+    'the rows compare the cost of the checks, not of denial messages.',
+    `Null webhook: ${int(nullRps)} reviews/s, ${int(cpuPerReview(pc.nullWebhook.load, pc.nullWebhook.usage))} CPU µs/review.`,
+    '',
+    table(['configuration', 'policies on', 'answer', 'reviews/s', 'vs null webhook', 'p99', 'errors', 'CPU µs/review', 'CPU vs first row'], rows),
+    '',
+    POLICY_COUNT_END,
+  ].join('\n');
 }
 
 function median(xs: readonly number[]): number {

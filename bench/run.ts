@@ -13,11 +13,12 @@ import { loadPayload, PAYLOADS, type Payload } from './payloads.js';
 import { startSampler, waitForQuietMachine, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
 import { runPinning, type PinningResults } from './pinning.js';
-import { renderReport } from './report.js';
+import { labelBaseline, runPolicyCount, type PolicyCountResults } from './policies.js';
+import { POLICY_COUNT_END, POLICY_COUNT_START, renderPolicyCount, renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
 
-const SECTIONS = ['load', 'open', 'images', 'pinning', 'real-registry', 'memory', 'startup', 'profile'] as const;
+const SECTIONS = ['load', 'open', 'images', 'pinning', 'real-registry', 'memory', 'startup', 'profile', 'policies'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -35,13 +36,15 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     keep: { type: 'boolean', default: false },
     'node-args': { type: 'string' },
+    'baseline-cli': { type: 'string' },
+    'baseline-label': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 const USAGE = `usage: npm run bench [-- flags]
   --quick            short runs (< 60 s without PSA), memory over 20,000 admissions; results to $TMPDIR
-  --only A,B         sections: ${SECTIONS.join(', ')}
+  --only A,B         sections: ${SECTIONS.join(', ')} (--only policies rewrites just that section of RESULTS.md)
   --skip A,B         leave sections out
   --psa / --no-psa   include the Pod Security Admission webhook and its API server (default: on, off in --quick)
   --no-pin           do not pin servers to CPU 0 and load generators to CPU 1
@@ -50,6 +53,8 @@ const USAGE = `usage: npm run bench [-- flags]
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
+  --baseline-cli P   policies section: also measure this earlier build's dist/src/cli/main.js with its 5 policies
+  --baseline-label L name of that build in the report (e.g. its commit)
   --node-args="..."  node flags for every portcullis process instead of the image's NODE_OPTIONS (Dockerfile)
   --keep             keep the work directory (logs, profiles)`;
 
@@ -188,6 +193,7 @@ const results: {
   memory?: MemoryResults;
   startup?: StartupResults;
   profile?: ProfileSummary;
+  policyCount?: PolicyCountResults;
 } = {
   quick,
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -325,7 +331,27 @@ if (wants('profile')) {
   results.profile = await runProfile({ wrk, certs, workDir, serverPin, pin, config: portcullisConfig, body: p.body, seconds: quick ? 3 : 15, connections });
 }
 
+if (wants('policies')) {
+  if (values['baseline-label']) labelBaseline(values['baseline-label']);
+  results.policyCount = await runPolicyCount(common, payloads.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli']);
+}
+
 // --- report ------------------------------------------------------------------------------------------------
+// `--only policies`: replace only the policy-count section of the existing report, keeping every other section
+if (only.size === 1 && only.has('policies') && results.policyCount && values.out === undefined && !quick) {
+  const path = join(REPO_ROOT, 'bench', 'RESULTS.md');
+  const old = readFileSync(path, 'utf8');
+  const section = renderPolicyCount(results.policyCount, results.command, machine.date);
+  const start = old.indexOf(POLICY_COUNT_START);
+  const end = old.indexOf(POLICY_COUNT_END);
+  const at = old.indexOf('\n## Left out of this run');
+  const next = start !== -1 && end !== -1 ? old.slice(0, start) + section + old.slice(end + POLICY_COUNT_END.length) : at !== -1 ? `${old.slice(0, at + 1)}${section}\n${old.slice(at)}` : `${old.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+  process.stdout.write(`${section}\n`);
+  log(`wrote the policy-count section of ${path}`);
+  rmSync(workDir, { recursive: true, force: true });
+  process.exit(0);
+}
 machine.loadEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const outPath = values.out ?? (quick ? join(tmpdir(), 'portcullis-bench', 'RESULTS-quick.md') : join(REPO_ROOT, 'bench', 'RESULTS.md'));
 mkdirSync(join(outPath, '..'), { recursive: true });

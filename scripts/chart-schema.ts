@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configSchema } from '../dist/src/config/schema.js';
 import { registrySchema } from '../dist/src/config/registry-schema.js';
-import { POLICIES } from '../dist/src/engine/registry.js';
+import { POLICIES } from '../dist/policies/index.js';
 
 const FILE = 'charts/portcullis/values.schema.json';
 const KEY = '\n    "config": ';

@@ -3,7 +3,8 @@
 // A reference with no tag means "latest". A digest is immutable and satisfies the rule whatever the tag.
 // With requireDigest, every image must carry a digest.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
-import { parseReference, ReferenceError } from '../../src/images/reference.js';
+import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
+import { NAME_LIST } from '../common.js';
 
 export interface LatestTagParams {
   readonly disallowedTags: readonly string[];
@@ -15,13 +16,12 @@ const PIN_FIX = 'pin a version tag or a digest';
 // Checks one container's image reference against the tag rules.
 function checkImage(site: ContainerSite, params: LatestTagParams): Finding | undefined {
   const image = site.container.image;
-  let ref;
-  try {
-    ref = parseReference(image);
-  } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
-    return { container: site, problem: `image "${image}" is not a valid reference: ${err.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
+  const ref = referenceOf(image);
+  if (ref instanceof ImageReferenceError) {
+    return { container: site, problem: `image "${image}" is not a valid reference: ${ref.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
+  if (ref.digest !== undefined && !params.requireDigest) return undefined;
+  if (ref.digest === undefined && ref.tag !== undefined && !params.requireDigest && !params.disallowedTags.includes(ref.tag)) return undefined;
   const repo = image.split('@')[0] ?? image;
   const name = ref.tag === undefined ? repo : repo.slice(0, -(ref.tag.length + 1));
   if (params.requireDigest && ref.digest === undefined) {
@@ -39,35 +39,29 @@ function checkImage(site: ContainerSite, params: LatestTagParams): Finding | und
 
 // Whether pinning would hide the image from this check: no tag or a disallowed tag (a digest would then pass it).
 function hidesFromPinning(image: string, params: LatestTagParams): boolean {
-  try {
-    const ref = parseReference(image);
-    return ref.digest === undefined && (ref.tag === undefined || params.disallowedTags.includes(ref.tag));
-  } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
-    return false;
-  }
+  const ref = referenceOf(image);
+  return !(ref instanceof ImageReferenceError) && ref.digest === undefined && (ref.tag === undefined || params.disallowedTags.includes(ref.tag));
 }
 
-// Checks every container's image for a missing or disallowed tag.
-function check({ pod, params }: CheckInput<LatestTagParams>): Finding[] {
-  return pod.containers.flatMap((site) => {
-    const finding = checkImage(site, params);
-    return finding ? [finding] : [];
-  });
+// Checks a container's image for a missing or disallowed tag.
+function checkContainer(site: ContainerSite, { params }: CheckInput<LatestTagParams>): Finding | undefined {
+  return checkImage(site, params);
 }
 
 export const disallowLatestTag: Policy<LatestTagParams> = {
   id: 'disallow-latest-tag',
   title: 'No mutable image tags',
   description: 'Every image names a version tag (not latest, not missing) or a digest; optionally a digest is required.',
+  severity: 'medium',
+  category: 'Supply Chain',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: true,
   paramsSchema: {
-    disallowedTags: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    disallowedTags: NAME_LIST,
     requireDigest: { type: 'boolean' },
   },
   defaults: { disallowedTags: ['latest'], requireDigest: false },
   hidesFromPinning,
-  check,
+  checkContainer,
 };

@@ -29,25 +29,27 @@ function addFindings(site: ContainerSite, add: readonly string[], allowed: reado
     }));
 }
 
-// Checks that every container drops ALL and adds back only allowed capabilities.
-function check({ pod, params }: CheckInput<DropAllParams>): Finding[] {
-  return pod.containers.flatMap((site) => {
-    const caps = site.container.securityContext?.capabilities;
-    const drop = dropFinding(site, caps?.drop ?? []);
-    return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
-  });
+// Checks that a container drops ALL and adds back only allowed capabilities.
+function checkContainer(site: ContainerSite, { params }: CheckInput<DropAllParams>): Finding[] | undefined {
+  const caps = site.container.securityContext?.capabilities;
+  if (caps && caps.drop.includes('ALL') && caps.add.every((name) => params.allowedCapabilities.includes(name))) return undefined;
+  const drop = dropFinding(site, caps?.drop ?? []);
+  return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
 }
 
 export const requireDropAllCapabilities: Policy<DropAllParams> = {
   id: 'require-drop-all-capabilities',
   title: 'Drop all Linux capabilities',
   description: 'Every container drops ALL capabilities and adds back only allowed ones (default NET_BIND_SERVICE).',
+  severity: 'medium',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: false,
+  podSecurity: { restricted: { allowedCapabilities: ['NET_BIND_SERVICE'] } },
   paramsSchema: {
     allowedCapabilities: { type: 'array', items: { type: 'string', pattern: '^[A-Z_0-9]+$' }, uniqueItems: true },
   },
   defaults: { allowedCapabilities: ['NET_BIND_SERVICE'] },
-  check,
+  checkContainer,
 };

@@ -44,6 +44,10 @@ function specOnly(site: ContainerSite, eff: Effective, why: string): Finding | u
   };
 }
 
+function runAsNonRootFinding(site: ContainerSite, eff: Effective): Finding {
+  return { container: site, problem: `runAsNonRoot is ${eff.runAsNonRoot === false ? 'false' : 'unset'}, expected true`, fix: SET_NON_ROOT };
+}
+
 // Decides from the image config's User when the spec names no UID.
 function fromImage(site: ContainerSite, eff: Effective, fact: ImageFact, params: NonRootParams): Finding | undefined {
   if (fact.status === 'unavailable') return specOnly(site, eff, ' (image config not inspected)');
@@ -67,16 +71,21 @@ function fromImage(site: ContainerSite, eff: Effective, fact: ImageFact, params:
   return undefined;
 }
 
-// Checks one container's effective user.
-function checkContainer(pod: PodSite, site: ContainerSite, input: CheckInput<NonRootParams>): Finding[] {
+// Checks one container's effective user. Windows pods: only runAsNonRoot, with requireRunAsNonRoot (as PSA does).
+function checkContainer(site: ContainerSite, input: CheckInput<NonRootParams>): Finding[] {
+  const { pod } = input;
   const eff = effectiveOf(pod, site);
   const out: Finding[] = [];
+  if (pod.windows) {
+    if (input.params.requireRunAsNonRoot && eff.runAsNonRoot !== true) out.push(runAsNonRootFinding(site, eff));
+    return out;
+  }
   if (eff.runAsUser === 0) {
     const alsoNonRoot = eff.runAsNonRoot === true ? '; runAsNonRoot: true cannot override it' : '';
     out.push({ container: site, problem: `runs as root (runAsUser: 0 set on the ${eff.userFrom}${alsoNonRoot})`, fix: SET_UID });
   }
   if (input.params.requireRunAsNonRoot && eff.runAsNonRoot !== true) {
-    out.push({ container: site, problem: `runAsNonRoot is ${eff.runAsNonRoot === false ? 'false' : 'unset'}, expected true`, fix: SET_NON_ROOT });
+    out.push(runAsNonRootFinding(site, eff));
     return out;
   }
   if (eff.runAsUser === undefined) {
@@ -101,14 +110,14 @@ function podFindings(pod: PodSite, params: NonRootParams): Finding[] {
   return out;
 }
 
-// Checks that no container runs (or may run) as root.
-function check(input: CheckInput<NonRootParams>): Finding[] {
-  const { pod } = input;
-  return [...podFindings(pod, input.params), ...pod.containers.flatMap((site) => checkContainer(pod, site, input))];
+// Checks the pod-level user settings that containers added later would inherit.
+function check({ pod, params }: CheckInput<NonRootParams>): Finding[] {
+  return pod.windows ? [] : podFindings(pod, params);
 }
 
 // Only containers without a runAsUser (container or pod) read the image config's User.
 function needsFacts(pod: PodSite): ContainerSite[] {
+  if (pod.windows) return [];
   return pod.containers.filter((site) => effectiveOf(pod, site).runAsUser === undefined);
 }
 
@@ -116,9 +125,12 @@ export const requireNonRootUser: Policy<NonRootParams> = {
   id: 'require-non-root-user',
   title: 'Run as a non-root user',
   description: "No container runs as UID 0: the effective user from the container's and pod's securityContext, else the image config's User.",
+  severity: 'high',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: ['imageConfig'],
-  appliesToWindows: false,
+  appliesToWindows: true,
+  podSecurity: { restricted: { requireRunAsNonRoot: true } },
   paramsSchema: {
     requireRunAsNonRoot: { type: 'boolean' },
     allowNamedUsers: { type: 'boolean' },
@@ -127,4 +139,5 @@ export const requireNonRootUser: Policy<NonRootParams> = {
   defaults: { requireRunAsNonRoot: false, allowNamedUsers: false, onError: 'fallback' },
   needsFacts,
   check,
+  checkContainer,
 };

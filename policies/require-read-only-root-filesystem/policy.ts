@@ -1,32 +1,31 @@
 // require-read-only-root-filesystem
 // Rule: "Containers must run with a read-only root filesystem." spec.containers[*],
 // spec.initContainers[*], spec.ephemeralContainers[*]: securityContext.readOnlyRootFilesystem must be true.
-import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
+import type { ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 
 export type ReadOnlyRootParams = Record<string, never>;
 
-// Checks that every container sets readOnlyRootFilesystem: true.
-function check({ pod }: CheckInput<ReadOnlyRootParams>): Finding[] {
-  return pod.containers
-    .filter((site) => site.container.securityContext?.readOnlyRootFilesystem !== true)
-    .map((site) => {
-      const value = site.container.securityContext?.readOnlyRootFilesystem;
-      return {
-        container: site,
-        problem: `root filesystem is writable (readOnlyRootFilesystem: ${value === undefined ? 'unset' : String(value)})`,
-        fix: 'set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it writes',
-      };
-    });
+// Checks that a container sets readOnlyRootFilesystem: true.
+function checkContainer(site: ContainerSite): Finding | undefined {
+  const value = site.container.securityContext?.readOnlyRootFilesystem;
+  if (value === true) return undefined;
+  return {
+    container: site,
+    problem: `root filesystem is writable (readOnlyRootFilesystem: ${value === undefined ? 'unset' : String(value)})`,
+    fix: 'set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it writes',
+  };
 }
 
 export const requireReadOnlyRootFilesystem: Policy<ReadOnlyRootParams> = {
   id: 'require-read-only-root-filesystem',
   title: 'Read-only root filesystem',
   description: 'Every container sets securityContext.readOnlyRootFilesystem: true.',
+  severity: 'medium',
+  category: 'Pod Security',
   defaultAction: 'deny',
   facts: [],
   appliesToWindows: false,
   paramsSchema: {},
   defaults: {},
-  check,
+  checkContainer,
 };

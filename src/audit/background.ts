@@ -123,7 +123,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
       const report = await scanCluster({ client, engine: options.engine, config: () => config, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
       let sync: SyncStats | undefined;
       if (options.writeReports) {
-        const built = buildPolicyReports(report.results, { now: new Date(), ...(options.maxReportResults ? { maxResults: options.maxReportResults } : {}) });
+        const built = buildPolicyReports(report.results, { now: new Date(), policies: config.catalog, ...(options.maxReportResults ? { maxResults: options.maxReportResults } : {}) });
         sync = await syncPolicyReports(client, built);
       }
       scans++;

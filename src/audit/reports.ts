@@ -1,6 +1,7 @@
 // wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport from scan results: the format
 // Policy Reporter reads. Size is bounded: one result per workload and policy, at most maxResults per report.
 import type { Violation } from '../engine/decision.js';
+import type { Category, Policy, Severity } from '../engine/types.js';
 import type { ScanResult } from './scan.js';
 
 export const REPORT_API_VERSION = 'wgpolicyk8s.io/v1alpha2';
@@ -11,7 +12,7 @@ export const TRUNCATED_ANNOTATION = 'portcullis.dev/truncated-results';
 export const SOURCE = 'portcullis';
 
 export type ReportResultValue = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type { Severity } from '../engine/types.js';
 
 export interface ObjectReference {
   apiVersion: string;
@@ -51,17 +52,14 @@ export interface PolicyReport {
   results: ReportResult[];
 }
 
-const POLICY_META: Readonly<Record<string, { severity: Severity; category: string }>> = {
-  'require-non-root-user': { severity: 'high', category: 'Pod Security' },
-  'require-drop-all-capabilities': { severity: 'medium', category: 'Pod Security' },
-  'require-read-only-root-filesystem': { severity: 'medium', category: 'Pod Security' },
-  'disallow-latest-tag': { severity: 'medium', category: 'Supply Chain' },
-  'require-signed-images': { severity: 'high', category: 'Supply Chain' },
-};
+/** The result for an object whose pod spec cannot be read: no policy judged it. */
+const INVALID_OBJECT_META: { severity: Severity; category: Category | 'Validation' } = { severity: 'high', category: 'Validation' };
 const MAX_MESSAGE = 1024;
 
 export interface BuildOptions {
   readonly now: Date;
+  /** the policy list the results come from: each result takes its policy's severity and category */
+  readonly policies: readonly Policy[];
   /** results per report at most (fail first, then warn, then pass); default 1000 */
   readonly maxResults?: number;
 }
@@ -80,13 +78,19 @@ function clip(text: string): string {
 }
 
 // One result per evaluated policy of a workload: fail (would be denied), warn (warn/audit), or pass.
-function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp']): ReportResult[] {
+function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp'], meta: ReadonlyMap<string, Policy>): ReportResult[] {
   const resource: ObjectReference = { apiVersion: r.apiVersion, kind: r.kind, name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}), uid: r.uid };
+  const metaOf = (id: string) => {
+    const policy = meta.get(id);
+    if (policy) return { severity: policy.severity, category: policy.category };
+    if (id === 'invalid-object') return INVALID_OBJECT_META;
+    throw new Error(`policy report: expected a policy of the list, got "${id}"`);
+  };
   const base = (policy: string) => ({
     source: SOURCE,
     policy,
     rule: policy,
-    ...(POLICY_META[policy] ?? { severity: 'medium' as const, category: 'Pod Security' }),
+    ...metaOf(policy),
     scored: true,
     resources: [resource],
     timestamp,
@@ -145,11 +149,12 @@ export function buildPolicyReports(results: readonly ScanResult[], options: Buil
   const ms = options.now.getTime();
   const timestamp = { seconds: Math.floor(ms / 1000), nanos: 0 };
   const max = options.maxResults ?? 1000;
+  const meta = new Map(options.policies.map((p) => [p.id, p]));
   const byNs = new Map<string, ReportResult[]>();
   const cluster: ReportResult[] = [];
   for (const r of results) {
     if (r.decision.skipped) continue;
-    const rs = resultsOf(r, timestamp);
+    const rs = resultsOf(r, timestamp, meta);
     if (rs.length === 0) continue;
     if (r.namespace) byNs.set(r.namespace, [...(byNs.get(r.namespace) ?? []), ...rs]);
     else cluster.push(...rs);

@@ -2,7 +2,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Violation } from '../engine/decision.js';
-import { POLICIES } from '../engine/registry.js';
+import type { Policy } from '../engine/types.js';
 import type { AuditSubject } from './subject.js';
 import { deniesWhenEnforced, resourceId } from './subject.js';
 
@@ -13,6 +13,8 @@ const INFORMATION_URI = 'https://portcullis.dev';
 export interface SarifOptions {
   /** the tool version written to tool.driver.version */
   readonly version: string;
+  /** the policy list the results come from: one rule each */
+  readonly policies: readonly Policy[];
   /** directory file URIs are made relative to (default: the working directory) */
   readonly baseDir?: string;
 }
@@ -24,16 +26,19 @@ interface Rule {
   fullDescription: { text: string };
   help: { text: string; markdown: string };
   defaultConfiguration: { level: 'error' | 'warning' | 'note' };
-  properties: { tags: string[] };
+  properties: { tags: string[]; 'security-severity'?: string; problem?: { severity: 'error' | 'warning' | 'recommendation' } };
 }
+
+// GitHub code scanning's numeric security-severity for each severity.
+const SECURITY_SEVERITY: Record<Policy['severity'], string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
 
 function camel(id: string): string {
   return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 
-// Rule metadata for every built-in policy, plus the rule for objects whose pod spec cannot be read.
-export function sarifRules(): Rule[] {
-  const rules: Rule[] = POLICIES.map((p) => {
+// Rule metadata for every policy of the list, plus the rule for objects whose pod spec cannot be read.
+export function sarifRules(policies: readonly Policy[]): Rule[] {
+  const rules: Rule[] = policies.map((p) => {
     const config = `Configure it in the PortcullisConfig: policies.${p.id}.action (deny, warn, audit, off) and policies.${p.id}.exclude.images.`;
     return {
       id: p.id,
@@ -45,7 +50,7 @@ export function sarifRules(): Rule[] {
         markdown: `**${p.title}**\n\n${p.description}\n\nEach result names the container and the change that fixes it. ${config.replace(/policies\.[\w-]+\.(?:action|exclude\.images)/g, (m) => `\`${m}\``)}`,
       },
       defaultConfiguration: { level: p.defaultAction === 'deny' ? 'error' : 'warning' },
-      properties: { tags: ['security', 'kubernetes', 'portcullis'] },
+      properties: { tags: ['security', 'kubernetes', 'portcullis', p.category], 'security-severity': SECURITY_SEVERITY[p.severity] },
     };
   });
   rules.push({
@@ -96,7 +101,7 @@ function locationsOf(subject: AuditSubject, line: number | undefined, baseDir: s
 
 // The SARIF log for these results (skipped resources produce nothing).
 export function sarifLog(subjects: readonly AuditSubject[], options: SarifOptions) {
-  const rules = sarifRules();
+  const rules = sarifRules(options.policies);
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const baseDir = options.baseDir ?? process.cwd();
   type SarifResult = {

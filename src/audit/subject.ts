@@ -2,7 +2,6 @@
 import type { Config } from '../config/types.js';
 import type { ContainerList } from '../engine/types.js';
 import type { Decision, Violation } from '../engine/decision.js';
-import { POLICIES } from '../engine/registry.js';
 import { isObject } from '../workload/k8s.js';
 import { rawPodSpec } from '../workload/podspecs.js';
 
@@ -54,7 +53,7 @@ export function resourceId(subject: Pick<AuditSubject, 'kind' | 'namespace' | 'n
 export function checkedPolicies(config: Config, object: unknown, group: string, kind: string): string[] {
   const spec = rawPodSpec(object, group, kind);
   const windows = isObject(spec) && isObject(spec.os) && spec.os.name === 'windows';
-  return POLICIES.filter((p) => {
+  return config.catalog.filter((p) => {
     const settings = config.policies[p.id];
     return settings !== undefined && settings.action !== 'off' && (!windows || p.appliesToWindows);
   }).map((p) => p.id);

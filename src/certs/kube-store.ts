@@ -2,6 +2,7 @@
 import { AdmissionregistrationV1Api, ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
+import { PortcullisError } from '../errors.js';
 import { CONFLICT } from './store.js';
 import type { CertStore, WebhookConfigLike, WebhookKind } from './store.js';
 import type { SecretLike } from './state.js';
@@ -21,13 +22,12 @@ function status(err: unknown): number | undefined {
 }
 
 /** An API error with its HTTP status and the API's own message (not the whole response). */
-export class KubeApiError extends Error {
-  readonly code = 'KUBE_API' as const;
+export class CertStoreApiError extends PortcullisError<'KUBE_API'> {
   constructor(
     readonly status: number | undefined,
     message: string,
   ) {
-    super(message);
+    super('KUBE_API', message);
   }
 }
 
@@ -42,10 +42,10 @@ function apiError(err: unknown, what: string): Error {
   } catch {
     detail = '';
   }
-  return new KubeApiError(code, `${what}: expected success, got HTTP ${code}${detail ? ` (${detail})` : ''}`);
+  return new CertStoreApiError(code, `${what}: expected success, got HTTP ${code}${detail ? ` (${detail})` : ''}`);
 }
 
-// Runs an API call: 409 becomes CONFLICT, 404 becomes undefined when `absentOk`, anything else a KubeApiError.
+// Runs an API call: 409 becomes CONFLICT, 404 becomes undefined when `absentOk`, anything else a CertStoreApiError.
 async function guarded<T>(what: string, call: () => Promise<T>, absentOk = false): Promise<T | undefined | typeof CONFLICT> {
   try {
     return await call();
@@ -66,7 +66,7 @@ export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertSt
   const webhookWhat = (kind: WebhookKind) => `${kind}webhookconfiguration ${names[kind]}`;
   const read = <T>(v: T | undefined | typeof CONFLICT): T | undefined => (v === CONFLICT ? undefined : v);
   const write = <T>(v: T | undefined | typeof CONFLICT, what: string): T | typeof CONFLICT => {
-    if (v === undefined) throw new KubeApiError(404, `${what}: expected a write, got not found`);
+    if (v === undefined) throw new CertStoreApiError(404, `${what}: expected a write, got not found`);
     return v;
   };
   return {

@@ -1,4 +1,5 @@
 // portcullis audit: evaluate manifests offline with the same engine as the webhook.
+import { POLICIES } from '../../policies/index.js';
 import { readFileSync } from 'node:fs';
 import { readManifests, ManifestError } from '../audit/manifests.js';
 import { evaluateManifest, wouldBeDenied } from '../audit/offline.js';
@@ -42,7 +43,7 @@ const FORMATTERS: Record<(typeof OUTPUT_FORMATS)[number], Formatter> = {
   table: (results, color) => formatTable(results, { color }),
   json: formatJson,
   yaml: formatYaml,
-  sarif: (results) => formatSarif(results, { version: packageVersion() }),
+  sarif: (results) => formatSarif(results, { version: packageVersion(), policies: POLICIES }),
   junit: (results) => formatJunit(results, { suiteBy: 'file' }),
 };
 

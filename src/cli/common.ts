@@ -1,4 +1,5 @@
 // What `audit` and `scan` share: config overrides from flags, the runtime, and config errors as exit status 2.
+import { POLICIES } from '../../policies/index.js';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
 import { parsePolicyAction, parseSet } from '../config/overrides.js';
@@ -47,7 +48,7 @@ export async function openRuntime(flags: RuntimeFlags, logger: Logger): Promise<
     throw err;
   }
   try {
-    return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline });
+    return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline, policies: POLICIES });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const label = `config ${flags.config ?? '(built-in)'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;

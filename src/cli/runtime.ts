@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { createConfigStore, staticConfigStore, loadConfigFile } from '../config/store.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/types.js';
+import type { Policy } from '../engine/types.js';
 import type { ConfigOverride } from '../config/overrides.js';
 import { createEngine } from '../engine/evaluate.js';
 import type { Engine } from '../engine/evaluate.js';
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   readonly watch: boolean;
   /** no registry traffic whatever the config says (offline `portcullis audit`) */
   readonly offline?: boolean;
+  /** the policy list (policies/index.ts); the config is validated against it and the engine runs it */
+  readonly policies?: readonly Policy[];
 }
 
 interface Facts {
@@ -102,8 +105,8 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
-    ? createConfigStore(options.configPath, options.logger)
-    : staticConfigStore(loadConfigFile(options.configPath, options.overrides));
+    ? createConfigStore(options.configPath, options.logger, undefined, options.policies)
+    : staticConfigStore(loadConfigFile(options.configPath, options.policies, options.overrides));
   const current = () => config.current();
   let facts = factsFor(current, options);
   config.onChange((next) => {

@@ -12,7 +12,7 @@ import { buildPolicyReports } from '../audit/reports.js';
 import { ReportCrdMissingError, syncPolicyReports } from '../audit/report-sync.js';
 import { progressBar } from '../audit/progress.js';
 import { packageVersion } from '../audit/version.js';
-import { POLICY_IDS } from '../engine/registry.js';
+import { POLICIES, POLICY_IDS } from '../../policies/index.js';
 import { stringify } from 'yaml';
 import { useColor } from '../audit/table.js';
 import { parseCommand } from './flags.js';
@@ -100,7 +100,7 @@ export async function runScan(argv: string[]): Promise<number> {
     });
     bar?.done();
     if (values['write-reports']) {
-      const built = buildPolicyReports(report.results, { now: new Date() });
+      const built = buildPolicyReports(report.results, { now: new Date(), policies: POLICIES });
       const sync = await syncPolicyReports(client, built, { namespaces });
       process.stderr.write(`policy reports: ${sync.created} created, ${sync.updated} updated, ${sync.unchanged} unchanged, ${sync.deleted} deleted\n`);
     }
@@ -112,7 +112,7 @@ export async function runScan(argv: string[]): Promise<number> {
     const text =
       output === 'json' ? formatScanJson(report.results, report.stats)
       : output === 'yaml' ? formatScanYaml(report.results, report.stats)
-      : output === 'sarif' ? formatSarif(report.results, { version: packageVersion() })
+      : output === 'sarif' ? formatSarif(report.results, { version: packageVersion(), policies: POLICIES })
       : output === 'junit' ? formatJunit(report.results, { suiteBy: 'namespace' })
       : formatScanTable(report.results, report.stats, { color: !values['no-color'] && useColor(process.stdout) });
     process.stdout.write(text);

@@ -1,4 +1,5 @@
 // portcullis serve: the admission webhook over HTTPS.
+import { POLICIES } from '../../policies/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -164,7 +165,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const metrics = new Registry();
   let runtime;
   try {
-    runtime = await createRuntime({ configPath: values.config, logger, metrics, watch: true });
+    runtime = await createRuntime({ configPath: values.config, logger, metrics, watch: true, policies: POLICIES });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config ?? '(built-in)'}: ${p.path}: ${p.reason}\n`);

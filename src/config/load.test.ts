@@ -85,4 +85,36 @@ policies:
   it('requires apiVersion and kind', () => {
     expect(problems('mode: enforce\n').map((p) => p.reason).join()).toContain('apiVersion');
   });
+  it('podSecurity turns on a profile with its parameters; explicit per-policy settings win', () => {
+    const config = parseConfig(`apiVersion: portcullis.dev/v1alpha1
+kind: PortcullisConfig
+podSecurity: { level: restricted }
+policies:
+  restrict-sysctls: { action: warn }
+  require-drop-all-capabilities: { allowedCapabilities: [NET_BIND_SERVICE, NET_RAW] }
+`);
+    expect(config.podSecurity).toEqual({ level: 'restricted', action: 'deny' });
+    expect(config.policies['restrict-seccomp']).toMatchObject({ action: 'deny', params: { level: 'restricted' } });
+    expect(config.policies['disallow-privilege-escalation']?.action).toBe('deny');
+    expect(config.policies['require-non-root-user']).toMatchObject({ action: 'deny', params: { requireRunAsNonRoot: true } });
+    expect(config.policies['restrict-sysctls']?.action).toBe('warn');
+    expect(config.policies['require-drop-all-capabilities']?.params).toEqual({ allowedCapabilities: ['NET_BIND_SERVICE', 'NET_RAW'] });
+    expect(config.policies['require-read-only-root-filesystem']?.action).toBe('deny');
+    const baseline = parseConfig('apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\npodSecurity: { level: baseline, action: audit }\n');
+    expect(baseline.policies['restrict-seccomp']).toMatchObject({ action: 'audit', params: { level: 'baseline' } });
+    expect(baseline.policies['restrict-volume-types']?.action).toBe('off');
+    expect(baseline.policies['require-non-root-user']).toMatchObject({ action: 'deny', params: { requireRunAsNonRoot: false } });
+  });
+
+  it('defaults: the five original policies as before, PSS baseline controls warn, the rest off', () => {
+    const config = parseConfig('apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\n');
+    expect(config.policies['disallow-privileged']?.action).toBe('warn');
+    expect(config.policies['restrict-seccomp']?.action).toBe('warn');
+    expect(config.policies['restrict-volume-types']?.action).toBe('off');
+    expect(config.policies['disallow-privilege-escalation']?.action).toBe('off');
+    expect(config.policies['require-non-root-user']?.action).toBe('deny');
+    expect(config.podSecurity).toBeUndefined();
+    expect(parseConfig('apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\npodSecurity: null\n').podSecurity).toBeUndefined();
+    expect(problems('apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\npodSecurity: { level: strict }\n').map((p) => p.path)).toContain('/podSecurity/level');
+  });
 });

@@ -1,11 +1,13 @@
 // Parses and validates a PortcullisConfig document into a Config with defaults filled in.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
-import type { Policy } from '../engine/types.js';
+import type { PodSecurityLevel, Policy } from '../engine/types.js';
 import type { Config, PinningSettings, PolicySettings } from './types.js';
 import { configSchema } from './schema.js';
-import { POLICIES } from '../engine/registry.js';
+import { validatePolicies } from '../engine/registry.js';
+import { PortcullisError } from '../errors.js';
+import { POLICIES } from '../../policies/index.js';
 import { registrySchema } from './registry-schema.js';
 
 export interface ConfigProblem {
@@ -13,18 +15,27 @@ export interface ConfigProblem {
   readonly reason: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID' as const;
+export class ConfigError extends PortcullisError<'CONFIG_INVALID'> {
   readonly problems: readonly ConfigProblem[];
   constructor(source: string, problems: readonly ConfigProblem[]) {
-    super(`${source}: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `${source}: ${problems.map((p) => `${p.path}: ${p.reason}`).join('; ')}`);
     this.problems = problems;
   }
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
-const validate = ajv.compile(configSchema(POLICIES, registrySchema));
+const validators = new WeakMap<readonly Policy[], ValidateFunction>();
+
+// The schema validator for configs of this policy list, compiled once per list (which is checked first).
+function validatorFor(policies: readonly Policy[]): ValidateFunction {
+  let validate = validators.get(policies);
+  if (!validate) {
+    validatePolicies(policies);
+    validate = ajv.compile(configSchema(policies, registrySchema));
+    validators.set(policies, validate);
+  }
+  return validate;
+}
 
 function toProblem(err: ErrorObject): ConfigProblem {
   const path = err.instancePath === '' ? '/' : err.instancePath;
@@ -40,18 +51,34 @@ function toProblem(err: ErrorObject): ConfigProblem {
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null ? (v as Raw) : {});
 
-function settingsFor(policy: Policy, raw: Raw): PolicySettings {
+type Preset = NonNullable<Config['podSecurity']>;
+
+// The parameters a Pod Security Standards profile sets for a policy; undefined when the profile leaves it out.
+function profileParams(policy: Policy, level: PodSecurityLevel): object | undefined {
+  const profiles = policy.podSecurity;
+  if (!profiles) return undefined;
+  return level === 'restricted' ? (profiles.restricted ?? profiles.baseline) : profiles.baseline;
+}
+
+// A policy's settings: its defaults, then the podSecurity preset, then what the file says for it (which wins).
+function settingsFor(policy: Policy, raw: Raw, preset: Preset | undefined): PolicySettings {
   const { action, exclude, ...params } = raw;
+  const profile = preset ? profileParams(policy, preset.level) : undefined;
   return {
-    action: (action as PolicySettings['action'] | undefined) ?? policy.defaultAction,
+    action: (action as PolicySettings['action'] | undefined) ?? (profile && preset ? preset.action : policy.defaultAction),
     excludeImages: (obj(exclude).images as string[] | undefined) ?? [],
-    params: { ...policy.defaults, ...params },
+    params: { ...policy.defaults, ...profile, ...params },
   };
 }
 
+function presetOf(raw: Raw): Preset | undefined {
+  if (raw.level === undefined) return undefined;
+  return { level: raw.level as PodSecurityLevel, action: (raw.action as Preset['action'] | undefined) ?? 'deny' };
+}
+
 // Problems the schema cannot see, from each enabled policy's own parameter check.
-function paramProblems(policies: Record<string, PolicySettings>): ConfigProblem[] {
-  return POLICIES.flatMap((policy) => {
+function paramProblems(catalog: readonly Policy[], policies: Record<string, PolicySettings>): ConfigProblem[] {
+  return catalog.flatMap((policy) => {
     const settings = policies[policy.id];
     if (!settings || settings.action === 'off' || !policy.validateParams) return [];
     return policy.validateParams(settings.params).map((reason) => ({ path: `/policies/${policy.id}`, reason }));
@@ -68,19 +95,24 @@ function pinningFrom(raw: Raw): PinningSettings {
   };
 }
 
-// Validates a parsed document and fills in defaults; throws ConfigError listing every problem.
-export function configFromObject(doc: unknown, source = 'config'): Config {
+// Validates a parsed document against this policy list (default: the built-ins) and fills in defaults;
+// throws ConfigError listing every problem.
+export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
+  const validate = validatorFor(catalog);
   if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
   const root = obj(doc);
   const raw = obj(root.policies);
   const registry = obj(root.registry);
-  const policies = Object.fromEntries(POLICIES.map((p) => [p.id, settingsFor(p, obj(raw[p.id]))]));
-  const problems = paramProblems(policies);
+  const preset = presetOf(obj(root.podSecurity));
+  const policies = Object.fromEntries(catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]));
+  const problems = paramProblems(catalog, policies);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     mode: (root.mode as Config['mode'] | undefined) ?? 'enforce',
     registry: { ...registry, enabled: registry.enabled !== false },
     policies,
+    ...(preset ? { podSecurity: preset } : {}),
+    catalog,
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
     pinning: pinningFrom(obj(root.pinning)),
@@ -88,7 +120,7 @@ export function configFromObject(doc: unknown, source = 'config'): Config {
 }
 
 // Parses YAML text (one document) into a Config; syntax errors are reported with their line.
-export function parseConfig(text: string, source = 'config'): Config {
+export function parseConfig(text: string, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -96,5 +128,5 @@ export function parseConfig(text: string, source = 'config'): Config {
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, reason: e.message.split('\n')[0] ?? e.code })),
     );
   }
-  return configFromObject(doc.toJS(), source);
+  return configFromObject(doc.toJS(), source, catalog);
 }

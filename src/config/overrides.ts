@@ -1,7 +1,7 @@
 // Command-line overrides of the config (`--set ID.PARAM=VALUE`, `--policy ID=ACTION`), applied to the YAML before
 // validation, so they are checked exactly like the same keys in the config file.
 import { parse, parseDocument } from 'yaml';
-import { POLICY_IDS } from '../engine/registry.js';
+import { POLICY_IDS } from '../../policies/index.js';
 import { ConfigError } from './load.js';
 
 export interface ConfigOverride {

@@ -31,6 +31,12 @@ export function configSchema(policies: readonly Policy[], registrySchema: Record
       kind: { const: 'PortcullisConfig' },
       mode: { enum: ['enforce', 'audit'] },
       registry: registrySchema,
+      podSecurity: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        required: ['level'],
+        properties: { level: { enum: ['baseline', 'restricted'] }, action: { enum: ['deny', 'warn', 'audit'] } },
+      },
       policies: {
         type: 'object',
         additionalProperties: false,

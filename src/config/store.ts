@@ -2,6 +2,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './types.js';
+import type { Policy } from '../engine/types.js';
 import { parseConfig } from './load.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
 import { applyOverrides } from './overrides.js';
@@ -22,20 +23,21 @@ function withOwnNamespace(config: Config): Config {
   return { ...config, excludeNamespaces: [...config.excludeNamespaces, own] };
 }
 
-// Loads the config file (or the built-in default) once, with command-line overrides; throws ConfigError when invalid.
-export function loadConfigFile(path: string | undefined, overrides: readonly ConfigOverride[] = []): Config {
+// Loads the config file (or the built-in default) once for this policy list, with command-line overrides; throws
+// ConfigError when it is invalid.
+export function loadConfigFile(path: string | undefined, catalog?: readonly Policy[], overrides: readonly ConfigOverride[] = []): Config {
   const text = path === undefined ? DEFAULT_CONFIG_YAML : readFileSync(path, 'utf8');
   const source = `${path ?? 'built-in default config'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
-  return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source));
+  return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source, catalog));
 }
 
 // A store that polls the file (which survives the symlink swaps of mounted ConfigMaps) and swaps in valid changes.
-export function createConfigStore(path: string | undefined, logger: Logger, intervalMs = 1000): ConfigStore {
-  let config = loadConfigFile(path);
+export function createConfigStore(path: string | undefined, logger: Logger, intervalMs = 1000, catalog?: readonly Policy[]): ConfigStore {
+  let config = loadConfigFile(path, catalog);
   const listeners: Array<(c: Config) => void> = [];
   const reload = (): void => {
     try {
-      config = loadConfigFile(path);
+      config = loadConfigFile(path, catalog);
       logger.info({ path }, 'config reloaded');
       for (const listener of listeners) listener(config);
     } catch (err) {

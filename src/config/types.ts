@@ -1,5 +1,5 @@
 // The validated, defaulted configuration the engine and server read.
-import type { Action, Mode } from '../engine/types.js';
+import type { Action, Mode, PodSecurityLevel, Policy } from '../engine/types.js';
 
 export interface PolicySettings {
   readonly action: Action;
@@ -25,6 +25,10 @@ export interface Config {
   /** the raw `registry:` section; the images module resolves its defaults */
   readonly registry: Readonly<Record<string, unknown>> & { readonly enabled: boolean };
   readonly policies: Readonly<Record<string, PolicySettings>>;
+  /** the `podSecurity` preset, when set: the profile whose policies it turned on */
+  readonly podSecurity?: { readonly level: PodSecurityLevel; readonly action: Exclude<Action, 'off'> };
+  /** the policy list this config was validated against, which the engine runs */
+  readonly catalog: readonly Policy[];
   readonly excludeNamespaces: readonly string[];
   /** namespaces decided in audit mode whatever the global mode */
   readonly auditNamespaces: readonly string[];

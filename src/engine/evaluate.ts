@@ -8,7 +8,6 @@ import type { FactGatherer } from './facts.js';
 import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
-import { POLICIES } from './registry.js';
 import { matchesAny } from './globs.js';
 import { NOT_PINNED, pinningOn, pinningSkip, pinTargets, planFrom, unpinnedViolations } from './pinning.js';
 import type { PinPlan } from './pinning.js';
@@ -46,6 +45,7 @@ export interface Engine {
 export interface EngineOptions {
   readonly config: () => Config;
   readonly facts?: FactGatherer;
+  /** the policies to run (default: the list the config was validated against) */
   readonly policies?: readonly Policy[];
 }
 
@@ -98,17 +98,23 @@ function effectOf(settings: PolicySettings, audit: boolean, preexisting: boolean
   return { effect: settings.action === 'warn' ? 'warn' : 'audit', wouldDeny: false };
 }
 
-function applicable(policies: readonly Policy[], config: Config, pod: PodSite): Array<[Policy, PolicySettings]> {
-  return policies.flatMap((policy): Array<[Policy, PolicySettings]> => {
+type Active = Array<[Policy, PolicySettings]>;
+interface ActiveSets {
+  readonly linux: Active;
+  readonly windows: Active;
+}
+
+// The policies a config turns on, for Linux and for Windows pods: computed once per config, not per review.
+function activeSets(policies: readonly Policy[], config: Config): ActiveSets {
+  const linux: Active = policies.flatMap((policy): Active => {
     const settings = config.policies[policy.id];
-    if (!settings || settings.action === 'off') return [];
-    if (pod.windows && !policy.appliesToWindows) return [];
-    return [[policy, settings]];
+    return settings && settings.action !== 'off' ? [[policy, settings]] : [];
   });
+  return { linux, windows: linux.filter(([policy]) => policy.appliesToWindows) };
 }
 
 // The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
-function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<FactKind, Set<string>> | undefined {
+function factNeeds(active: Active, pod: PodSite): Map<FactKind, Set<string>> | undefined {
   let needs: Map<FactKind, Set<string>> | undefined;
   for (const [policy, settings] of active) {
     for (const kind of policy.facts) {
@@ -125,11 +131,42 @@ function factNeeds(active: Array<[Policy, PolicySettings]>, pod: PodSite): Map<F
   return needs;
 }
 
+type Found = Finding | readonly Finding[] | undefined;
+
+// Runs the active policies over the pod in one pass: each policy's pod check, then every container once, asking
+// each active policy about it (containers a policy excludes by image are not checked for it).
+function findingsOf(active: Active, pod: PodSite, facts: Facts): Array<Finding[] | undefined> {
+  const found: Array<Finding[] | undefined> = new Array<Finding[] | undefined>(active.length);
+  const add = (i: number, f: Found): void => {
+    if (f === undefined) return;
+    if (Array.isArray(f)) {
+      if (f.length > 0) (found[i] ??= []).push(...(f as readonly Finding[]));
+    } else (found[i] ??= []).push(f as Finding);
+  };
+  const inputs = active.map(([, settings]) => ({ pod, params: settings.params, facts }));
+  for (let i = 0; i < active.length; i++) {
+    const check = active[i]![0].check;
+    if (check) add(i, check(inputs[i]!));
+  }
+  for (const site of pod.containers) {
+    for (let i = 0; i < active.length; i++) {
+      const [policy, settings] = active[i]!;
+      if (!policy.checkContainer) continue;
+      if (settings.excludeImages.length > 0 && matchesAny(settings.excludeImages, site.container.image)) continue;
+      add(i, policy.checkContainer(site, inputs[i]!));
+    }
+  }
+  return found;
+}
+
 // Runs the active policies over the pod with these facts and joins their findings into the decision.
-function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean, extra: readonly Violation[]): Decision {
+function judge(active: Active, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean, extra: readonly Violation[]): Decision {
+  const found = findingsOf(active, pod, facts);
   const violations: Violation[] = [...extra];
-  for (const [policy, settings] of active) {
-    const findings = policy.check({ pod, params: settings.params, facts });
+  for (let i = 0; i < active.length; i++) {
+    const findings = found[i];
+    if (!findings) continue;
+    const [policy, settings] = active[i]!;
     for (const finding of findings) {
       if (finding.container && matchesAny(settings.excludeImages, finding.container.container.image)) continue;
       const preexisting = isPreexisting(novelty, finding);
@@ -157,12 +194,12 @@ interface Prepared {
   readonly config: Config;
   readonly pod: PodSite;
   readonly audit: boolean;
-  readonly active: Array<[Policy, PolicySettings]>;
+  readonly active: Active;
 }
 
 // What every request needs before policies run: the config, the pod spec, the mode, the active policies; or the
 // decision when there is nothing to evaluate.
-function prepare(input: EvaluationInput, config: Config, policies: readonly Policy[]): Prepared | Decision {
+function prepare(input: EvaluationInput, config: Config, activeFor: (config: Config) => ActiveSets): Prepared | Decision {
   if (input.operation === 'DELETE' || input.operation === 'CONNECT') return skipped(`operation ${input.operation}`);
   if (input.namespace && config.excludeNamespaces.includes(input.namespace)) return skipped(`namespace ${input.namespace} is excluded`);
   if (!carriesPods(input.group, input.kind)) return skipped(`kind ${input.kind} carries no pod spec`);
@@ -176,7 +213,8 @@ function prepare(input: EvaluationInput, config: Config, policies: readonly Poli
   }
   if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
   const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
-  return { config, pod, audit, active: applicable(policies, config, pod) };
+  const sets = activeFor(config);
+  return { config, pod, audit, active: pod.windows ? sets.windows : sets.linux };
 }
 
 function isDecision(p: Prepared | Decision): p is Decision {
@@ -185,11 +223,16 @@ function isDecision(p: Prepared | Decision): p is Decision {
 
 // Creates the engine every entry point uses (webhook, background scan, offline CLI).
 export function createEngine(options: EngineOptions): Engine {
-  const policies = options.policies ?? POLICIES;
   const gatherer = options.facts ?? NO_FACT_GATHERER;
+  const plans = new WeakMap<Config, ActiveSets>();
+  const activeFor = (config: Config): ActiveSets => {
+    let sets = plans.get(config);
+    if (!sets) plans.set(config, (sets = activeSets(options.policies ?? config.catalog, config)));
+    return sets;
+  };
   return {
     evaluate(input, { deadline }) {
-      const prepared = prepare(input, options.config(), policies);
+      const prepared = prepare(input, options.config(), activeFor);
       if (isDecision(prepared)) return prepared;
       const { config, pod, audit, active } = prepared;
       const novelty = noveltyOf(input);
@@ -204,7 +247,7 @@ export function createEngine(options: EngineOptions): Engine {
       const config = options.config();
       const skip = pinningSkip(input, config);
       if (skip) return NOT_PINNED(skip);
-      const prepared = prepare(input, config, policies);
+      const prepared = prepare(input, config, activeFor);
       if (isDecision(prepared)) return NOT_PINNED(prepared.skipped ?? 'the pod spec cannot be read');
       const { pod, audit, active } = prepared;
       if (!pinningOn(config, active)) return NOT_PINNED('pinning is off (pinning.enabled, or no active policy looks up image facts)');

@@ -1,7 +1,7 @@
 // Digest pinning: which containers of a Pod get their image pinned to the digest portcullis checked (the mutating
 // webhook), and the warning or denial for a Pod that reaches validation unpinned.
 import type { Config, PolicySettings } from '../config/types.js';
-import { parseReference, ReferenceError } from '../images/reference.js';
+import { ImageReferenceError, referenceOf } from '../images/reference.js';
 import type { ContainerSite, Facts, Finding, Policy, PodSite } from './types.js';
 import type { Violation } from './decision.js';
 import { formatFinding } from './decision.js';
@@ -44,12 +44,8 @@ function oldEphemeral(old: unknown): Set<string> {
 
 // Whether an image can carry a digest: a valid reference without one, not excluded, hidden from no active check.
 function pinnable(image: string, config: Config, active: ReadonlyArray<readonly [Policy, PolicySettings]>): boolean {
-  try {
-    if (parseReference(image).digest !== undefined) return false;
-  } catch (err) {
-    if (err instanceof ReferenceError) return false;
-    throw err;
-  }
+  const ref = referenceOf(image);
+  if (ref instanceof ImageReferenceError || ref.digest !== undefined) return false;
   if (matchesAny(config.pinning.excludeImages, image)) return false;
   return !active.some(([policy, settings]) => policy.hidesFromPinning?.(image, settings.params) === true);
 }

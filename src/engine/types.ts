@@ -6,6 +6,12 @@ export type Mode = 'enforce' | 'audit';
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 /** imageConfig: the config User; signature: a verified signature; digest: what a tag names now (pinning) */
 export type FactKind = 'imageConfig' | 'signature' | 'digest';
+/** How bad a violation is, as PolicyReports and SARIF show it. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+/** The group a policy belongs to in reports. */
+export type Category = 'Pod Security' | 'Supply Chain' | 'Best Practices';
+/** A Pod Security Standards profile. */
+export type PodSecurityLevel = 'baseline' | 'restricted';
 
 /** One container of a pod spec, with where it sits. */
 export interface ContainerSite {
@@ -18,6 +24,12 @@ export interface ContainerSite {
 /** One pod spec found in an object, with the path to it (e.g. "spec.template.spec"). */
 export interface PodSite {
   readonly path: string;
+  /** the kind of the object that carries the pod spec (Pod, Deployment, Job, ...) */
+  readonly kind: string;
+  /** the annotations of the Pod or of the pod template */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** the kinds of the Pod's ownerReferences (a Pod created by a Job names Job) */
+  readonly ownerKinds: readonly string[];
   readonly spec: PodSpec;
   readonly containers: readonly ContainerSite[];
   readonly windows: boolean;
@@ -36,7 +48,16 @@ export interface Finding {
 
 /** Facts about one image, as gathered by the engine before checks run. */
 export type ImageFact =
-  | { readonly status: 'ok'; readonly digest: string; readonly user: string; readonly platform: string }
+  | {
+      readonly status: 'ok';
+      readonly digest: string;
+      readonly user: string;
+      readonly platform: string;
+      /** the image config's Env ("NAME=value"), when gathered */
+      readonly env?: readonly string[];
+      /** the compressed size of the platform image (sum of its manifest's layer sizes), when gathered */
+      readonly compressedSize?: number;
+    }
   | { readonly status: 'error'; readonly message: string }
   | { readonly status: 'unavailable' };
 
@@ -70,8 +91,16 @@ export interface CheckInput<P> {
 export interface Policy<P extends object = object> {
   readonly id: string;
   readonly title: string;
+  /** one sentence: what it refuses */
   readonly description: string;
+  readonly severity: Severity;
+  readonly category: Category;
   readonly defaultAction: Action;
+  /**
+   * The Pod Security Standards profiles that include this policy, with the parameters each profile sets
+   * (a restricted entry absent: the baseline one applies). Read by the `podSecurity` config preset.
+   */
+  readonly podSecurity?: { readonly baseline?: Partial<P>; readonly restricted?: Partial<P> };
   /** image facts the engine gathers before running the check */
   readonly facts: readonly FactKind[];
   /** whether the check applies to pods with spec.os.name: windows */
@@ -85,5 +114,8 @@ export interface Policy<P extends object = object> {
   readonly hidesFromPinning?: (image: string, params: P) => boolean;
   /** the containers whose image facts the check will read (default: every container) */
   readonly needsFacts?: (pod: PodSite, params: P) => readonly ContainerSite[];
-  check(input: CheckInput<P>): Finding[];
+  /** checks the pod as a whole (pod-level fields, or rules across containers) */
+  readonly check?: (input: CheckInput<P>) => Finding[];
+  /** checks one container; the engine visits each container once and asks every active policy */
+  readonly checkContainer?: (site: ContainerSite, input: CheckInput<P>) => Finding | readonly Finding[] | undefined;
 }

@@ -11,7 +11,7 @@ import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
-import { parseReference, ReferenceError, type ImageReference } from './reference.js';
+import { parseReference, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
 
@@ -31,6 +31,10 @@ export interface ImageFacts {
   platform: Platform;
   /** the config's config.User, '' when unset */
   user: string;
+  /** the config's config.Env */
+  env: readonly string[];
+  /** bytes of the platform manifest's layers (compressed) */
+  compressedSize: number;
 }
 
 export interface LookupOptions {
@@ -62,6 +66,8 @@ export interface ImageFactsDeps {
 interface ManifestEntry {
   kind: 'manifest';
   user: string;
+  env: readonly string[];
+  compressedSize: number;
   platform: Platform;
   configDigest: string;
 }
@@ -77,6 +83,8 @@ interface Resolved {
   indexDigest?: string;
   platform: Platform;
   user: string;
+  env: readonly string[];
+  compressedSize: number;
 }
 
 interface Flight {
@@ -175,7 +183,7 @@ class FactsSource implements ImageFactsSource {
     try {
       ref = parseReference(image);
     } catch (err) {
-      const msg = err instanceof ReferenceError ? err.message : 'invalid image reference';
+      const msg = err instanceof ImageReferenceError ? err.message : 'invalid image reference';
       return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
     }
     const platform = opts.platform ?? this.defaultPlatform;
@@ -233,6 +241,8 @@ class FactsSource implements ImageFactsSource {
       ...(r.indexDigest ? { indexDigest: r.indexDigest } : {}),
       platform: r.platform,
       user: r.user,
+      env: r.env,
+      compressedSize: r.compressedSize,
     };
   }
 
@@ -242,7 +252,7 @@ class FactsSource implements ImageFactsSource {
 
   private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
     const m = this.digests.get(`${repoKey}@${digest}`);
-    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user };
+    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user, env: m.env, compressedSize: m.compressedSize };
     const choice = this.digests.get(`${repoKey}@${digest}#${formatPlatform(platform)}`);
     if (!choice || choice.kind !== 'choice' || depth >= MAX_INDEX_DEPTH) return undefined;
     const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1);
@@ -281,8 +291,9 @@ class FactsSource implements ImageFactsSource {
     const blob = await this.client.getBlob(repo, config.digest, { ...call, expectedSize: config.size });
     const cfg = parseImageConfig(blob, registry);
     const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
-    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, platform: imagePlatform, configDigest: config.digest });
-    return { digest, platform: imagePlatform, user: cfg.user };
+    const compressedSize = m.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
+    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, env: cfg.env, compressedSize, platform: imagePlatform, configDigest: config.digest });
+    return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, compressedSize };
   }
 }
 

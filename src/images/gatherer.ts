@@ -36,7 +36,8 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
   results.forEach((result, i) => {
     const image = images[i] as string;
     if (result.ok) {
-      facts.set(image, { status: 'ok', digest: result.facts.digest, user: result.facts.user, platform: formatPlatform(result.facts.platform) });
+      const f = result.facts;
+      facts.set(image, { status: 'ok', digest: f.digest, user: f.user, platform: formatPlatform(f.platform), env: f.env, compressedSize: f.compressedSize });
     } else if (result.error.code === 'REGISTRY_DISABLED') {
       facts.set(image, UNAVAILABLE);
     } else {

@@ -1,6 +1,6 @@
 // Public surface of src/images: references, the registry client, image facts and their options.
 
-export { parseReference, formatReference, ReferenceError, type ImageReference } from './reference.js';
+export { parseReference, formatReference, ImageReferenceError, type ImageReference } from './reference.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export { RegistryClient, type RegistryClientOptions, type RepoRef, type CallOptions, type ResolvedDescriptor, type FetchedManifest } from './client.js';
 export { createImageFactsSource, type ImageFacts, type ImageFactsSource, type LookupOptions, type FactsResult, type ImageFactsDeps } from './facts.js';

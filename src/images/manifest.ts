@@ -47,6 +47,8 @@ export type Manifest = ImageIndex | ImageManifest;
 
 export interface ImageConfig {
   user: string;
+  /** config.Env, "NAME=value" entries */
+  env: string[];
   os: string;
   architecture: string;
   variant?: string;
@@ -122,7 +124,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   throw bad('INVALID_MANIFEST', registry, `expected an OCI or Docker v2 manifest or index, got media type "${mediaType.slice(0, 100)}"`);
 }
 
-// Parses an image config blob: os, architecture, variant and config.User.
+// Parses an image config blob: os, architecture, variant, config.User and config.Env.
 export function parseImageConfig(bytes: Uint8Array, registry: string): ImageConfig {
   const doc = parseJsonObject(bytes, 'INVALID_CONFIG', registry, 'an image config');
   const { os, architecture, variant, config } = doc;
@@ -130,12 +132,17 @@ export function parseImageConfig(bytes: Uint8Array, registry: string): ImageConf
     throw bad('INVALID_CONFIG', registry, 'expected "os" and "architecture" strings in the image config');
   }
   let user = '';
+  let env: string[] = [];
   if (config !== undefined && config !== null) {
     if (!isObject(config)) throw bad('INVALID_CONFIG', registry, 'expected "config" to be an object in the image config');
     if (config.User !== undefined && config.User !== null) {
       if (typeof config.User !== 'string') throw bad('INVALID_CONFIG', registry, `expected config.User to be a string, got ${typeof config.User}`);
       user = config.User;
     }
+    if (config.Env !== undefined && config.Env !== null) {
+      if (!Array.isArray(config.Env) || !config.Env.every((e) => typeof e === 'string')) throw bad('INVALID_CONFIG', registry, 'expected config.Env to be an array of strings');
+      env = config.Env as string[];
+    }
   }
-  return typeof variant === 'string' && variant !== '' ? { user, os, architecture, variant } : { user, os, architecture };
+  return typeof variant === 'string' && variant !== '' ? { user, env, os, architecture, variant } : { user, env, os, architecture };
 }

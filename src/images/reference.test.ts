@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseReference, referenceOf } from './reference.js';
 
 const D = 'sha256:3f1c4a3e0f0b8d4f2c9d8b7a6e5f4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c3';
 
@@ -46,5 +46,14 @@ describe('parseReference', () => {
   it('formats the canonical form', () => {
     expect(formatReference(parseReference('nginx'))).toBe('docker.io/library/nginx');
     expect(formatReference(parseReference(`x.io/a:b@${D}`))).toBe(`x.io/a:b@${D}`);
+  });
+});
+
+describe('referenceOf', () => {
+  it('parses each distinct string once and returns the error for a bad one', () => {
+    const a = referenceOf('nginx:1.27');
+    expect(a).toBe(referenceOf('nginx:1.27'));
+    expect(a).toMatchObject({ registry: 'docker.io', repository: 'library/nginx', tag: '1.27' });
+    expect(referenceOf('Nginx')).toMatchObject({ code: 'REFERENCE_UPPERCASE' });
   });
 });

@@ -1,16 +1,11 @@
 // Container image references, parsed with the distribution reference grammar
 // (github.com/distribution/reference): [host[:port]/]path[:tag][@algorithm:hex].
+import { PortcullisError } from '../errors.js';
 
 export type ReferenceErrorCode = 'REFERENCE_EMPTY' | 'REFERENCE_TOO_LONG' | 'REFERENCE_INVALID' | 'REFERENCE_UPPERCASE';
 
-export class ReferenceError extends Error {
-  readonly code: ReferenceErrorCode;
-  constructor(code: ReferenceErrorCode, message: string) {
-    super(message);
-    this.name = 'ReferenceError';
-    this.code = code;
-  }
-}
+/** An image reference that does not parse (named so it does not shadow the global ReferenceError). */
+export class ImageReferenceError extends PortcullisError<ReferenceErrorCode> {}
 
 export interface ImageReference {
   /** the string as written in the pod spec */
@@ -62,31 +57,31 @@ const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384
 function checkDigest(digest: string, input: string): void {
   const [algorithm = '', encoded = ''] = digest.split(':');
   const length = DIGEST_HEX_LENGTH[algorithm];
-  if (length === undefined) throw new ReferenceError('REFERENCE_INVALID', `expected a sha256, sha384 or sha512 digest, got "${algorithm}" in "${input}"`);
+  if (length === undefined) throw new ImageReferenceError('REFERENCE_INVALID', `expected a sha256, sha384 or sha512 digest, got "${algorithm}" in "${input}"`);
   if (encoded.length !== length || !/^[a-f0-9]+$/.test(encoded)) {
-    throw new ReferenceError('REFERENCE_INVALID', `expected ${length} lowercase hex characters after ${algorithm}:, got "${encoded}"`);
+    throw new ImageReferenceError('REFERENCE_INVALID', `expected ${length} lowercase hex characters after ${algorithm}:, got "${encoded}"`);
   }
 }
 
-// Parses an image reference; throws ReferenceError with the reason when it does not follow the grammar.
+// Parses an image reference; throws ImageReferenceError with the reason when it does not follow the grammar.
 export function parseReference(input: string): ImageReference {
-  if (input.length === 0) throw new ReferenceError('REFERENCE_EMPTY', 'expected an image reference, got an empty string');
+  if (input.length === 0) throw new ImageReferenceError('REFERENCE_EMPTY', 'expected an image reference, got an empty string');
   const match = referenceRe.exec(input);
   if (!match) {
     const lower = input.toLowerCase();
     if (lower !== input && referenceRe.test(lower)) {
-      throw new ReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${input}"`);
+      throw new ImageReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${input}"`);
     }
-    throw new ReferenceError('REFERENCE_INVALID', `expected [registry/]repository[:tag][@digest], got "${input}"`);
+    throw new ImageReferenceError('REFERENCE_INVALID', `expected [registry/]repository[:tag][@digest], got "${input}"`);
   }
   const [, name = '', tagPart, digestPart] = match;
   if (name.length > NAME_TOTAL_LENGTH_MAX) {
-    throw new ReferenceError('REFERENCE_TOO_LONG', `expected a repository name of at most ${NAME_TOTAL_LENGTH_MAX} characters, got ${name.length}`);
+    throw new ImageReferenceError('REFERENCE_TOO_LONG', `expected a repository name of at most ${NAME_TOTAL_LENGTH_MAX} characters, got ${name.length}`);
   }
   if (digestPart !== undefined) checkDigest(digestPart, input);
   const { registry, repository } = splitName(name);
   if (repository !== repository.toLowerCase()) {
-    throw new ReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${repository}"`);
+    throw new ImageReferenceError('REFERENCE_UPPERCASE', `expected a lowercase repository name, got "${repository}"`);
   }
   return {
     original: input,
@@ -100,4 +95,25 @@ export function parseReference(input: string): ImageReference {
 // The canonical form, registry/repository[:tag][@digest].
 export function formatReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+
+const MEMO_MAX = 4096;
+const memo = new Map<string, ImageReference | ImageReferenceError>();
+
+/**
+ * The parsed reference of an image string, or the error that says why it does not parse: parsed once per distinct
+ * string (a bounded cache, cleared when full), so every policy reading the same image shares one parse.
+ */
+export function referenceOf(input: string): ImageReference | ImageReferenceError {
+  let parsed = memo.get(input);
+  if (parsed !== undefined) return parsed;
+  try {
+    parsed = Object.freeze(parseReference(input));
+  } catch (err) {
+    if (!(err instanceof ImageReferenceError)) throw err;
+    parsed = err;
+  }
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(input, parsed);
+  return parsed;
 }

@@ -5,7 +5,7 @@ import type { DigestFact } from '../engine/types.js';
 import { settleBy } from '../engine/deadline.js';
 import { toRegistryError } from './errors.js';
 import type { DockerConfigJson } from './credentials.js';
-import { parseReference, ReferenceError } from './reference.js';
+import { ImageReferenceError, referenceOf } from './reference.js';
 import type { ImageResolver } from './resolver.js';
 import { requestCredentials } from './pull-secrets.js';
 import type { PullSecretReader } from './pull-secrets.js';
@@ -21,13 +21,8 @@ function requestedImages(request: FactRequest): Set<string> {
 
 // Resolves one image to the digest it names now; never throws.
 async function resolveOne(resolver: ImageResolver, image: string, deadline: number, credentials?: DockerConfigJson): Promise<DigestFact> {
-  let ref;
-  try {
-    ref = parseReference(image);
-  } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
-    return { status: 'error', code: 'INVALID_REFERENCE', message: err.message };
-  }
+  const ref = referenceOf(image);
+  if (ref instanceof ImageReferenceError) return { status: 'error', code: 'INVALID_REFERENCE', message: ref.message };
   const known = resolver.peek(ref, credentials);
   if (known) return { status: 'ok', digest: known };
   const timedOut = (): DigestFact => ({ status: 'error', code: 'REGISTRY_TIMEOUT', message: `${ref.registry}: no answer before the deadline` });

@@ -4,16 +4,15 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { PortcullisError } from '../errors.js';
 
-export class KubeApiError extends Error {
-  readonly code = 'KUBE_API' as const;
+export class KubeApiError extends PortcullisError<'KUBE_API'> {
   readonly status: number;
   readonly reason: string;
   /** the Retry-After header of a 429 answer, when present */
   retryAfterSeconds?: number;
   constructor(method: string, path: string, status: number, reason: string, message: string) {
-    super(`${method} ${path}: expected 2xx, got ${status} ${reason}: ${message}`);
-    this.name = 'KubeApiError';
+    super('KUBE_API', `${method} ${path}: expected 2xx, got ${status} ${reason}: ${message}`);
     this.status = status;
     this.reason = reason;
   }

@@ -1,35 +1,109 @@
-// The few Kubernetes pod fields portcullis reads, converted once from untrusted JSON into small typed values.
+// The Kubernetes pod fields portcullis reads, converted once from untrusted JSON into small typed values.
+import { PortcullisError } from '../errors.js';
 
 export interface Capabilities {
   readonly add: readonly string[];
   readonly drop: readonly string[];
 }
-
-export interface SecurityContext {
+/** seccompProfile and appArmorProfile: a type (RuntimeDefault, Localhost, Unconfined, ...) and a localhost profile. */
+export interface Profile {
+  readonly type: string;
+  readonly localhostProfile?: string;
+}
+export interface SELinuxOptions {
+  readonly type: string;
+  readonly user: string;
+  readonly role: string;
+  readonly level: string;
+}
+export interface WindowsOptions {
+  readonly hostProcess?: boolean;
+  readonly runAsUserName?: string;
+}
+/** The fields pod and container security contexts share. */
+export interface CommonSecurityContext {
   readonly runAsUser?: number;
   readonly runAsNonRoot?: boolean;
+  readonly seccompProfile?: Profile;
+  readonly appArmorProfile?: Profile;
+  readonly seLinuxOptions?: SELinuxOptions;
+  readonly windowsOptions?: WindowsOptions;
+}
+export interface SecurityContext extends CommonSecurityContext {
   readonly readOnlyRootFilesystem?: boolean;
   readonly capabilities?: Capabilities;
+  readonly privileged?: boolean;
+  readonly allowPrivilegeEscalation?: boolean;
+  readonly procMount?: string;
 }
-
+export interface Sysctl {
+  readonly name: string;
+  readonly value: string;
+}
+export interface PodSecurityContext extends CommonSecurityContext {
+  readonly sysctls: readonly Sysctl[];
+}
+export interface ContainerPort {
+  readonly name?: string;
+  readonly containerPort?: number;
+  readonly hostPort?: number;
+  readonly protocol?: string;
+}
+/** A probe or lifecycle handler: which actions it sets, and the `host` of its httpGet / tcpSocket. */
+export interface Handler {
+  readonly actions: readonly string[];
+  readonly httpGetHost?: string;
+  readonly tcpSocketHost?: string;
+}
+export interface Lifecycle {
+  readonly postStart?: Handler;
+  readonly preStop?: Handler;
+}
+/** Resource quantities as written (`"500m"`, `"1Gi"`, `2`), by resource name. */
+export interface Resources {
+  readonly limits: Readonly<Record<string, string>>;
+  readonly requests: Readonly<Record<string, string>>;
+}
+export interface EnvVar {
+  readonly name: string;
+  /** the literal value, when the spec writes one */
+  readonly value?: string;
+  /** set from a Secret, ConfigMap, field or resource reference */
+  readonly fromSource: boolean;
+}
 export interface Container {
   readonly name: string;
   readonly image: string;
   readonly securityContext?: SecurityContext;
+  readonly ports: readonly ContainerPort[];
+  readonly livenessProbe?: Handler;
+  readonly readinessProbe?: Handler;
+  readonly startupProbe?: Handler;
+  readonly lifecycle?: Lifecycle;
+  readonly resources: Resources;
+  readonly env: readonly EnvVar[];
+  /** init containers: Always makes a sidecar */
+  readonly restartPolicy?: string;
 }
-
-export interface PodSecurityContext {
-  readonly runAsUser?: number;
-  readonly runAsNonRoot?: boolean;
+export interface Volume {
+  readonly name: string;
+  /** the volume source's key (hostPath, emptyDir, nfs, ...); emptyDir when none is set (API defaulting) */
+  readonly source: string;
+  /** hostPath.path for hostPath volumes */
+  readonly hostPath?: string;
 }
-
 export interface PodSpec {
   readonly os?: string;
   readonly hostUsers?: boolean;
+  readonly hostNetwork?: boolean;
+  readonly hostPID?: boolean;
+  readonly hostIPC?: boolean;
+  readonly restartPolicy?: string;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly securityContext?: PodSecurityContext;
   readonly serviceAccountName?: string;
   readonly imagePullSecrets: readonly string[];
+  readonly volumes: readonly Volume[];
   readonly containers: readonly Container[];
   readonly initContainers: readonly Container[];
   readonly ephemeralContainers: readonly Container[];
@@ -37,13 +111,10 @@ export interface PodSpec {
 
 export type WorkloadErrorCode = 'INVALID_FIELD';
 
-export class WorkloadError extends Error {
-  readonly code: WorkloadErrorCode;
+export class WorkloadError extends PortcullisError<WorkloadErrorCode> {
   readonly path: string;
   constructor(path: string, expected: string, got: unknown) {
-    super(`${path}: expected ${expected}, got ${describe(got)}`);
-    this.name = 'WorkloadError';
-    this.code = 'INVALID_FIELD';
+    super('INVALID_FIELD', `${path}: expected ${expected}, got ${describe(got)}`);
     this.path = path;
   }
 }
@@ -62,99 +133,48 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optional<T>(obj: JsonObject, key: string, path: string, expected: string, test: (v: unknown) => v is T): T | undefined {
+// The value at obj[key] when it passes the test; undefined when absent or null; throws WorkloadError otherwise.
+export function optional<T>(obj: JsonObject, key: string, path: string, expected: string, test: (v: unknown) => v is T): T | undefined {
   const value = obj[key];
   if (value === undefined || value === null) return undefined;
   if (!test(value)) throw new WorkloadError(`${path}.${key}`, expected, value);
   return value;
 }
 
-const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+export const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+export const isString = (v: unknown): v is string => typeof v === 'string';
+export const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 
-function optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
+export function optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
   return optional(obj, key, path, 'object', isObject);
 }
 
-function stringList(obj: JsonObject, key: string, path: string): string[] {
-  const list = optional(obj, key, path, 'array', isArray) ?? [];
-  return list.map((item, i) => {
-    if (!isString(item)) throw new WorkloadError(`${path}.${key}[${i}]`, 'string', item);
+// The items of an optional array field, each converted by read (given its path).
+export function list<T>(obj: JsonObject, key: string, path: string, read: (item: unknown, path: string) => T): T[] {
+  const items = optional(obj, key, path, 'array', isArray) ?? [];
+  return items.map((item, i) => read(item, `${path}.${key}[${i}]`));
+}
+
+export function stringList(obj: JsonObject, key: string, path: string): string[] {
+  return list(obj, key, path, (item, at) => {
+    if (!isString(item)) throw new WorkloadError(at, 'string', item);
     return item;
   });
 }
 
-function readCapabilities(obj: JsonObject, path: string): Capabilities {
-  return { add: stringList(obj, 'add', path), drop: stringList(obj, 'drop', path) };
-}
-
-function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
-  const caps = optionalObject(obj, 'capabilities', path);
-  return {
-    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
-    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
-    readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
-    ...(caps ? { capabilities: readCapabilities(caps, `${path}.capabilities`) } : {}),
-  };
-}
-
-function readContainer(value: unknown, path: string): Container {
-  if (!isObject(value)) throw new WorkloadError(path, 'object', value);
-  const sc = optionalObject(value, 'securityContext', path);
-  return {
-    name: optional(value, 'name', path, 'string', isString) ?? '',
-    image: optional(value, 'image', path, 'string', isString) ?? '',
-    ...(sc ? { securityContext: readSecurityContext(sc, `${path}.securityContext`) } : {}),
-  };
-}
-
-function readContainers(spec: JsonObject, key: string, path: string): Container[] {
-  const list = optional(spec, key, path, 'array', isArray) ?? [];
-  return list.map((c, i) => readContainer(c, `${path}.${key}[${i}]`));
-}
-
-function readNodeSelector(spec: JsonObject, path: string): Record<string, string> {
-  const sel = optionalObject(spec, 'nodeSelector', path) ?? {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(sel)) {
-    if (!isString(v)) throw new WorkloadError(`${path}.nodeSelector.${k}`, 'string', v);
-    out[k] = v;
+// A map of strings (labels, annotations, nodeSelector); numbers are kept as written when allowNumbers. The parsed JSON
+// object itself is returned when every value is already a string (no copy).
+export function stringMap(obj: JsonObject, key: string, path: string, allowNumbers = false): Record<string, string> {
+  const map = optionalObject(obj, key, path);
+  if (!map) return {};
+  let copy: Record<string, string> | undefined;
+  for (const k in map) {
+    const v = map[k];
+    if (isString(v)) continue;
+    if (!allowNumbers || typeof v !== 'number') throw new WorkloadError(`${path}.${key}.${k}`, allowNumbers ? 'string or number' : 'string', v);
+    copy ??= { ...(map as Record<string, string>) };
+    copy[k] = String(v);
   }
-  return out;
-}
-
-function readPullSecrets(spec: JsonObject, path: string): string[] {
-  const list = optional(spec, 'imagePullSecrets', path, 'array', isArray) ?? [];
-  return list.flatMap((s, i) => {
-    if (!isObject(s)) throw new WorkloadError(`${path}.imagePullSecrets[${i}]`, 'object', s);
-    const name = optional(s, 'name', `${path}.imagePullSecrets[${i}]`, 'string', isString);
-    return name ? [name] : [];
-  });
-}
-
-// Converts a pod spec from JSON into a PodSpec; throws WorkloadError naming the first mistyped field.
-export function readPodSpec(value: unknown, path: string): PodSpec {
-  if (!isObject(value)) throw new WorkloadError(path, 'object', value);
-  const psc = optionalObject(value, 'securityContext', path);
-  const os = optionalObject(value, 'os', path);
-  return {
-    os: os ? optional(os, 'name', `${path}.os`, 'string', isString) : undefined,
-    hostUsers: optional(value, 'hostUsers', path, 'boolean', isBool),
-    nodeSelector: readNodeSelector(value, path),
-    ...(psc
-      ? {
-          securityContext: {
-            runAsUser: optional(psc, 'runAsUser', `${path}.securityContext`, 'integer', isInt),
-            runAsNonRoot: optional(psc, 'runAsNonRoot', `${path}.securityContext`, 'boolean', isBool),
-          },
-        }
-      : {}),
-    serviceAccountName: optional(value, 'serviceAccountName', path, 'string', isString),
-    imagePullSecrets: readPullSecrets(value, path),
-    containers: readContainers(value, 'containers', path),
-    initContainers: readContainers(value, 'initContainers', path),
-    ephemeralContainers: readContainers(value, 'ephemeralContainers', path),
-  };
+  return copy ?? (map as Record<string, string>);
 }

@@ -1,6 +1,7 @@
 // Finds every pod spec in a Kubernetes object: Pods, pod controllers and PodTemplates.
 import type { ContainerList, ContainerSite, PodSite } from '../engine/types.js';
-import { isObject, readPodSpec, WorkloadError } from './k8s.js';
+import { isObject, isString, optional, stringMap, WorkloadError } from './k8s.js';
+import { readPodSpec } from './spec.js';
 import type { JsonObject, PodSpec } from './k8s.js';
 
 /** Where the pod spec sits in each pod-carrying kind, keyed by "group/Kind" ("" is the core group). */
@@ -49,6 +50,17 @@ function sitesOf(spec: PodSpec): ContainerSite[] {
   return CONTAINER_LISTS.flatMap((list) => spec[list].map((container, index) => ({ list, index, name: container.name, container })));
 }
 
+// The metadata next to the pod spec (the Pod's, or the pod template's): annotations and owner kinds.
+function podMetadata(obj: unknown, path: readonly string[]): { annotations: Record<string, string>; ownerKinds: string[] } {
+  let node: unknown = obj;
+  for (const key of [...path.slice(0, -1), 'metadata']) node = isObject(node) ? node[key] : undefined;
+  if (!isObject(node)) return { annotations: {}, ownerKinds: [] };
+  const at = [...path.slice(0, -1), 'metadata'].join('.');
+  const owners = Array.isArray(node.ownerReferences) ? node.ownerReferences : [];
+  const ownerKinds = owners.flatMap((o, i) => (isObject(o) ? [optional(o, 'kind', `${at}.ownerReferences[${i}]`, 'string', isString) ?? ''] : []));
+  return { annotations: stringMap(node, 'annotations', at), ownerKinds };
+}
+
 // Builds the PodSite for a pod-carrying object; undefined for other kinds. Throws WorkloadError on mistyped fields.
 export function podSiteOf(obj: unknown, group: string, kind: string): PodSite | undefined {
   const path = podSpecPath(group, kind);
@@ -57,7 +69,7 @@ export function podSiteOf(obj: unknown, group: string, kind: string): PodSite | 
   const dotted = path.join('.');
   if (raw === undefined || raw === null) throw new WorkloadError(dotted, 'a pod spec', raw);
   const spec = readPodSpec(raw, dotted);
-  return { path: dotted, spec, containers: sitesOf(spec), windows: spec.os === 'windows' };
+  return { path: dotted, kind, ...podMetadata(obj, path), spec, containers: sitesOf(spec), windows: spec.os === 'windows' };
 }
 
 export type { JsonObject };

@@ -1,4 +1,5 @@
 // Scan folding, PolicyReports (build and sync), the scan Lease and owner events against an in-memory API.
+import { POLICIES } from '../../policies/index.js';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -68,12 +69,12 @@ describe('scan', () => {
 describe('policy reports', () => {
   it('one report per namespace: fail, warn and pass results with summary counts; skipped namespaces have none', async () => {
     const report = await scanCluster({ client: clusterFixture(), engine, config: () => config });
-    const built = buildPolicyReports(report.results, { now });
+    const built = buildPolicyReports(report.results, { now, policies: POLICIES });
     expect([...built.namespaced.keys()].sort()).toEqual(['payments', 'shop']);
     expect(built.cluster).toBeUndefined();
     const shop = built.namespaced.get('shop') as PolicyReport;
     expect(shop.metadata).toMatchObject({ name: 'portcullis', namespace: 'shop', labels: MANAGED_BY });
-    expect(shop.summary).toEqual({ pass: 12, fail: 4, warn: 0, error: 0, skip: 0 });
+    expect(shop.summary).toEqual({ pass: 60, fail: 4, warn: 0, error: 0, skip: 0 });
     const fail = shop.results.find((r) => r.result === 'fail' && r.resources[0]?.name === 'web' && r.policy === 'require-non-root-user');
     expect(fail).toMatchObject({
       source: 'portcullis',
@@ -88,17 +89,17 @@ describe('policy reports', () => {
 
   it('bounds the size: fail results are kept first, the summary still counts everything', async () => {
     const report = await scanCluster({ client: clusterFixture(), engine, config: () => config });
-    const shop = buildPolicyReports(report.results, { now, maxResults: 5 }).namespaced.get('shop') as PolicyReport;
+    const shop = buildPolicyReports(report.results, { now, maxResults: 5, policies: POLICIES }).namespaced.get('shop') as PolicyReport;
     expect(shop.results).toHaveLength(5);
     expect(shop.results.slice(0, 4).every((r) => r.result === 'fail')).toBe(true);
-    expect(shop.metadata.annotations?.[TRUNCATED_ANNOTATION]).toBe('11');
-    expect(shop.summary.pass + shop.summary.fail).toBe(16);
+    expect(shop.metadata.annotations?.[TRUNCATED_ANNOTATION]).toBe('59');
+    expect(shop.summary.pass + shop.summary.fail).toBe(64);
   });
 
   it('sync: creates, leaves unchanged reports alone, updates in place, and deletes reports of emptied namespaces', async () => {
     const cluster = clusterFixture();
     const reports = fakeCluster({ '/apis/wgpolicyk8s.io/v1alpha2/policyreports': [], '/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports': [] });
-    const scan = async () => buildPolicyReports((await scanCluster({ client: cluster, engine, config: () => config })).results, { now: new Date() });
+    const scan = async () => buildPolicyReports((await scanCluster({ client: cluster, engine, config: () => config })).results, { now: new Date(), policies: POLICIES });
     expect(await syncPolicyReports(reports, await scan())).toEqual({ created: 2, updated: 0, unchanged: 0, deleted: 0 });
     expect(await syncPolicyReports(reports, await scan())).toEqual({ created: 0, updated: 0, unchanged: 2, deleted: 0 });
     // fix the standalone root pod in shop; remove everything in payments
@@ -114,7 +115,7 @@ describe('policy reports', () => {
 
   it('sync: a missing CRD is a clear error', async () => {
     const reports = fakeCluster({});
-    const built = buildPolicyReports([], { now });
+    const built = buildPolicyReports([], { now, policies: POLICIES });
     await expect(syncPolicyReports(reports, built)).rejects.toMatchObject({ code: 'POLICY_REPORT_CRD_MISSING' });
   });
 });

@@ -1,4 +1,5 @@
 // Golden files for every output format (test/golden/*). UPDATE_GOLDEN=1 rewrites them.
+import { POLICIES } from '../../policies/index.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ describe('portcullis audit outputs', () => {
   });
 
   it('sarif: golden, valid SARIF 2.1.0, located at the offending container line', async () => {
-    const text = formatSarif(await auditResults(), { version: VERSION, baseDir: root });
+    const text = formatSarif(await auditResults(), { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('audit.sarif.json', text);
     const log = JSON.parse(text);
     const validate = sarifValidator();
@@ -100,7 +101,7 @@ describe('portcullis audit outputs', () => {
   });
 
   it('sarif from helm template on stdin points at the template named in "# Source:"', async () => {
-    const text = formatSarif(await helmStdinResults(), { version: VERSION, baseDir: root });
+    const text = formatSarif(await helmStdinResults(), { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('audit-helm.sarif.json', text);
     const log = JSON.parse(text);
     expect(sarifValidator()(log)).toBe(true);
@@ -117,16 +118,11 @@ describe('portcullis audit outputs', () => {
     expect(Number(doc.testsuites.tests)).toBe(cases.length);
     expect(Number(doc.testsuites.failures)).toBe(cases.filter((c) => c.failure).length);
     for (const s of doc.testsuites.testsuite) expect(Number(s.tests)).toBe(s.testcase.length);
-    // Deployment: 4 active policies; CronJob: 4; invalid Pod: 1; kube-system Pod: skipped; ConfigMap: none
+    // Deployment and CronJob: every policy the default config turns on; invalid Pod: 1; kube-system Pod: skipped; ConfigMap: none
+    const active = POLICIES.filter((p) => p.defaultAction !== 'off').map((p) => p.id);
     expect(cases.map((c) => c.name)).toEqual([
-      'Deployment/shop/web [require-non-root-user]',
-      'Deployment/shop/web [require-drop-all-capabilities]',
-      'Deployment/shop/web [disallow-latest-tag]',
-      'Deployment/shop/web [require-read-only-root-filesystem]',
-      'CronJob/shop/nightly [require-non-root-user]',
-      'CronJob/shop/nightly [require-drop-all-capabilities]',
-      'CronJob/shop/nightly [disallow-latest-tag]',
-      'CronJob/shop/nightly [require-read-only-root-filesystem]',
+      ...active.map((id) => `Deployment/shop/web [${id}]`),
+      ...active.map((id) => `CronJob/shop/nightly [${id}]`),
       'Pod/shop/broken <&> [invalid-object]',
       'Pod/kube-system/coredns-x',
     ]);
@@ -155,7 +151,7 @@ describe('portcullis scan outputs', () => {
 
   it('sarif: golden and valid SARIF 2.1.0 (logical locations: no file)', async () => {
     const r = await scanReport();
-    const text = formatSarif(r.results, { version: VERSION, baseDir: root });
+    const text = formatSarif(r.results, { version: VERSION, baseDir: root, policies: POLICIES });
     matchGolden('scan.sarif.json', text);
     const validate = sarifValidator();
     expect(validate(JSON.parse(text)), JSON.stringify(validate.errors, null, 1)).toBe(true);
@@ -173,7 +169,7 @@ describe('portcullis scan outputs', () => {
   it('enforce preview: table and json', async () => {
     // payments is in audit mode and disallow-latest-tag only warns: the preview shows what switching would refuse
     const previewConfig = parseConfig(
-      DEFAULT_CONFIG_YAML.replace('disallow-latest-tag: { action: deny }', 'disallow-latest-tag: { action: warn }').replace('exclude:', 'audit:\n  namespaces: [payments]\nexclude:'),
+      DEFAULT_CONFIG_YAML.replace(/disallow-latest-tag: *\{ action: deny \}/, 'disallow-latest-tag: { action: warn }').replace('exclude:', 'audit:\n  namespaces: [payments]\nexclude:'),
       'preview',
     );
     const scanned = await scanCluster({ client: clusterFixture(), engine: createEngine({ config: () => previewConfig }), config: () => previewConfig });

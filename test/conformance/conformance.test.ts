@@ -9,8 +9,8 @@ import type { Engine } from '../../src/engine/evaluate.js';
 import { engineWith } from '../helpers/engine.js';
 import { evaluateObject } from '../helpers/pods.js';
 import type { Json } from '../helpers/pods.js';
+import { CORPUS } from './corpus.js';
 
-const CORPUS = new URL('./corpus/', import.meta.url);
 const DOC = new URL('../../docs/conformance.md', import.meta.url);
 
 type Verdict = 'allow' | 'deny';

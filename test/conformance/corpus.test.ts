@@ -1,8 +1,8 @@
 // The vendored conformance corpus is complete: every file cases.json names, each source's licence, the PSA profiles.
+import { CORPUS } from './corpus.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const CORPUS = new URL('./corpus/', import.meta.url);
 
 interface CaseFiles {
   file: string;

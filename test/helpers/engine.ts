@@ -4,7 +4,7 @@ import type { Config } from '../../src/config/types.js';
 import { createEngine } from '../../src/engine/evaluate.js';
 import type { Engine } from '../../src/engine/evaluate.js';
 import type { FactGatherer } from '../../src/engine/facts.js';
-import { POLICY_IDS } from '../../src/engine/registry.js';
+import { POLICY_IDS } from '../../policies/index.js';
 
 export function configWith(policies: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): Config {
   const all = Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'off', ...(policies[id] ?? {}) }]));

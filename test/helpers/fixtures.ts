@@ -16,7 +16,11 @@ export interface Fixture {
   readonly facts?: FactGatherer;
   /** run only on Pods (e.g. windows pods, ephemeral containers) */
   readonly podOnly?: boolean;
+  /** kinds this case does not apply to (e.g. Job and CronJob for long-running rules) */
+  readonly skipKinds?: readonly string[];
 }
+
+const skip = (f: Fixture, kind: string): boolean => (f.podOnly === true && kind !== 'Pod') || (f.skipKinds?.includes(kind) ?? false);
 
 export interface PolicyFixtures {
   readonly pass: readonly Fixture[];
@@ -30,7 +34,7 @@ export function runFixtures(policyId: string, fixtures: PolicyFixtures): void {
   for (const kind of KINDS) {
     describe(`${policyId} on ${kind.kind}`, () => {
       for (const f of fixtures.pass) {
-        if (f.podOnly && kind.kind !== 'Pod') continue;
+        if (skip(f, kind.kind)) continue;
         it(`allows: ${f.name}`, async () => {
           const engine = engineWith({ [policyId]: f.params ?? {} }, f.facts ? { facts: f.facts } : {});
           const decision = await evaluateObject(engine, objectOf(kind, f.spec));
@@ -39,7 +43,7 @@ export function runFixtures(policyId: string, fixtures: PolicyFixtures): void {
         });
       }
       for (const f of fixtures.fail) {
-        if (f.podOnly && kind.kind !== 'Pod') continue;
+        if (skip(f, kind.kind)) continue;
         it(`denies: ${f.name}`, async () => {
           const engine = engineWith({ [policyId]: f.params ?? {} }, f.facts ? { facts: f.facts } : {});
           const decision = await evaluateObject(engine, objectOf(kind, f.spec));

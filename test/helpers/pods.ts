@@ -8,7 +8,7 @@ export type Json = Record<string, any>;
 /** A pod spec that passes every built-in policy (without image facts). */
 export function compliantSpec(): Json {
   return {
-    securityContext: { runAsNonRoot: true, runAsUser: 10001 },
+    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
     containers: [
       {
         name: 'app',

@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { registrySchema } from '../../src/config/registry-schema.js';
-import { POLICIES } from '../../src/engine/registry.js';
+import { POLICIES } from '../../policies/index.js';
 import { generateCa, issueServingCert } from '../../src/server/certs.js';
 import { CHART, haveHelm, helm, KUBE_VERSION, one, template } from './helm.js';
 import type { K8sObject } from './helm.js';

@@ -68,6 +68,15 @@ describe.each([
     const img = images['docker-v2s2'] as TestImage;
     const r = await source.lookup(img.ref, { platform: amd64, deadline: soon(), ...creds() });
     expect(r.ok && r.facts).toMatchObject({ user: '1000', digest: img.digest });
+    // the compressed size is the sum of the platform manifest's layer sizes; Env comes from the config
+    if (!r.ok) return;
+    if (auth === 'none') {
+      const res = await fetch(`${registry.url}/v2/${img.repository}/manifests/${img.digest}`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+      const manifest = (await res.json()) as { layers: Array<{ size: number }> };
+      expect(r.facts.compressedSize).toBe(manifest.layers.reduce((n, l) => n + l.size, 0));
+    }
+    expect(r.facts.compressedSize).toBeGreaterThan(0);
+    expect(Array.isArray(r.facts.env)).toBe(true);
   });
 
   it('chooses the platform from a Docker manifest list', async () => {

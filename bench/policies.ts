@@ -1,0 +1,123 @@
+// The "policy count" section: pod-10c closed loop (32 connections) with the five original policies, with every
+// built-in policy that needs no registry, and with those plus the image-dependent ones over cached image facts
+// (a synthetic registry), each next to the null webhook: evaluation must not grow like a loop of independent checks.
+import { POLICIES } from '../policies/index.js';
+import { allowed, h2Client } from './client.js';
+import { startFakeRegistry } from './images.js';
+import { closedLoop, type LoadResult, type SectionOptions } from './load.js';
+import type { Payload } from './payloads.js';
+import { startSampler, type ProcUsage } from './procstat.js';
+import { startNullWebhook, startPortcullis, type Target } from './targets.js';
+
+const ORIGINAL = ['require-non-root-user', 'require-drop-all-capabilities', 'disallow-latest-tag', 'require-read-only-root-filesystem', 'require-signed-images'];
+const IMAGE_DEPENDENT = ['limit-image-size', 'disallow-secrets-in-env'];
+
+export interface PolicyCountRow {
+  readonly name: string;
+  /** policies the config turns on */
+  readonly active: number;
+  readonly answer: string;
+  readonly load: LoadResult;
+  readonly usage: ProcUsage;
+}
+
+export interface PolicyCountResults {
+  readonly payload: string;
+  readonly nullWebhook: { load: LoadResult; usage: ProcUsage };
+  readonly rows: readonly PolicyCountRow[];
+}
+
+type Settings = Record<string, Record<string, unknown>>;
+
+// A config YAML with exactly these policy settings (every other listed policy off) and this registry section.
+function configYaml(settings: Settings, registry: string, listed: readonly string[] = POLICIES.map((p) => p.id)): string {
+  const lines = listed.map((id) => `  ${id}: ${JSON.stringify(settings[id] ?? { action: 'off' })}`);
+  return `apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\nmode: enforce\nregistry: ${registry}\npolicies:\n${lines.join('\n')}\nexclude:\n  namespaces: [kube-system]\n`;
+}
+
+// The three configurations measured, and the registry host images are rewritten to (cached facts).
+function scenarios(registryHost: string): Array<{ name: string; settings: Settings; registry: string; images: boolean }> {
+  const five: Settings = Object.fromEntries(POLICIES.filter((p) => ORIGINAL.includes(p.id)).map((p) => [p.id, { action: p.defaultAction }]));
+  const builtIn: Settings = Object.fromEntries(
+    POLICIES.filter((p) => p.id !== 'require-signed-images' && !IMAGE_DEPENDENT.includes(p.id)).map((p) => [p.id, { action: 'deny' }]),
+  );
+  builtIn['restrict-image-registries'] = { action: 'deny', allowed: ['**'] };
+  const withImages: Settings = { ...builtIn, 'limit-image-size': { action: 'deny' }, 'disallow-secrets-in-env': { action: 'deny' } };
+  return [
+    { name: '5 policies (the original defaults)', settings: five, registry: '{ enabled: true }', images: false },
+    { name: 'all built-in, spec only', settings: builtIn, registry: '{ enabled: true }', images: false },
+    { name: 'all built-in + image-dependent, cached facts', settings: withImages, registry: `{ enabled: true, insecure: ["${registryHost}"] }`, images: true },
+  ];
+}
+
+async function measure(o: SectionOptions, target: Target, body: string): Promise<{ load: LoadResult; usage: ProcUsage }> {
+  const seconds = o.quick ? 2 : 15;
+  await closedLoop({ wrk: o.wrk, url: target.url, body, connections: 32, seconds: o.quick ? 1 : 3, pin: o.pin, workDir: o.workDir });
+  const sampler = startSampler(target.pid);
+  const load = await closedLoop({ wrk: o.wrk, url: target.url, body, connections: 32, seconds, pin: o.pin, workDir: o.workDir });
+  return { load, usage: sampler.stop() };
+}
+
+// The payload with a liveness and a readiness probe on every container (the captured pod has none), so that every
+// configuration answers "allowed" and the rows compare the cost of checks, not of denial messages.
+function withProbes(body: string): string {
+  const review = JSON.parse(body) as { request: { object: { spec: { containers: Array<Record<string, unknown>> } } } };
+  for (const c of review.request.object.spec.containers) {
+    c.livenessProbe = { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 };
+    c.readinessProbe = { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 5 };
+  }
+  return JSON.stringify(review);
+}
+
+// The row of an earlier build (--baseline-cli): the five policies before this code existed.
+async function baselineRow(o: SectionOptions, cli: string, body: string): Promise<PolicyCountRow> {
+  // a build from before the policy library: its config schema knows only the five original policies
+  const five = Object.fromEntries(ORIGINAL.map((id) => [id, { action: id === 'require-signed-images' ? 'off' : 'deny' }]));
+  const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(five, '{ enabled: true }', ORIGINAL), cli, label: 'portcullis (baseline build)', nodeArgs: o.nodeArgs ?? [] });
+  try {
+    const probe = h2Client(target.base, o.certs.ca);
+    const a = await probe.post('/validate', body);
+    probe.close();
+    o.log(`policy count: baseline build ${cli}, 5 policies`);
+    const m = await measure(o, target, body);
+    return { name: `5 policies, baseline build (${BASELINE_LABEL})`, active: 4, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m };
+  } finally {
+    await target.stop();
+  }
+}
+
+let BASELINE_LABEL = 'earlier build';
+/** Names the baseline build in the report (e.g. its commit). */
+export function labelBaseline(label: string): void {
+  BASELINE_LABEL = label;
+}
+
+// Runs the section: the null webhook, then portcullis once per configuration.
+export async function runPolicyCount(o: SectionOptions, captured: Payload, baselineCli?: string): Promise<PolicyCountResults> {
+  const payload = { ...captured, name: `${captured.name} + probes`, body: withProbes(captured.body) };
+  const registry = await startFakeRegistry(o.pin.loadgen);
+  try {
+    o.log('policy count: null webhook, pod-10c');
+    const nul = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });
+    const nullWebhook = await measure(o, nul, payload.body).finally(() => nul.stop());
+    const rows: PolicyCountRow[] = [];
+    if (baselineCli) rows.push(await baselineRow(o, baselineCli, payload.body));
+    for (const s of scenarios(registry.host)) {
+      const body = s.images ? payload.body.replaceAll('registry.example.com/team/', `${registry.host}/bench/`) : payload.body;
+      const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] });
+      try {
+        const probe = h2Client(target.base, o.certs.ca);
+        const a = await probe.post('/validate', body); // also warms the image facts cache
+        probe.close();
+        o.log(`policy count: ${s.name}, pod-10c`);
+        const m = await measure(o, target, body);
+        rows.push({ name: s.name, active: Object.values(s.settings).filter((v) => v.action !== 'off').length, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m });
+      } finally {
+        await target.stop();
+      }
+    }
+    return { payload: payload.name, nullWebhook, rows };
+  } finally {
+    await registry.stop();
+  }
+}

@@ -1,0 +1,59 @@
+// disallow-secrets-in-env
+// Rule: "No credential is written into a pod spec's env or baked into an image's config." spec.containers[*],
+// spec.initContainers[*], spec.ephemeralContainers[*].env[*].value (literal values; valueFrom is fine) and, with
+// image facts, the image config's Env: a value in a well-known token format (private keys, AWS, GitHub, GitLab,
+// Slack, Google, Stripe, npm tokens, JWTs, URLs with a password), or a high-entropy value under a credential name
+// (*_PASSWORD, *_TOKEN, *_SECRET, *_KEY, ...). Messages name the variable, never the value.
+import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
+import { secretKind } from './detect.js';
+import { NAME_LIST } from '../common.js';
+
+export interface SecretsInEnvParams {
+  /** also inspect the image config's Env (needs image facts from the registry) */
+  readonly inspectImageEnv: boolean;
+  /** variable names never reported (false positives) */
+  readonly ignoreNames: readonly string[];
+}
+
+const SPEC_FIX = 'move it to a Secret and reference it with env[].valueFrom.secretKeyRef, then rotate it';
+const IMAGE_FIX = 'rebuild the image without it (anyone who can pull the image can read its Env), rotate it, and pass it at run time from a Secret';
+
+// Checks literal env values in the spec and, when gathered, the image config's Env.
+function checkContainer(site: ContainerSite, { params, facts }: CheckInput<SecretsInEnvParams>): Finding[] {
+  const out: Finding[] = [];
+  if (site.container.env.length === 0 && !params.inspectImageEnv) return out;
+  for (const env of site.container.env) {
+    if (env.value === undefined || params.ignoreNames.includes(env.name)) continue;
+    const kind = secretKind(env.name, env.value);
+    if (kind) out.push({ container: site, problem: `env ${env.name} holds a literal value that looks like ${kind}`, fix: SPEC_FIX });
+  }
+  if (!params.inspectImageEnv) return out;
+  const fact = facts.image(site.container.image);
+  if (fact.status !== 'ok' || !fact.env) return out;
+  for (const entry of fact.env) {
+    const eq = entry.indexOf('=');
+    const name = eq === -1 ? entry : entry.slice(0, eq);
+    if (eq === -1 || params.ignoreNames.includes(name)) continue;
+    const kind = secretKind(name, entry.slice(eq + 1));
+    if (kind) out.push({ container: site, problem: `image ${fact.digest} sets Env ${name} to what looks like ${kind}`, fix: IMAGE_FIX });
+  }
+  return out;
+}
+
+export const disallowSecretsInEnv: Policy<SecretsInEnvParams> = {
+  id: 'disallow-secrets-in-env',
+  title: 'No credentials in env',
+  description: "No literal env value in the spec or in the image config's Env looks like a credential.",
+  severity: 'high',
+  category: 'Supply Chain',
+  defaultAction: 'off',
+  facts: ['imageConfig'],
+  appliesToWindows: true,
+  paramsSchema: {
+    inspectImageEnv: { type: 'boolean' },
+    ignoreNames: NAME_LIST,
+  },
+  defaults: { inspectImageEnv: true, ignoreNames: [] },
+  needsFacts: (pod, params) => (params.inspectImageEnv ? pod.containers : []),
+  checkContainer,
+};

@@ -1,0 +1,51 @@
+// require-probes
+// Rule: "Long-running containers tell the kubelet whether they are alive and ready: a liveness and a readiness
+// probe." spec.containers[*].livenessProbe and .readinessProbe are set, with an action. Not checked: init
+// containers (they run to completion; restartable sidecars are checked), ephemeral containers, and Pods that run to
+// completion: Jobs and CronJobs, Pods owned by a Job, and Pods with restartPolicy Never or OnFailure.
+import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
+
+export interface ProbesParams {
+  /** the probes each long-running container needs */
+  readonly probes: ReadonlyArray<'liveness' | 'readiness' | 'startup'>;
+}
+
+const FIELD = { liveness: 'livenessProbe', readiness: 'readinessProbe', startup: 'startupProbe' } as const;
+
+// Whether the pod runs until stopped (not a Job's, not restartPolicy Never/OnFailure).
+function longRunning(pod: PodSite): boolean {
+  if (pod.kind === 'Job' || pod.kind === 'CronJob' || pod.ownerKinds.includes('Job')) return false;
+  const policy = pod.spec.restartPolicy;
+  return policy === undefined || policy === 'Always';
+}
+
+// Checks a long-running container for the required probes.
+function checkContainer(site: ContainerSite, { pod, params }: CheckInput<ProbesParams>): Finding | undefined {
+  if (site.list === 'ephemeralContainers') return undefined;
+  if (site.list === 'initContainers' && site.container.restartPolicy !== 'Always') return undefined;
+  if (!longRunning(pod)) return undefined;
+  if (params.probes.every((p) => (site.container[FIELD[p]]?.actions.length ?? 0) > 0)) return undefined;
+  const missing = params.probes.filter((p) => (site.container[FIELD[p]]?.actions.length ?? 0) === 0).map((p) => FIELD[p]);
+  if (missing.length === 0) return undefined;
+  return {
+    container: site,
+    problem: `has no ${missing.join(' or ')}`,
+    fix: `add ${missing.join(' and ')} (e.g. httpGet on a health endpoint, or tcpSocket on its port)`,
+  };
+}
+
+export const requireProbes: Policy<ProbesParams> = {
+  id: 'require-probes',
+  title: 'Liveness and readiness probes',
+  description: 'Every long-running container has a liveness and a readiness probe (Jobs and init containers are exempt).',
+  severity: 'low',
+  category: 'Best Practices',
+  defaultAction: 'off',
+  facts: [],
+  appliesToWindows: true,
+  paramsSchema: {
+    probes: { type: 'array', items: { enum: ['liveness', 'readiness', 'startup'] }, uniqueItems: true },
+  },
+  defaults: { probes: ['liveness', 'readiness'] },
+  checkContainer,
+};
