@@ -12,6 +12,10 @@ import { healthPlugin } from './health.js';
 import type { Readiness } from './health.js';
 import { validatePlugin } from './validate.js';
 import { registerJsonParser, MAX_BODY_BYTES } from './json.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, connectionLimitOptions } from './limits.js';
+import type { ConnectionLimits } from './limits.js';
+import { createDrain, drainPlugin } from './drain.js';
+import type { Drain } from './drain.js';
 
 export interface AppOptions {
   readonly engine: Engine;
@@ -22,11 +26,15 @@ export interface AppOptions {
   readonly onDecision?: (review: AdmissionRequest, decision: Decision) => void;
   /** extra readiness checks (config loaded, ...) */
   readonly notReadyReasons?: () => string[];
+  /** header, request and idle timeouts, connection cap (DEFAULT_CONNECTION_LIMITS when left out) */
+  readonly limits?: ConnectionLimits;
 }
 
 export interface PortcullisApp {
   readonly app: FastifyInstance;
   readonly readiness: Readiness;
+  /** shutdown: answers close their connections, then stop accepting (serve's SIGTERM handler) */
+  readonly drain: Drain;
 }
 
 // Maps errors to JSON 4xx answers; anything unexpected is a 500 that is logged.
@@ -43,15 +51,20 @@ function errorHandler(this: FastifyInstance, err: FastifyError, request: { log: 
 export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
   const { tls } = options;
   const material = tls.current();
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const limitOptions = connectionLimitOptions(limits);
   const app = Fastify({
     loggerInstance: options.logger,
     http2: true,
-    https: { allowHTTP1: true, key: material.key, cert: material.cert, minVersion: 'TLSv1.2' },
+    https: { allowHTTP1: true, key: material.key, cert: material.cert, minVersion: 'TLSv1.2', ...limitOptions.https },
+    ...limitOptions.fastify,
     bodyLimit: MAX_BODY_BYTES,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
+  applyConnectionLimits(app.server, limits);
+  const drain = createDrain(app.server);
   registerJsonParser(app);
   app.setErrorHandler(errorHandler as never);
   const readiness: Readiness = { serving: true, reasons: () => options.notReadyReasons?.() ?? [] };
@@ -59,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     (app.server as unknown as { setSecureContext(o: { key: string; cert: string }): void }).setSecureContext({ key: next.key, cert: next.cert });
   });
   app.addHook('onClose', async () => tls.close());
+  await app.register(drainPlugin, { drain });
   await app.register(healthPlugin, { readiness });
   await app.register(metricsPlugin, { registry: options.metrics });
   await app.register(validatePlugin, {
@@ -66,5 +80,5 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     metrics: createAdmissionMetrics(options.metrics),
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),
   });
-  return { app, readiness };
+  return { app, readiness, drain };
 }

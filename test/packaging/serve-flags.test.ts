@@ -27,3 +27,21 @@ describe('portcullis serve --cert-mode', () => {
     for (const flag of ['--cert-mode', '--cert-secret', '--webhook-config', '--service-name', '--namespace', '--kubeconfig', '--cert-renew-before']) expect(res.stdout).toContain(flag);
   });
 });
+
+describe('portcullis serve connection-limit flags', () => {
+  it.each([
+    [['--header-timeout', '0'], '--header-timeout: expected a positive number of seconds'],
+    [['--request-timeout', 'x'], '--request-timeout: expected a positive number of seconds'],
+    [['--idle-timeout=-1'], '--idle-timeout: expected a positive number of seconds'],
+    [['--max-connections', '1.5'], '--max-connections: expected a positive integer'],
+  ])('%j is refused', (args, message) => {
+    const res = serve(args);
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain(message);
+  });
+
+  it('documents the limits and their defaults in --help', () => {
+    const res = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
+    for (const flag of ['--header-timeout SEC', '(default 10)', '--request-timeout SEC', '(default 30)', '--idle-timeout SEC', '(default 120)', '--max-connections N', '(default 512)']) expect(res.stdout).toContain(flag);
+  });
+});
