@@ -16,7 +16,7 @@ import { renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
 
-const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'startup', 'profile'] as const;
+const SECTIONS = ['load', 'open', 'images', 'real-registry', 'memory', 'memory-distinct', 'startup', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string' },
     admissions: { type: 'string' },
+    'distinct-admissions': { type: 'string' },
     seconds: { type: 'string' },
     connections: { type: 'string', default: '32' },
     keep: { type: 'boolean', default: false },
@@ -48,6 +49,7 @@ const USAGE = `usage: npm run bench [-- flags]
   --seconds N        measured seconds per closed/open-loop run (default 15, quick 2)
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
+  --distinct-admissions N  memory-distinct section: admissions, each naming a new image (default 1,000,000, quick 20,000)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
   --node-args="..."  node flags for every portcullis process instead of the image's NODE_OPTIONS (Dockerfile)
   --keep             keep the work directory (logs, profiles)`;
@@ -184,6 +186,7 @@ const results: {
   images?: ImageResults;
   realRegistry?: RealRegistryResults;
   memory?: MemoryResults;
+  memoryDistinct?: MemoryResults;
   startup?: StartupResults;
   profile?: ProfileSummary;
 } = {
@@ -315,6 +318,7 @@ if (wants('real-registry')) {
   }
 }
 if (wants('memory')) results.memory = await runMemory({ ...common, ...(values.admissions ? { admissions: Number(values.admissions) } : {}) });
+if (wants('memory-distinct')) results.memoryDistinct = await runMemory({ ...common, distinct: true, ...(values['distinct-admissions'] ? { admissions: Number(values['distinct-admissions']) } : {}) });
 if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir, serverPin, config: portcullisConfig, log, nodeArgs: portcullisNodeArgs });
 if (wants('profile')) {
   log('profile: portcullis under --cpu-prof, closed loop, pod-10c');

@@ -13,6 +13,7 @@ import { registryTimings, resolveRegistryOptions, type RegistryOptions, type Reg
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
 import { parseReference, ReferenceError, type ImageReference } from './reference.js';
 import { settleBy } from '../engine/deadline.js';
+import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
 
 export type { Platform } from './platform.js';
 export type { DockerConfigJson } from './credentials.js';
@@ -138,15 +139,17 @@ class FactsSource implements ImageFactsSource {
         observe: (registry, status) => this.metrics.request(registry, status),
       });
     const { maxEntries, maxBytes } = options.cache;
+    const bytes = factsCacheBudget(maxBytes);
+    const sized = (v: string, k: string) => entryBytes(k, v);
     this.digests = new LRUCache<string, DigestEntry>({
       max: maxEntries,
-      maxSize: maxBytes,
-      sizeCalculation: (v, k) => k.length + (v.kind === 'manifest' ? v.user.length + v.configDigest.length + 96 : v.digest.length + 64),
+      maxSize: bytes.digests,
+      sizeCalculation: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user, v.configDigest) + 64 : entryBytes(k, v.digest) + 48),
       ttl: t.digestTtlMs || undefined,
     } as LRUCache.Options<string, DigestEntry, unknown>);
-    this.tags = new LRUCache<string, string>({ max: maxEntries, ttl: Math.max(t.tagTtlMs, 1) });
-    this.lastKnown = new LRUCache<string, string>({ max: maxEntries, ttl: t.digestTtlMs || undefined } as LRUCache.Options<string, string, unknown>);
-    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), ttl: Math.max(t.failureTtlMs, 1) });
+    this.tags = new LRUCache<string, string>({ max: maxEntries, maxSize: bytes.tags, sizeCalculation: sized, ttl: Math.max(t.tagTtlMs, 1) });
+    this.lastKnown = new LRUCache<string, string>({ max: maxEntries, maxSize: bytes.lastKnown, sizeCalculation: sized, ttl: t.digestTtlMs || undefined } as LRUCache.Options<string, string, unknown>);
+    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), maxSize: bytes.failures, sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES, ttl: Math.max(t.failureTtlMs, 1) });
     this.cacheFailures = t.failureTtlMs > 0;
     this.cacheTags = t.tagTtlMs > 0;
   }
