@@ -1,11 +1,14 @@
 // The node settings `portcullis serve` runs with, in the container image (the Dockerfile's ENV) and from
-// `npm start` or the bin alike: a bounded V8 heap, 8 MiB young-generation semi-spaces, two malloc arenas
+// `npm start` or the bin alike: a bounded V8 heap, 4 MiB young-generation semi-spaces, a tight glibc malloc
 // (docs/performance.md). A process started without them re-executes itself with them.
 
-/** V8 flags: old space bounded at 96 MiB, per-review garbage kept in 8 MiB semi-spaces. */
-export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=8'];
-/** Environment read at process start (glibc malloc), so it can only be set by starting the process again. */
-export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+/** V8 flags: old space bounded at 96 MiB, per-review garbage kept in 4 MiB semi-spaces. */
+export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4'];
+/**
+ * glibc malloc, read at process start (so only a new process can change them): two arenas, and fixed 128 KiB
+ * trim and mmap thresholds (left dynamic, they grow after large frees and freed memory stays in RSS).
+ */
+export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' };
 /** Set to `off` to run with node's own defaults (experiments); set by the re-execution to stop a loop. */
 export const SETTINGS_ENV = 'PORTCULLIS_NODE_SETTINGS';
 
