@@ -1,5 +1,6 @@
 // Connection limits through a real `portcullis serve`: slow-header and slow-body senders, idle sockets and idle
 // HTTP/2 sessions are cut off, extra connections beyond --max-connections are closed, and other clients are served.
+import type { EventEmitter } from 'node:events';
 import { connect as http2Connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -26,14 +27,18 @@ function watch(socket: Socket): Watched {
   let text = '';
   socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
   socket.on('error', () => undefined);
-  const closed = new Promise<boolean>((resolve) => {
+  return { socket, received: () => text, closed: emitted(socket, 'close') };
+}
+
+// Resolves with true once the emitter emits the event, false after WAIT_MS.
+function emitted(emitter: EventEmitter, event: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), WAIT_MS);
-    socket.once('close', () => {
+    emitter.once(event, () => {
       clearTimeout(timer);
       resolve(true);
     });
   });
-  return { socket, received: () => text, closed };
 }
 
 // A TLS connection (ALPN http/1.1) trusting the server's CA, resolved once the handshake is done.
@@ -108,13 +113,7 @@ describe('connection limits (--header-timeout 1 --request-timeout 2 --idle-timeo
   it('closes an idle HTTP/2 session with GOAWAY', async () => {
     const session = http2Connect(srv.url, { ca: srv.caPem! });
     session.on('error', () => undefined);
-    const goaway = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), WAIT_MS);
-      session.once('goaway', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    const goaway = emitted(session, 'goaway');
     await new Promise((r) => session.once('connect', r));
     expect(await goaway).toBe(true);
     session.destroy();
