@@ -326,10 +326,12 @@ function apiserverTargets(a: ApiserverResults): string[][] {
   if (!me || !nul) return [['API server view at 200 creates/s', '-', 'not measured']];
   const share = (r: ApiserverRun) => r.bucketShares['0.005'] ?? 0;
   const dShare = Math.abs(share(me) - share(nul));
-  // a comparison counts only when the API server and the null webhook kept up with the rate
+  // a comparison counts only on an API server that is not itself the bottleneck: alone, it kept up with the rate
+  // with p99 under 25 ms (its first webhook bucket), and it kept up with the null webhook registered
   const base = a.runs.find((r) => r.rate === 200 && r.webhook === 'no webhook');
-  const keptUp = [base, nul].every((r) => r !== undefined && r.achievedRate >= 0.95 * r.rate && r.errors === 0);
-  const judged = (ok: boolean) => (keptUp ? verdict(ok && me.errors === 0) : 'no verdict: the API server or the null webhook fell behind 200/s');
+  const keptUp = (r: ApiserverRun | undefined) => r !== undefined && r.achievedRate >= 0.95 * r.rate && r.errors === 0;
+  const valid = keptUp(base) && (base?.p99Ms ?? Infinity) < 25 && keptUp(nul);
+  const judged = (ok: boolean) => (valid ? verdict(ok && me.errors === 0) : 'no verdict: the API server alone was slow or fell behind 200/s (busy machine)');
   return [
     ['share of webhook calls under 5 ms at 200 creates/s: portcullis within 1 point of the null webhook (API server histogram)', `${pct(share(me))} vs ${pct(share(nul))}`, judged(dShare <= 0.01)],
     ['client-observed create p99 at 200 creates/s: portcullis within 1 ms of the null webhook', `${me.p99Ms.toFixed(2)} vs ${nul.p99Ms.toFixed(2)} ms`, judged(me.p99Ms - nul.p99Ms <= 1)],
