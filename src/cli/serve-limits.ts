@@ -5,7 +5,7 @@ import type { ConnectionLimits } from '../server/limits.js';
 const d = DEFAULT_CONNECTION_LIMITS;
 
 export const LIMIT_SERVE_USAGE = `  --header-timeout SEC   a client must finish the TLS handshake and send its request headers within this (default ${d.headerTimeoutMs / 1000})
-  --request-timeout SEC  ... and its whole request, body included (default ${d.requestTimeoutMs / 1000})
+  --request-timeout SEC  ... and its whole request, body included; an HTTP/2 stream is reset (default ${d.requestTimeoutMs / 1000})
   --idle-timeout SEC     an idle keep-alive connection or HTTP/2 session is closed after this (default ${d.idleTimeoutMs / 1000})
   --max-connections N    connections beyond N are closed at once (default ${d.maxConnections})`;
 

@@ -12,7 +12,7 @@ import { healthPlugin } from './health.js';
 import type { Readiness } from './health.js';
 import { validatePlugin } from './validate.js';
 import { registerJsonParser, MAX_BODY_BYTES } from './json.js';
-import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, connectionLimitOptions } from './limits.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, connectionLimitOptions, limitHttp2Requests } from './limits.js';
 import type { ConnectionLimits } from './limits.js';
 import { createDrain, drainPlugin } from './drain.js';
 import type { Drain } from './drain.js';
@@ -64,6 +64,7 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   applyConnectionLimits(app.server, limits);
+  limitHttp2Requests(app, limits);
   const drain = createDrain(app.server);
   registerJsonParser(app);
   app.setErrorHandler(errorHandler as never);

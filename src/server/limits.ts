@@ -1,6 +1,9 @@
 // Connection limits of the HTTPS server: how long a client may take to send headers and a request, how long an
 // idle connection is kept, and how many connections are open at once.
+import { constants as h2 } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Server } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ConnectionLimits {
   /** TLS handshake plus request headers must arrive within this (ms) */
@@ -47,4 +50,27 @@ export function applyConnectionLimits(server: Server, limits: ConnectionLimits):
   http.requestTimeout = Math.max(limits.requestTimeoutMs, limits.headerTimeoutMs);
   http.keepAliveTimeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
+}
+
+const STREAM_TIMER = Symbol('portcullis.streamTimer');
+type Timed = FastifyRequest & { [STREAM_TIMER]?: NodeJS.Timeout };
+
+// node's request timeout covers HTTP/1.1 only: an HTTP/2 stream whose request has not fully arrived within the
+// request timeout is reset (RST_STREAM CANCEL); the session's other streams go on.
+export function limitHttp2Requests(app: FastifyInstance, limits: ConnectionLimits): void {
+  app.addHook('onRequest', (request: Timed, _reply: FastifyReply, done: () => void) => {
+    const stream = (request.raw as { stream?: ServerHttp2Stream }).stream;
+    if (stream) {
+      request[STREAM_TIMER] = setTimeout(() => {
+        if (!stream.destroyed) stream.close(h2.NGHTTP2_CANCEL);
+      }, limits.requestTimeoutMs).unref();
+    }
+    done();
+  });
+  const clear = (request: Timed, _reply: FastifyReply, done: () => void) => {
+    clearTimeout(request[STREAM_TIMER]);
+    done();
+  };
+  app.addHook('preHandler', clear); // the body has arrived
+  app.addHook('onResponse', clear); // answered without reaching a handler (bad body, 404)
 }

@@ -120,6 +120,36 @@ describe('connection limits (--header-timeout 1 --request-timeout 2 --idle-timeo
   });
 });
 
+describe('HTTP/2 request timeout (--request-timeout 2)', () => {
+  it('resets a slow-body stream and answers the other streams of the same session', async () => {
+    const srv = await startPortcullis({ args: ['--request-timeout', '2'] });
+    const session = http2Connect(srv.url, { ca: srv.caPem! });
+    session.on('error', () => undefined);
+    try {
+      const slow = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+      slow.on('error', () => undefined);
+      slow.on('data', () => undefined);
+      const reset = emitted(slow, 'close');
+      let i = 0;
+      const timer = setInterval(() => (slow.closed ? clearInterval(timer) : slow.write(BODY[i++] ?? ' ')), 100);
+      const fast = await new Promise<number>((resolve) => {
+        const s = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+        s.on('response', (h) => resolve(Number(h[':status'])));
+        s.on('data', () => undefined);
+        s.end(BODY);
+      });
+      expect(fast).toBe(200);
+      expect(await reset).toBe(true);
+      clearInterval(timer);
+      expect(slow.rstCode).toBe(8); // NGHTTP2_CANCEL
+      expect(session.closed || session.destroyed).toBe(false);
+    } finally {
+      session.destroy();
+      await srv.stop();
+    }
+  });
+});
+
 describe('--max-connections', () => {
   it('closes connections beyond the cap at once, and accepts again when one closes', async () => {
     const srv = await startPortcullis({ args: ['--max-connections', '5'] });
