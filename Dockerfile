@@ -50,10 +50,13 @@ LABEL org.opencontainers.image.title="portcullis" \
 # `portcullis version` names the commit the image was built from
 ENV NODE_ENV=production \
     PORTCULLIS_COMMIT="${REVISION}"
-# a bounded V8 heap and two malloc arenas keep RSS flat once the caches are full, and 8 MiB young-generation
-# semi-spaces keep per-review garbage out of the old generation (bench/RESULTS.md: memory and closed loop)
-ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=8" \
-    MALLOC_ARENA_MAX=2
+# a bounded V8 heap, 4 MiB young-generation semi-spaces (per-review garbage dies young), two malloc arenas and fixed
+# malloc trim/mmap thresholds keep RSS under 150 MB whatever the number of distinct images (bench/RESULTS.md: memory);
+# the same settings as src/cli/node-settings.ts, which `portcullis serve` applies itself when started without them
+ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4" \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -33,6 +33,10 @@ export interface MemoryResults {
   peakRss: number;
   /** [admissions so far, RSS] every checkpoint */
   curve: Array<[number, number]>;
+  /** [admissions so far, V8 heap used] every checkpoint (from /metrics) */
+  heapCurve: Array<[number, number]>;
+  /** every admission named a new image */
+  distinct: boolean;
   /** throughput of the long run */
   load: LoadResult;
   registryRequests: number;
@@ -44,11 +48,14 @@ export interface MemoryOptions extends SectionOptions {
   /** admissions in total (default: 1,000,000; quick 20,000) */
   readonly admissions?: number;
   readonly images?: number;
+  /** every admission names a new image (images = admissions): nothing is ever answered from the caches */
+  readonly distinct?: boolean;
 }
 
 export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
-  const images = o.images ?? 10_000;
   const admissions = o.admissions ?? (o.quick ? 20_000 : 1_000_000);
+  // distinct: image numbers never wrap (the wrk script takes them modulo `images`)
+  const images = o.distinct ? Number.MAX_SAFE_INTEGER : (o.images ?? 10_000);
   const registry = await startFakeRegistry(o.pin.loadgen);
   let target: Target | undefined;
   try {
@@ -64,6 +71,7 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
     const chunkSeconds = o.quick ? 3 : 10;
     const maxChunks = o.quick ? 40 : 1000;
     const curve: Array<[number, number]> = [[0, idleRss]];
+    const heapCurve: Array<[number, number]> = [[0, (await heapOf(target, o.certs.ca))?.heapUsed ?? 0]];
     let done = 0;
     let filledRss = 0;
     let total: LoadResult | undefined;
@@ -72,8 +80,10 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
       done += r.requests;
       const now = rss();
       curve.push([done, now]);
+      const heapUsed = (await heapOf(target, o.certs.ca))?.heapUsed ?? 0;
+      heapCurve.push([done, heapUsed]);
       if (filledRss === 0 && done >= images) filledRss = now;
-      if (c % 5 === 0) o.log(`memory: ${done} admissions, RSS ${(now / 2 ** 20).toFixed(0)} MB, ${r.rps.toFixed(0)}/s`);
+      if (c % 5 === 0) o.log(`memory: ${done} admissions, RSS ${(now / 2 ** 20).toFixed(0)} MB, heap ${(heapUsed / 2 ** 20).toFixed(0)} MB, ${r.rps.toFixed(0)}/s`);
       total = total
         ? { ...total, requests: total.requests + r.requests, seconds: total.seconds + r.seconds, rps: (total.requests + r.requests) / (total.seconds + r.seconds), errors: total.errors + r.errors, p99Us: Math.max(total.p99Us, r.p99Us), p999Us: Math.max(total.p999Us, r.p999Us), maxUs: Math.max(total.maxUs, r.maxUs) }
         : r;
@@ -83,7 +93,9 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryResults> {
     const stats = await registry.stats();
     return {
       admissions: done,
-      images,
+      images: o.distinct ? done : images,
+      distinct: o.distinct === true,
+      heapCurve,
       idleRss,
       filledRss,
       endRss: end?.rssBytes ?? 0,

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runApiserver, type ApiserverResults } from './apiserver.js';
 import { allowed, h2Client } from './client.js';
 import { runImageScenarios, runRealRegistry, registryConfig, type ImageResults, type RealRegistryResults } from './images.js';
 import { closedLoop, openLoop, type LoadResult, type Pinning } from './load.js';
@@ -18,7 +19,7 @@ import { POLICY_COUNT_END, POLICY_COUNT_START, renderPolicyCount, renderReport }
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
 
-const SECTIONS = ['load', 'open', 'images', 'pinning', 'real-registry', 'memory', 'startup', 'profile', 'policies'] as const;
+const SECTIONS = ['load', 'open', 'images', 'pinning', 'real-registry', 'memory', 'memory-distinct', 'startup', 'profile', 'policies', 'apiserver'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string' },
     admissions: { type: 'string' },
+    'distinct-admissions': { type: 'string' },
+    'apiserver-rates': { type: 'string' },
     seconds: { type: 'string' },
     connections: { type: 'string', default: '32' },
     keep: { type: 'boolean', default: false },
@@ -52,6 +55,8 @@ const USAGE = `usage: npm run bench [-- flags]
   --seconds N        measured seconds per closed/open-loop run (default 15, quick 2)
   --connections N    closed-loop connections (default 32)
   --admissions N     memory section: admissions in total (default 1,000,000, quick 20,000)
+  --distinct-admissions N  memory-distinct section: admissions, each naming a new image (default 1,000,000, quick 20,000)
+  --apiserver-rates A,B    apiserver section: dry-run Pod creates per second (default 100,200,400; quick 200)
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
   --baseline-cli P   policies section: also measure this earlier build's dist/src/cli/main.js with its 5 policies
   --baseline-label L name of that build in the report (e.g. its commit)
@@ -191,6 +196,8 @@ const results: {
   pinning?: PinningResults;
   realRegistry?: RealRegistryResults;
   memory?: MemoryResults;
+  memoryDistinct?: MemoryResults;
+  apiserver?: ApiserverResults;
   startup?: StartupResults;
   profile?: ProfileSummary;
   policyCount?: PolicyCountResults;
@@ -324,6 +331,24 @@ if (wants('real-registry')) {
   }
 }
 if (wants('memory')) results.memory = await runMemory({ ...common, ...(values.admissions ? { admissions: Number(values.admissions) } : {}) });
+if (wants('memory-distinct')) results.memoryDistinct = await runMemory({ ...common, distinct: true, ...(values['distinct-admissions'] ? { admissions: Number(values['distinct-admissions']) } : {}) });
+if (wants('apiserver')) {
+  if (!tools.cluster) results.skipped.push('API server view: etcd/kube-apiserver/kubectl not built (scripts/go-tools.sh kubernetes etcd)');
+  else {
+    if (!tools.psaWebhook) results.skipped.push('API server view: PSA webhook not built (scripts/go-tools.sh psa-webhook); run without it');
+    const psa = tools.psaWebhook;
+    results.apiserver = await runApiserver({
+      quick, certs, workDir, pinned, log,
+      ...(values['apiserver-rates'] ? { rates: values['apiserver-rates'].split(',').map(Number) } : {}),
+      ...(values.seconds ? { seconds: measureSeconds } : {}),
+      webhooks: [
+        { label: 'null webhook', path: '/validate', start: () => startNullWebhook({ workDir, certs, pin: serverPin }) },
+        { label: 'portcullis', path: '/validate', start: () => startPortcullis({ workDir, certs, pin: serverPin, config: portcullisConfig, nodeArgs: portcullisNodeArgs }) },
+        ...(psa ? [{ label: 'PSA webhook', path: '/', start: (kubeconfig: string) => startPsaWebhook({ workDir, certs, pin: serverPin, binary: psa, kubeconfig }) }] : []),
+      ],
+    });
+  }
+}
 if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir, serverPin, config: portcullisConfig, log, nodeArgs: portcullisNodeArgs });
 if (wants('profile')) {
   log('profile: portcullis under --cpu-prof, closed loop, pod-10c');

@@ -125,8 +125,9 @@ export async function startPortcullis(o: PortcullisStart): Promise<Target> {
     ...o.pin, process.execPath, ...(o.nodeArgs ?? []), o.cli ?? CLI, 'serve', '--host', '127.0.0.1', '--port', String(port),
     '--tls-cert', o.certs.cert, '--tls-key', o.certs.key, '--config', configPath, '--log-level', o.logLevel ?? 'info', '--shutdown-grace', '1',
   ];
-  // the image's environment (MALLOC_ARENA_MAX); its V8 flags come in nodeArgs, so runs can compare them
-  return startProcess(o.label ?? 'portcullis', argv, join(dir, 'server.log'), base, '/readyz', o.certs, 30_000, { ...process.env, ...shippedRuntime().env });
+  // the image's environment (MALLOC_ARENA_MAX); its V8 flags come in nodeArgs, so runs can compare them (and
+  // PORTCULLIS_NODE_SETTINGS=off keeps serve from adding the shipped flags that nodeArgs leaves out)
+  return startProcess(o.label ?? 'portcullis', argv, join(dir, 'server.log'), base, '/readyz', o.certs, 30_000, { ...process.env, ...shippedRuntime().env, PORTCULLIS_NODE_SETTINGS: 'off' });
 }
 
 export async function startNullWebhook(o: StartOptions): Promise<Target> {

@@ -17,12 +17,12 @@ export interface ShippedRuntime {
   readonly env: Readonly<Record<string, string>>;
 }
 
-// Reads NODE_OPTIONS and MALLOC_ARENA_MAX from the Dockerfile, so the bench runs portcullis as the image does.
+// Reads NODE_OPTIONS and the MALLOC_* settings from the Dockerfile, so the bench runs portcullis as the image does.
 export function shippedRuntime(): ShippedRuntime {
   const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
   const nodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(text)?.[1] ?? '';
-  const arenas = /MALLOC_ARENA_MAX=(\d+)/.exec(text)?.[1];
-  return { nodeArgs: nodeOptions.split(' ').filter(Boolean), env: arenas ? { MALLOC_ARENA_MAX: arenas } : {} };
+  const malloc = Object.fromEntries([...text.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map((m) => [m[1] as string, m[2] as string]));
+  return { nodeArgs: nodeOptions.split(' ').filter(Boolean), env: malloc };
 }
 
 export function useCli(path: string): void {

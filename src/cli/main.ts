@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // portcullis command-line entry point: serve | audit | scan | cert | version.
+import './serve-node-settings.js'; // first: serve re-executes itself with the image's node settings
 import { runServe } from './serve.js';
 import { runAudit } from './audit.js';
 import { runScan } from './scan.js';

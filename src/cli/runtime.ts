@@ -85,7 +85,7 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
   const log = options.logger.child({ component: 'images' });
   const onFailure = (ref: ImageReference, e: RegistryError) => log.warn({ registry: ref.registry, repository: ref.repository, code: e.code, err: e.message }, 'image look-up failed');
   const resolver = client
-    ? new ImageResolver(client, { tagTtlMs: timings.tagTtlMs, failureTtlMs: timings.failureTtlMs, maxEntries: registryOptions.cache.maxEntries, observe, onFailure })
+    ? new ImageResolver(client, { tagTtlMs: timings.tagTtlMs, failureTtlMs: timings.failureTtlMs, maxEntries: registryOptions.cache.maxEntries, maxBytes: registryOptions.cache.maxBytes, observe, onFailure })
     : undefined;
   const shared = { ...deps, ...(client ? { client } : {}), ...(resolver ? { resolver } : {}) };
   const source = createImageFactsSource(registryOptions, shared);

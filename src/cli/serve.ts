@@ -14,6 +14,8 @@ import { AUDIT_SERVE_FLAGS, AUDIT_SERVE_USAGE, startBackgroundAuditFromFlags } f
 import { OWNER_EVENT_SERVE_FLAGS, OWNER_EVENT_SERVE_USAGE, ownerEventsFromFlags } from '../events/owner-events.js';
 import { createRuntime } from './runtime.js';
 import { parseCommand } from './flags.js';
+import { LIMIT_SERVE_FLAGS, LIMIT_SERVE_USAGE, connectionLimitsFromFlags } from './serve-limits.js';
+import { shutdownHandler } from './shutdown.js';
 
 const USAGE = `usage: portcullis serve [flags]
   --config FILE         PortcullisConfig YAML (default: the built-in config); reloaded on change
@@ -39,8 +41,11 @@ const USAGE = `usage: portcullis serve [flags]
   --cert-renew-before X self mode: renew when less than X% of the lifetime, or less than a duration, remains (default 33%)
   --cert-rotation-overlap D  self mode: each step of a CA rotation lasts this long (default 60s)
   --cert-poll-interval D     self mode: how often the Secret is re-read (default 10s)
-  --shutdown-delay SEC  after SIGTERM, keep serving this long with /readyz 503 (default 0)
-  --shutdown-grace SEC  then wait at most this long for in-flight reviews (default 20)
+  --shutdown-delay SEC  after SIGTERM, keep serving this long with /readyz 503, every answer closing its connection
+                        (HTTP/1.1 Connection: close, HTTP/2 GOAWAY) (default 0)
+  --shutdown-grace SEC  then accept no new connections, answer requests on open ones, and exit once they have
+                        closed, at the latest after this (default 20)
+${LIMIT_SERVE_USAGE}
   --log-level LEVEL     trace|debug|info|warn|error (default info)
 ${AUDIT_SERVE_USAGE}
 ${OWNER_EVENT_SERVE_USAGE}`;
@@ -68,6 +73,7 @@ const FLAGS = {
   'shutdown-delay': { type: 'string', default: '0' },
   'shutdown-grace': { type: 'string', default: '20' },
   'log-level': { type: 'string', default: 'info' },
+  ...LIMIT_SERVE_FLAGS,
   ...AUDIT_SERVE_FLAGS,
   ...OWNER_EVENT_SERVE_FLAGS,
   help: { type: 'boolean', short: 'h' },
@@ -173,9 +179,10 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const delay = seconds(values['shutdown-delay'], 'shutdown-delay');
   const grace = seconds(values['shutdown-grace'], 'shutdown-grace');
+  const limits = connectionLimitsFromFlags(values);
   const tls = await tlsFrom(values, logger);
   const ownerEvents = await ownerEventsFromFlags(values, logger);
-  const { app, readiness } = await buildApp({ engine: runtime.engine, tls, logger, metrics, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
+  const { app, readiness, drain } = await buildApp({ engine: runtime.engine, tls, logger, metrics, limits, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
   const audit = await startBackgroundAuditFromFlags(values, { engine: runtime.engine, config: () => runtime.config.current(), logger, registry: metrics });
   app.addHook('onClose', async () => {
     await audit?.stop();
@@ -184,28 +191,7 @@ export async function runServe(argv: string[]): Promise<number> {
   app.addHook('onClose', async () => runtime.close());
   const address = await app.listen({ host: values.host, port });
   logger.info({ address, config: values.config ?? 'built-in' }, 'portcullis is serving');
-  const stop = (signal: string): void => {
-    if (!readiness.serving) return;
-    readiness.serving = false;
-    logger.info({ signal, delayMs: delay, graceMs: grace }, 'shutting down: /readyz now answers 503');
-    const force = setTimeout(() => {
-      logger.warn({ graceMs: grace }, 'grace period over; closing remaining connections');
-      process.exit(0);
-    }, delay + grace);
-    force.unref();
-    setTimeout(() => {
-      app.close().then(
-        () => {
-          logger.info('stopped');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'error while stopping');
-          process.exit(1);
-        },
-      );
-    }, delay).unref();
-  };
+  const stop = shutdownHandler({ app, readiness, drain, logger, delayMs: delay, graceMs: grace });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return -1;

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { credentialId, type Credential } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { send, type HttpObserver } from './http.js';
+import { entryBytes } from './cache-size.js';
 
 export interface Challenge {
   scheme: 'bearer' | 'basic';
@@ -68,7 +69,8 @@ const TOKEN_RE = /^[\x21-\x7e]{1,16384}$/;
 const MIN_TOKEN_TTL_S = 60;
 
 export class TokenStore {
-  private readonly tokens = new LRUCache<string, CachedToken>({ max: 2000, ttlAutopurge: false });
+  // Bearer tokens can be kilobytes each: bounded in bytes too
+  private readonly tokens = new LRUCache<string, CachedToken>({ max: 2000, maxSize: 4 * 2 ** 20, sizeCalculation: (v, k) => entryBytes(k, v.token), ttlAutopurge: false });
   private readonly inflight = new Map<string, Promise<string>>();
   /** the last challenge each registry answered with, so later requests skip the 401 */
   private readonly challenges = new LRUCache<string, Challenge>({ max: 1000 });

@@ -14,6 +14,7 @@ import { choosePlatform, formatPlatform, type Platform } from './platform.js';
 import { parseReference, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
+import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
 
 export type { Platform } from './platform.js';
 export type { DockerConfigJson } from './credentials.js';
@@ -150,15 +151,16 @@ class FactsSource implements ImageFactsSource {
         observe: (registry, status) => this.metrics.request(registry, status),
       });
     const { maxEntries, maxBytes } = options.cache;
+    const bytes = factsCacheBudget(maxBytes);
     this.digests = new LRUCache<string, DigestEntry>({
       max: maxEntries,
-      maxSize: maxBytes,
-      sizeCalculation: (v, k) => k.length + (v.kind === 'manifest' ? v.user.length + v.configDigest.length + 96 : v.digest.length + 64),
+      maxSize: bytes.digests,
+      sizeCalculation: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user, v.configDigest) + 64 : entryBytes(k, v.digest) + 48),
       ttl: t.digestTtlMs || undefined,
     } as LRUCache.Options<string, DigestEntry, unknown>);
     this.ownsResolver = !deps.resolver;
-    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: t.tagTtlMs, maxEntries });
-    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), ttl: Math.max(t.failureTtlMs, 1) });
+    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: t.tagTtlMs, maxEntries, maxBytes });
+    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), maxSize: Math.floor(bytes.failures / 2), sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES, ttl: Math.max(t.failureTtlMs, 1) });
     this.cacheFailures = t.failureTtlMs > 0;
   }
 

@@ -18,6 +18,17 @@ export function getOrCreate<T>(registry: Registry, name: string, make: () => T):
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
+// A label mapper that keeps the first `max` distinct values and counts every later one as "other".
+export function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= max) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
 export function createImageMetrics(registry?: Registry): ImageMetrics {
   if (!registry) return { request() {}, cache() {}, lookup() {} };
   const requests = getOrCreate(registry, 'portcullis_registry_requests_total', () =>
@@ -38,14 +49,8 @@ export function createImageMetrics(registry?: Registry): ImageMetrics {
       registers: [registry],
     }),
   );
-  const seen = new Set<string>();
   // keeps the registry label bounded: pod specs name arbitrary registries
-  const label = (r: string) => {
-    if (seen.has(r)) return r;
-    if (seen.size >= MAX_REGISTRY_LABELS) return 'other';
-    seen.add(r);
-    return r;
-  };
+  const label = boundedLabel(MAX_REGISTRY_LABELS);
   return {
     request: (r, status) => requests.inc({ registry: label(r), status: String(status) }),
     cache: (cache, hit) => (hit ? hits : misses).inc({ cache }),

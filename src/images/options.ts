@@ -41,7 +41,7 @@ export const DEFAULT_REGISTRY_OPTIONS: Readonly<RegistryOptions> = Object.freeze
   usePullSecrets: false,
   timeout: '3s',
   platform: 'linux/amd64',
-  cache: { digestTtl: '24h', tagTtl: '5m', failureTtl: '10s', maxEntries: 10000, maxBytes: 33554432 },
+  cache: { digestTtl: '24h', tagTtl: '5m', failureTtl: '10s', maxEntries: 10000, maxBytes: 16777216 },
   concurrencyPerRegistry: 16,
   maxResponseBytes: 4194304,
 });
@@ -76,7 +76,7 @@ export const registryOptionsSchema = {
         tagTtl: { ...duration, default: '5m' },
         failureTtl: { ...duration, default: '10s' },
         maxEntries: { type: 'integer', minimum: 1, default: 10000 },
-        maxBytes: { type: 'integer', minimum: 1024, default: 33554432 },
+        maxBytes: { type: 'integer', minimum: 1024, default: 16777216, description: 'bytes all image-facts caches may hold together (digests 1/2, tags 1/4, last-known tags 1/4; failures 1/8)' },
       },
     },
     concurrencyPerRegistry: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },

@@ -8,6 +8,8 @@ import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './cl
 import type { DockerConfigJson } from './credentials.js';
 import type { ImageReference } from './reference.js';
 import { toRegistryError, type RegistryError } from './errors.js';
+import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
+import { DEFAULT_REGISTRY_OPTIONS } from './options.js';
 
 export interface ResolverOptions {
   /** how long a tag -> digest answer is reused (0: resolve on every look-up) */
@@ -15,9 +17,11 @@ export interface ResolverOptions {
   /** how long a failed resolution is answered from cache (timeouts never are; default 0: not cached) */
   failureTtlMs?: number;
   maxEntries: number;
+  /** registry.cache.maxBytes: the tag, last-known and failure caches take their shares of it (cache-size.ts) */
+  maxBytes?: number;
   /** how long a fetched manifest is kept by digest for the look-up that follows (default 60 s) */
   manifestTtlMs?: number;
-  /** bytes of manifests kept (default 8 MiB) */
+  /** bytes of manifests kept (default 2 MiB) */
   manifestMaxBytes?: number;
   /** counts cache hits and misses ('tag', 'manifest', 'inflight') */
   observe?: (cache: 'tag' | 'manifest' | 'inflight' | 'failure', hit: boolean) => void;
@@ -26,7 +30,8 @@ export interface ResolverOptions {
 }
 
 const MANIFEST_TTL_MS = 60_000;
-const MANIFEST_MAX_BYTES = 8 * 1024 * 1024;
+/** enough for the manifests of the reviews of the last moments: /mutate's tag GET bridges to /validate's digest look-up */
+const MANIFEST_MAX_BYTES = 2 * 1024 * 1024;
 
 // Where a tag lives, for cache and in-flight keys: repository and tag (the credential is added by the caller).
 function tagKeyOf(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag'>): string {
@@ -52,9 +57,17 @@ export class ImageResolver {
     this.failureTtlMs = options.failureTtlMs ?? 0;
     this.observe = options.observe ?? (() => {});
     this.onFailure = options.onFailure;
-    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(options.maxEntries, 10_000), ttl: Math.max(1, this.failureTtlMs) });
-    this.tags = new LRUCache<string, string>({ max: options.maxEntries, ttl: Math.max(1, options.tagTtlMs) });
-    this.lastKnown = new LRUCache<string, string>({ max: options.maxEntries });
+    const bytes = factsCacheBudget(options.maxBytes ?? DEFAULT_REGISTRY_OPTIONS.cache.maxBytes);
+    // failed tags: half the failure share (the image facts' failures at a digest take the other half)
+    this.failures = new LRUCache<string, RegistryError>({
+      max: Math.min(options.maxEntries, 10_000),
+      maxSize: Math.floor(bytes.failures / 2),
+      sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES,
+      ttl: Math.max(1, this.failureTtlMs),
+    });
+    const sized = (v: string, k: string) => entryBytes(k, v);
+    this.tags = new LRUCache<string, string>({ max: options.maxEntries, maxSize: bytes.tags, sizeCalculation: sized, ttl: Math.max(1, options.tagTtlMs) });
+    this.lastKnown = new LRUCache<string, string>({ max: options.maxEntries, maxSize: bytes.lastKnown, sizeCalculation: sized });
     this.manifests = new LRUCache<string, FetchedManifest>({
       max: Math.min(options.maxEntries, 4096),
       maxSize: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,

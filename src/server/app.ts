@@ -15,6 +15,10 @@ import type { Readiness } from './health.js';
 import { validatePlugin } from './validate.js';
 import { mutatePlugin } from './mutate.js';
 import { registerJsonParser, MAX_BODY_BYTES } from './json.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, connectionLimitOptions, limitHttp2Requests } from './limits.js';
+import type { ConnectionLimits } from './limits.js';
+import { createDrain, drainPlugin } from './drain.js';
+import type { Drain } from './drain.js';
 
 export interface AppOptions {
   readonly engine: Engine;
@@ -25,11 +29,15 @@ export interface AppOptions {
   readonly onDecision?: (review: AdmissionRequest, decision: Decision) => void;
   /** extra readiness checks (config loaded, ...) */
   readonly notReadyReasons?: () => string[];
+  /** header, request and idle timeouts, connection cap (DEFAULT_CONNECTION_LIMITS when left out) */
+  readonly limits?: ConnectionLimits;
 }
 
 export interface PortcullisApp {
   readonly app: FastifyInstance;
   readonly readiness: Readiness;
+  /** shutdown: answers close their connections, then stop accepting (serve's SIGTERM handler) */
+  readonly drain: Drain;
 }
 
 /** Public codes for fastify's own body errors (the answer's `code` and the bad-requests metric label). */
@@ -55,15 +63,21 @@ function errorHandlerFor(metrics: AdmissionMetrics) {
 export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
   const { tls } = options;
   const material = tls.current();
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const limitOptions = connectionLimitOptions(limits);
   const app = Fastify({
     loggerInstance: options.logger,
     http2: true,
-    https: { allowHTTP1: true, key: material.key, cert: material.cert, minVersion: 'TLSv1.2' },
+    https: { allowHTTP1: true, key: material.key, cert: material.cert, minVersion: 'TLSv1.2', ...limitOptions.https },
+    ...limitOptions.fastify,
     bodyLimit: MAX_BODY_BYTES,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
+  applyConnectionLimits(app.server, limits);
+  limitHttp2Requests(app, limits);
+  const drain = createDrain(app.server);
   registerJsonParser(app);
   const admissionMetrics = createAdmissionMetrics(options.metrics);
   app.setErrorHandler(errorHandlerFor(admissionMetrics) as never);
@@ -72,6 +86,7 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     (app.server as unknown as { setSecureContext(o: { key: string; cert: string }): void }).setSecureContext({ key: next.key, cert: next.cert });
   });
   app.addHook('onClose', async () => tls.close());
+  await app.register(drainPlugin, { drain });
   await app.register(healthPlugin, { readiness });
   await app.register(metricsPlugin, { registry: options.metrics });
   await app.register(validatePlugin, {
@@ -80,5 +95,5 @@ export async function buildApp(options: AppOptions): Promise<PortcullisApp> {
     ...(options.onDecision ? { onDecision: options.onDecision } : {}),
   });
   await app.register(mutatePlugin, { engine: options.engine, metrics: admissionMetrics, registry: options.metrics });
-  return { app, readiness };
+  return { app, readiness, drain };
 }

@@ -4,8 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Decision } from '../engine/decision.js';
+import { boundedLabel } from '../images/metrics.js';
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Distinct kind and operation label values kept (they come from the request body); later ones count as "other". */
+export const MAX_REQUEST_LABELS = 32;
 
 export interface AdmissionMetrics {
   observe(kind: string, operation: string, decision: Decision, seconds: number): void;
@@ -39,9 +43,13 @@ export function createAdmissionMetrics(registry: Registry): AdmissionMetrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const kindLabel = boundedLabel(MAX_REQUEST_LABELS);
+  const operationLabel = boundedLabel(MAX_REQUEST_LABELS);
   return {
-    observe(kind, operation, decision, seconds) {
+    observe(rawKind, rawOperation, decision, seconds) {
       const result = decision.skipped ? 'skipped' : decision.allowed ? 'allowed' : 'denied';
+      const kind = kindLabel(rawKind);
+      const operation = operationLabel(rawOperation);
       requests.inc({ kind, operation, result });
       for (const v of decision.violations) violations.inc({ policy: v.policy, effect: v.effect, would_deny: String(v.wouldDeny) });
       latency.observe({ kind }, seconds);

@@ -18,6 +18,7 @@ import { shortDigest, type Candidate } from './candidates.js';
 import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
 import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
 import { matchRule, ruleSubject, type ImageRule, type SignedImagesParams } from './params.js';
+import { entryBytes } from '../images/cache-size.js';
 
 export interface SignatureVerifierOptions {
   /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
@@ -63,6 +64,8 @@ interface CachedOutcome {
   found: number;
 }
 
+/** bytes the verification outcomes may hold */
+const MAX_CACHE_BYTES = 8 * 2 ** 20;
 const DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
 
 const fact = (status: SignatureFact['status'], message: string): SignatureFact => ({ status, message });
@@ -90,7 +93,8 @@ class Verifier implements SignatureVerifier {
     this.metrics = createSignatureMetrics(deps.metrics);
     this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
-    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.verifiedTtlMs) });
+    // bounded in bytes too: an outcome's notes carry messages, and keys carry image names
+    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, maxSize: MAX_CACHE_BYTES, sizeCalculation: (v, k) => entryBytes(k, ...v.notes), ttl: Math.max(1, this.opts.verifiedTtlMs) });
     this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries, observe: (c, hit) => c === 'tag' && this.metrics.cache('tag', hit) });
   }
 

@@ -22,9 +22,10 @@ import { createEngine } from '../../src/engine/evaluate.js';
 import { decodeReview, encodeReview } from '../../src/admission/review.js';
 import { createOwnerEventRecorder } from '../../src/events/owner-events.js';
 import type { OwnerEventRecorder } from '../../src/events/owner-events.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 // undefined outside the e2e run (the unit run's include also matches *.e2e.test.ts): everything here is skipped
-const provided = inject('cluster') as ClusterInfo | undefined;
+const provided = requireTool('the e2e control plane', inject('cluster') !== undefined, INSTALL.cluster) ? (inject('cluster') as ClusterInfo) : undefined;
 const cluster = provided ? clusterClient(provided) : (undefined as unknown as ClusterClient);
 const NS_A = 'scan-e2e-a';
 const NS_B = 'scan-e2e-b';

@@ -27,13 +27,14 @@ const config = parseConfig(DEFAULT_CONFIG_YAML, 'default');
 const engine = createEngine({ config: () => config });
 const VERSION = '0.0.0-test';
 
-// Compares with the golden file (or writes it with UPDATE_GOLDEN=1).
+// Compares with the golden file (or writes it with UPDATE_GOLDEN=1); a missing golden file fails.
 function matchGolden(name: string, actual: string): void {
   const path = `${golden}${name}`;
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
+  if (process.env.UPDATE_GOLDEN === '1') {
     mkdirSync(golden, { recursive: true });
     writeFileSync(path, actual);
   }
+  if (!existsSync(path)) throw new Error(`expected the golden file test/golden/${name}, got none: run UPDATE_GOLDEN=1 npx vitest run test/audit/golden.test.ts, check the file and commit it`);
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
 

@@ -11,12 +11,13 @@ import { httpsGet } from '../e2e/http.js';
 import { freePort, startProcess, waitFor } from '../e2e/proc.js';
 import type { ManagedProcess } from '../e2e/proc.js';
 import { CLI_PATH, REPO_ROOT } from '../e2e/portcullis.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const cli = process.env.PORTCULLIS_CLI ?? CLI_PATH;
 // undefined outside the e2e run (the unit run's include also matches *.e2e.test.ts): everything here is skipped
 const provided = inject('cluster') as ClusterInfo | undefined;
 const help = provided && existsSync(cli) ? spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout : '';
-const wired = help.includes('--audit-interval') && help.includes('--owner-events') && provided !== undefined;
+const wired = requireTool('the e2e control plane', provided !== undefined, INSTALL.cluster) && requireTool('portcullis serve --audit-interval and --owner-events (the built CLI)', help.includes('--audit-interval') && help.includes('--owner-events'), 'npm run build');
 const cluster = provided ? clusterClient(provided) : (undefined as unknown as ClusterClient);
 const NS = 'serve-audit-e2e';
 const LEASE = `portcullis-audit-serve-${process.pid}`;
@@ -94,7 +95,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!wired)('portcullis serve: background audit and owner events', () => {
+describe.runIf(wired)('portcullis serve: background audit and owner events', () => {
   it('two servers, one scan per interval: only the Lease holder scans, writes reports and exports the gauge', async () => {
     const scans = () => servers.flatMap((s) => s.lines().filter((l) => l.msg === 'background audit scan finished').map((l) => ({ who: s.name, time: Date.parse(String(l.slot)) })));
     await waitFor('three background scans', async () => (scans().length >= 3 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });

@@ -11,6 +11,7 @@ import { registerPortcullis, unregisterPortcullis } from './register.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushTestImages, type TestImage } from '../helpers/registry-images.js';
 import { Cosign, toolPath } from '../helpers/cosign-cli.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const cluster = clusterClient(inject('cluster'));
 const NS = 'e2e-signatures';
@@ -29,7 +30,7 @@ const podFor = (name: string, image: string) => ({
   spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image, securityContext: compliantSecurityContext() }] },
 });
 
-describe.skipIf(!cosignBin)('signed images at admission', () => {
+describe.runIf(requireTool('cosign3', cosignBin !== undefined, INSTALL.cosign))('signed images at admission', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-sig-'));
     registry = await startRegistry({ auth: 'none', tls: false });

@@ -18,6 +18,7 @@ import type { K8sObject, Values } from './helm.js';
 import { countCerts, httpsRequest, issuedByBundle, serviceAccountKubeconfig, startServe, webhookBundles } from './kube.js';
 import type { Serve } from './kube.js';
 import { providedCerts } from './pki.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const info = inject('cluster');
 const RELEASE = 'pkg';
@@ -28,7 +29,7 @@ const DRY_NS = 'pkg-dryrun';
 /** cert-manager and Prometheus-operator kinds need their CRDs, which this control plane does not have */
 const NEEDS_CRDS = new Set(['cert-manager.io/v1', 'monitoring.coreos.com/v1']);
 
-describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () => {
+describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.cluster) && requireTool('helm', haveHelm, INSTALL.helm))('helm chart on the e2e control plane', () => {
   let client: ClusterClient;
   let dir: string;
   let helmEnv: NodeJS.ProcessEnv;

@@ -17,6 +17,7 @@ import { REPO_ROOT } from './dockerfile.js';
 import { CHART, CLI, find, haveHelm, helm, HELM, KUBE_VERSION, one, template, templateText, valueFlags } from './helm.js';
 import type { K8sObject, Values } from './helm.js';
 import { providedCerts } from './pki.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-chart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -166,7 +167,7 @@ interface PodSpec {
   [k: string]: unknown;
 }
 
-describe.skipIf(!haveHelm)('helm chart charts/portcullis', () => {
+describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/portcullis', () => {
   it.each(VARIANTS)('passes helm lint --strict: %s', (_name, values, extra) => {
     const res = helm(['lint', '--strict', CHART, '--namespace', 'portcullis', '--kube-version', KUBE_VERSION, ...valueFlags(values), ...extra]);
     expect(res.code, res.stdout + res.stderr).toBe(0);

@@ -11,6 +11,7 @@ import type { ClusterClient } from '../e2e/cluster.js';
 import { waitFor } from '../e2e/proc.js';
 import { admissionReview, countCerts, httpsRequest, issuedByBundle, startServe, webhookBundles } from './kube.js';
 import type { Serve } from './kube.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const info = inject('cluster');
 const NS = 'pkg-rotation';
@@ -34,7 +35,7 @@ const WEBHOOK_CONFIG = {
   })),
 };
 
-describe.skipIf(!info)('self-managed certificates on the e2e control plane', () => {
+describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.cluster))('self-managed certificates on the e2e control plane', () => {
   let client: ClusterClient;
   let dir: string;
   const servers: Serve[] = [];

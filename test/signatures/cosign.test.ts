@@ -9,12 +9,13 @@ import { SIGNED_IMAGES_DEFAULTS } from '../../src/signatures/params.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { pushLayoutTag, pushTestImages } from '../helpers/registry-images.js';
 import { Cosign, startOcireg, toolPath, type CosignKeys, type Ocireg } from '../helpers/cosign-cli.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 const cosign2Bin = toolPath('cosign2');
 const cosign3Bin = toolPath('cosign3');
 const ociregBin = toolPath('ocireg');
 const missing = [!cosign2Bin && 'cosign2', !cosign3Bin && 'cosign3', !ociregBin && 'ocireg'].filter(Boolean);
-if (missing.length > 0) console.warn(`skipping real-cosign tests: build ${missing.join(', ')} with scripts/go-tools.sh`);
+const runnable = requireTool(missing.join(', '), missing.length === 0, INSTALL.cosign);
 
 interface Case {
   name: string;
@@ -23,7 +24,7 @@ interface Case {
   signed: boolean;
 }
 
-describe.skipIf(missing.length > 0)('signatures made by real cosign', () => {
+describe.runIf(runnable)('signatures made by real cosign', () => {
   let registry: TestRegistry;
   let ocireg: Ocireg;
   let client: RegistryClient;

@@ -15,6 +15,7 @@ import {
 } from '../helpers/cosign-format.js';
 import { mockSigstore, type MockSigstore } from '../helpers/cosign-keyless.js';
 import { startOcireg, toolPath } from '../helpers/cosign-cli.js';
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 
 let registry: TestRegistry;
 let w: RegistryWriter;
@@ -444,7 +445,7 @@ describe('through the engine (signatureFactGatherer)', () => {
   });
 });
 
-describe.skipIf(!toolPath('ocireg'))('on a registry with the OCI 1.1 referrers API (ocireg)', () => {
+describe.runIf(requireTool('ocireg', toolPath('ocireg') !== undefined, INSTALL.ocireg))('on a registry with the OCI 1.1 referrers API (ocireg)', () => {
   it('finds bundles through the referrers API alone, and ignores referrers that are not signatures', async () => {
     const oci = await startOcireg(toolPath('ocireg') as string);
     const c = new RegistryClient({ insecure: [oci.host], maxTries: 1 });

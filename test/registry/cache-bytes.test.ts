@@ -1,0 +1,49 @@
+// The image-facts caches are bounded in bytes as well as entries: long image names evict earlier.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImageFactsSource } from '../../src/images/facts.js';
+import { entryBytes, factsCacheBudget } from '../../src/images/cache-size.js';
+import { makeImage, startHostileServer, type HostileServer } from '../helpers/registry-hostile.js';
+
+const amd64 = { os: 'linux', architecture: 'amd64' };
+const image = makeImage('1000');
+let server: HostileServer;
+
+beforeAll(async () => {
+  server = await startHostileServer();
+  // every repository holds the same image
+  server.handler = (_req, res, url) => {
+    if (url.pathname.includes('/manifests/')) return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': image.manifestDigest }).end(image.manifest);
+    if (url.pathname.endsWith(`/blobs/${image.configDigest}`)) return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(image.config);
+    res.writeHead(404).end();
+  };
+});
+afterAll(async () => server?.stop());
+
+// Looks up `count` images with 200-character repository names, then the first one again; returns the requests that took.
+async function lookupAgain(cache: { maxEntries: number; maxBytes?: number }, count: number): Promise<number> {
+  const source = createImageFactsSource({ insecure: [server.host], cache });
+  try {
+    const ref = (i: number) => `${server.host}/team/${'x'.repeat(200)}-${i}:1.0`;
+    for (let i = 0; i < count; i++) expect((await source.lookup(ref(i), { platform: amd64, deadline: Date.now() + 10_000 })).ok).toBe(true);
+    const before = server.seen.length;
+    expect((await source.lookup(ref(0), { platform: amd64, deadline: Date.now() + 10_000 })).ok).toBe(true);
+    return server.seen.length - before;
+  } finally {
+    await source.close();
+  }
+}
+
+describe('image-facts cache bytes', () => {
+  it('splits registry.cache.maxBytes between the caches', () => {
+    expect(factsCacheBudget(16 * 2 ** 20)).toEqual({ digests: 8 * 2 ** 20, tags: 4 * 2 ** 20, lastKnown: 4 * 2 ** 20, failures: 2 * 2 ** 20 });
+    expect(entryBytes('abc', 'de')).toBeGreaterThan(5);
+  });
+
+  it('keeps 40 long-named images under the default budget: the first is answered from cache', async () => {
+    expect(await lookupAgain({ maxEntries: 1000 }, 40)).toBe(0);
+  });
+
+  it('evicts by bytes before entries: with maxBytes 16 KiB the first of 40 long-named images is fetched again', async () => {
+    expect(await lookupAgain({ maxEntries: 1000, maxBytes: 16_384 }, 40)).toBeGreaterThan(0);
+  });
+});
