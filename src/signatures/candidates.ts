@@ -7,7 +7,7 @@ import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstor
 import { RFC3161Timestamp, X509Certificate, crypto as score, dsse, pem } from '@sigstore/core';
 import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import { verifyWithKey } from './keys.js';
-import { readStatement, shortDigest, type StatementKind } from './statement.js';
+import { readStatement, shortDigest, type DefectCode, type StatementKind } from './statement.js';
 import { isObject } from '../workload/k8s.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -32,6 +32,7 @@ export interface Candidate {
   readonly where: string;
   /** set when the signature cannot count for this image whatever the authority (other digest, malformed) */
   readonly defect?: string;
+  readonly defectCode?: DefectCode;
   readonly entity?: SignedEntity;
   /** the docker-reference a legacy payload names */
   readonly reference?: string;
@@ -42,8 +43,8 @@ export interface Candidate {
 
 export { COSIGN_SIGN_PREDICATE, shortDigest } from './statement.js';
 
-export function defect(source: CandidateSource, where: string, reason: string): Candidate {
-  return { source, where, defect: reason };
+export function defect(source: CandidateSource, where: string, reason: string, code: DefectCode = 'malformed'): Candidate {
+  return { source, where, defect: reason, defectCode: code };
 }
 
 // Wraps signature content so the signature check uses the digest the key type calls for (P-384: SHA-384, Ed25519: none).
@@ -153,7 +154,7 @@ export function legacyCandidate(where: string, payload: Buffer, annotations: Rea
   if (!critical || critical.type !== COSIGN_PAYLOAD_TYPE || typeof signed !== 'string') {
     return defect(source, where, 'payload is not a cosign simple-signing payload');
   }
-  if (signed !== digest) return defect(source, where, `signature over another digest (${shortDigest(signed)})`);
+  if (signed !== digest) return defect(source, where, `signature over another digest (${shortDigest(signed)})`, 'other-digest');
   const identity = isObject(critical.identity) ? critical.identity['docker-reference'] : undefined;
   const sigText = annotations[ANNOTATIONS.signature];
   if (!sigText) return defect(source, where, `no ${ANNOTATIONS.signature} annotation`);
@@ -180,7 +181,7 @@ export function envelopeCandidate(where: string, bytes: Buffer, annotations: Rea
   if (sigs.length !== 1 || env.signatures.length !== 1) return defect(source, where, `expected one DSSE signature, got ${env.signatures.length}`);
   const payload = Buffer.from(env.payload, 'base64');
   const read = readStatement(env.payloadType, payload, digest, 'attestation');
-  if (typeof read === 'string') return defect(source, where, read);
+  if ('defect' in read) return defect(source, where, read.defect, read.code);
   const material = annotationMaterial(annotations);
   if (typeof material === 'string') return defect(source, where, material);
   const entity = entityOver(Buffer.from((sigs[0] as { sig: string }).sig, 'base64'), dsse.preAuthEncoding(env.payloadType, payload), payload, material);
@@ -201,7 +202,7 @@ export function bundleCandidate(where: string, bytes: Buffer, digest: string, ki
   const env = bundle.content.dsseEnvelope;
   if (env.signatures.length !== 1) return defect(source, where, `expected one DSSE signature, got ${env.signatures.length}`);
   const read = readStatement(env.payloadType, env.payload, digest, kind);
-  if (typeof read === 'string') return defect(source, where, read);
+  if ('defect' in read) return defect(source, where, read.defect, read.code);
   try {
     const entity = withKeyAwareCheck(toSignedEntity(bundle), () => dsse.preAuthEncoding(env.payloadType, env.payload));
     return { source, where, entity, ...(kind === 'attestation' ? { predicateType: read.predicateType, predicate: read.predicate } : {}) };

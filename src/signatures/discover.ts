@@ -41,7 +41,7 @@ export function sigTag(digest: string, suffix: 'sig' | 'att' = 'sig'): string {
 // An attestation whose unsigned predicate-type annotation names a type not wanted: noted, not downloaded.
 function skipped(wanted: Wanted, source: CandidateSource, where: string, annotated: string | undefined): Candidate | undefined {
   if (wanted.kind !== 'attestation' || annotated === undefined || wanted.predicateTypes.has(annotated)) return undefined;
-  return { source, where, defect: `an attestation of predicate type ${annotated.slice(0, 100)}, not one configured`, predicateType: annotated };
+  return { source, where, defect: `an attestation of predicate type ${annotated.slice(0, 100)}, not one configured`, defectCode: 'not-wanted', predicateType: annotated };
 }
 
 const maxBytes = (wanted: Wanted, limits: DiscoveryLimits) => (wanted.kind === 'signature' ? limits.maxSignatureBytes : limits.maxAttestationBytes);
@@ -64,7 +64,7 @@ async function fromReferrers(client: RegistryClient, repo: RepoRef, digest: stri
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
     if (d.digest === digest) {
-      out.push({ source: 'referrers', where: `referrer ${shortDigest(d.digest)}`, defect: 'referrer points at the image itself' });
+      out.push({ source: 'referrers', where: `referrer ${shortDigest(d.digest)}`, defect: 'referrer points at the image itself', defectCode: 'other-digest' });
       continue;
     }
     const skip = skipped(want, 'referrers', `referrer ${shortDigest(d.digest)}`, d.annotations?.[REFERRER_PREDICATE]);
@@ -83,7 +83,7 @@ async function fromReferrer(client: RegistryClient, repo: RepoRef, digest: strin
   const where = `referrer ${shortDigest(d.digest)}`;
   const m = await client.getManifest(repo, d.digest, call);
   if (m.manifest.kind !== 'manifest') return []; // an index is some other artifact, never a signature
-  if (m.manifest.subject?.digest !== digest) return [{ source: 'referrers', where, defect: 'referrer names another subject' }];
+  if (m.manifest.subject?.digest !== digest) return [{ source: 'referrers', where, defect: 'referrer names another subject', defectCode: 'other-digest' }];
   const limit = maxBytes(want, limits);
   const layers = m.manifest.layers.filter((l) => BUNDLE_MEDIA_TYPES.has(l.mediaType));
   if (m.manifest.layers.length > limits.maxLayers) return [{ source: 'referrers', where, defect: `${m.manifest.layers.length} layers, more than the limit ${limits.maxLayers}` }];

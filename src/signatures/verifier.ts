@@ -12,7 +12,7 @@ import { toRegistryError, type RegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
 import { ImageResolver } from '../images/resolver.js';
 import { compiledFor, type Authority, type Outcome } from './authority.js';
-import { shortDigest, type Candidate } from './candidates.js';
+import type { Candidate } from './candidates.js';
 import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
 import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
 import { SharedDiscoveries } from './flights.js';
