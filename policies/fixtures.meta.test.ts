@@ -24,7 +24,7 @@ describe('policy registry', () => {
 
   it('keeps the public policy ids', () => {
     expect(POLICIES.map((p) => p.id).sort()).toEqual(
-      ['disallow-latest-tag', 'require-drop-all-capabilities', 'require-non-root-user', 'require-read-only-root-filesystem', 'require-signed-images'],
+      ['disallow-latest-tag', 'require-drop-all-capabilities', 'require-non-root-user', 'require-provenance', 'require-read-only-root-filesystem', 'require-signed-images', 'require-vulnerability-scan'],
     );
   });
 });

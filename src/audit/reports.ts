@@ -57,6 +57,8 @@ const POLICY_META: Readonly<Record<string, { severity: Severity; category: strin
   'require-read-only-root-filesystem': { severity: 'medium', category: 'Pod Security' },
   'disallow-latest-tag': { severity: 'medium', category: 'Supply Chain' },
   'require-signed-images': { severity: 'high', category: 'Supply Chain' },
+  'require-vulnerability-scan': { severity: 'high', category: 'Supply Chain' },
+  'require-provenance': { severity: 'high', category: 'Supply Chain' },
 };
 const MAX_MESSAGE = 1024;
 

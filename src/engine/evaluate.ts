@@ -141,6 +141,7 @@ function judge(active: Array<[Policy, PolicySettings]>, pod: PodSite, facts: Fac
         ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
         problem: finding.problem,
         fix: finding.fix,
+        ...(finding.code ? { code: finding.code } : {}),
         message: formatFinding(policy.id, finding),
       });
     }

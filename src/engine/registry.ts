@@ -5,6 +5,8 @@ import { requireDropAllCapabilities } from '../../policies/require-drop-all-capa
 import { disallowLatestTag } from '../../policies/disallow-latest-tag/policy.js';
 import { requireReadOnlyRootFilesystem } from '../../policies/require-read-only-root-filesystem/policy.js';
 import { requireSignedImages } from '../../policies/require-signed-images/policy.js';
+import { requireVulnerabilityScan } from '../../policies/require-vulnerability-scan/policy.js';
+import { requireProvenance } from '../../policies/require-provenance/policy.js';
 
 export class RegistryError extends Error {
   readonly code = 'POLICY_REGISTRY_INVALID' as const;
@@ -42,6 +44,8 @@ export const POLICIES: readonly Policy[] = [
   disallowLatestTag,
   requireReadOnlyRootFilesystem,
   requireSignedImages,
+  requireVulnerabilityScan,
+  requireProvenance,
 ] as unknown as readonly Policy[];
 
 validatePolicies(POLICIES);

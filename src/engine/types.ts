@@ -33,6 +33,8 @@ export interface Finding {
   readonly fix: string;
   /** a warning whatever the policy's action: never denies (e.g. a signature verified through a movable tag) */
   readonly advisory?: boolean;
+  /** a typed reason (e.g. SCAN_STALE, UNTRUSTED_SIGNER), for reports and tests */
+  readonly code?: string;
 }
 
 /** Facts about one image, as gathered by the engine before checks run. */

@@ -41,3 +41,13 @@ export function predicateFile(doc: unknown): string {
 }
 
 export const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+
+// The predicate without the vulnerabilities of these severities (Trivy, cosign vuln or Grype).
+export function without(doc: Record<string, any>, ...severities: string[]): Record<string, any> {
+  const copy = structuredClone(doc);
+  const drop = new Set(severities.map((s) => s.toUpperCase()));
+  const trivy = copy.scanner?.result ?? copy;
+  for (const r of trivy.Results ?? []) r.Vulnerabilities = (r.Vulnerabilities ?? []).filter((v: { Severity: string }) => !drop.has(v.Severity));
+  if (Array.isArray(copy.matches)) copy.matches = copy.matches.filter((m: { vulnerability: { severity: string } }) => !drop.has(m.vulnerability.severity.toUpperCase()));
+  return copy;
+}
