@@ -24,8 +24,9 @@ import type { PullSecretReader } from '../images/pull-secrets.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { createRegistryClient } from '../images/shared-client.js';
 import type { RegistryClient } from '../images/client.js';
-import { createSignatureVerifier, signatureFactGatherer } from '../signatures/index.js';
-import type { SignatureVerifier, SignedImagesParams } from '../signatures/index.js';
+import { attestationFactGatherer, createAttestationVerifier, createSignatureVerifier, signatureFactGatherer } from '../signatures/index.js';
+import type { AttestationParams, AttestationPolicyParams, AttestationVerifier, SignatureVerifier, SignedImagesParams } from '../signatures/index.js';
+import { POLICIES } from '../engine/registry.js';
 
 export interface Runtime {
   readonly config: ConfigStore;
@@ -50,12 +51,25 @@ interface Facts {
   readonly source: ImageFactsSource;
   readonly client?: RegistryClient;
   readonly verifier?: SignatureVerifier;
+  readonly attestations?: AttestationVerifier;
   readonly gatherer: FactGatherer;
+}
+
+/** the policies that read attestation facts; their params extend AttestationParams */
+const ATTESTATION_POLICIES = POLICIES.filter((p) => p.facts.includes('attestation')).map((p) => p.id);
+
+// The active attestation policies and their current params.
+function attestationPolicies(config: Config): AttestationPolicyParams[] {
+  return ATTESTATION_POLICIES.flatMap((id) => {
+    const s = config.policies[id];
+    return s && s.action !== 'off' ? [{ id, params: s.params as unknown as AttestationParams }] : [];
+  });
 }
 
 async function closeFacts(facts: Facts): Promise<void> {
   await facts.source.close();
   await facts.verifier?.close();
+  await facts.attestations?.close();
   await facts.client?.close();
 }
 
@@ -88,9 +102,13 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
         ...(pullSecrets ? { pullSecrets } : {}),
       })
     : NO_FACT_GATHERER;
-  const facts = imageFactGatherer(source, parsePlatform(registryOptions.platform), signatures, pullSecrets);
+  const attestations = client ? createAttestationVerifier({}, { ...shared, client }) : undefined;
+  const attested = attestations
+    ? attestationFactGatherer(attestations, { policies: () => attestationPolicies(current()), ...(pullSecrets ? { pullSecrets } : {}) }, signatures)
+    : signatures;
+  const facts = imageFactGatherer(source, parsePlatform(registryOptions.platform), attested, pullSecrets);
   const gatherer = resolver ? resolvingGatherer(resolver, timings.timeoutMs, facts, pullSecrets) : facts;
-  return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}) };
+  return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}), ...(attestations ? { attestations } : {}) };
 }
 
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
