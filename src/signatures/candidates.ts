@@ -139,15 +139,22 @@ function entityOver(signature: Buffer, signed: Buffer, content: Buffer, material
   };
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+// Parses untrusted bytes as JSON; NOT_JSON when they are not.
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 // A legacy cosign signature layer: simple-signing payload bytes plus the layer's annotations.
 export function legacyCandidate(where: string, payload: Buffer, annotations: Readonly<Record<string, string>>, digest: string): Candidate {
   const source: CandidateSource = 'sig-tag';
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return defect(source, where, 'payload is not JSON');
-  }
+  const doc = parseJson(payload);
+  if (doc === NOT_JSON) return defect(source, where, 'payload is not JSON');
   const critical = isObject(doc) && isObject(doc.critical) ? doc.critical : undefined;
   const image = critical && isObject(critical.image) ? critical.image : undefined;
   const signed = image?.['docker-manifest-digest'];
@@ -168,12 +175,8 @@ export function legacyCandidate(where: string, payload: Buffer, annotations: Rea
 // annotations (certificate, Rekor bundle); its in-toto statement must name the image digest.
 export function envelopeCandidate(where: string, bytes: Buffer, annotations: Readonly<Record<string, string>>, digest: string): Candidate {
   const source: CandidateSource = 'att-tag';
-  let env: unknown;
-  try {
-    env = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return defect(source, where, 'DSSE envelope is not JSON');
-  }
+  const env = parseJson(bytes);
+  if (env === NOT_JSON) return defect(source, where, 'DSSE envelope is not JSON');
   if (!isObject(env) || typeof env.payloadType !== 'string' || typeof env.payload !== 'string' || !Array.isArray(env.signatures)) {
     return defect(source, where, 'expected a DSSE envelope {payloadType, payload, signatures}');
   }

@@ -60,11 +60,6 @@ registry:
   insecure: ["${registry.host}"]
   timeout: 5s
 policies:
-  require-non-root-user: { action: off }
-  require-drop-all-capabilities: { action: off }
-  disallow-latest-tag: { action: off }
-  require-read-only-root-filesystem: { action: off }
-  require-signed-images: { action: off }
   require-vulnerability-scan:
     action: deny
     authorities: { ci: { key: ${JSON.stringify(keys.pubPem)}, ignoreTlog: true } }
