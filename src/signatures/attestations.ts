@@ -15,6 +15,7 @@ import { compiledFor, type Authority } from './authority.js';
 import type { Candidate } from './candidates.js';
 import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
 import { SharedDiscoveries } from './flights.js';
+import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 import { isEarly, settleTarget, withDeadline, type Target } from './target.js';
 
@@ -51,7 +52,8 @@ class Verifier implements AttestationVerifier {
   private readonly limits: DiscoveryLimits;
   private readonly outcomes: LRUCache<string, AuthorityOutcome>;
   private readonly resolver: ImageResolver;
-  private readonly flights = new SharedDiscoveries();
+  private readonly flights: SharedDiscoveries;
+  private readonly metrics: SignatureMetrics;
   private closed = false;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
@@ -59,6 +61,8 @@ class Verifier implements AttestationVerifier {
     this.logger = deps.logger?.child({ component: 'attestations' });
     this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.metrics = createSignatureMetrics(deps.metrics, 'attestation');
+    this.flights = new SharedDiscoveries((hit) => this.metrics.cache('inflight', hit));
     this.outcomes = new LRUCache<string, AuthorityOutcome>({
       max: this.opts.maxEntries,
       maxSize: CACHE_BYTES,
@@ -74,6 +78,13 @@ class Verifier implements AttestationVerifier {
   }
 
   async verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
+    const started = performance.now();
+    const fact = await this.verifyInner(image, params, opts);
+    this.metrics.result(fact.status, (performance.now() - started) / 1000);
+    return fact;
+  }
+
+  private async verifyInner(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
     const deps = { compiled: (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, 'attestation configuration problem')), resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed };
     const t = await settleTarget(image, params, opts, deps, 'attestation');
     if (isEarly(t)) return fact(t.status, t.code, t.message);
@@ -99,6 +110,7 @@ class Verifier implements AttestationVerifier {
     const results = new Map<string, AuthorityOutcome>();
     for (const a of t.authorities) {
       const hit = this.outcomes.get(keyOf(a));
+      this.metrics.cache('outcome', hit !== undefined);
       if (hit) results.set(a.name, hit);
     }
     const okCount = () => [...results.values()].filter((r) => r.ok).length;

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/images/client.js';
 import { attestationDefaults, createAttestationVerifier, type AttestationParams } from '../../src/signatures/index.js';
@@ -98,7 +99,8 @@ describe('bounds', () => {
   it('shares one registry round between concurrent look-ups of one image', async () => {
     const img = await image();
     await keylessAttestation(img);
-    const v = createAttestationVerifier({ tagTtlMs: 0 }, { client });
+    const metrics = new Registry();
+    const v = createAttestationVerifier({ tagTtlMs: 0 }, { client, metrics });
     const one = createAttestationVerifier({ tagTtlMs: 0 }, { client });
     await one.verify(through(img), params(), { deadline: Date.now() + 10_000 });
     const single = proxy.seen.length;
@@ -106,6 +108,7 @@ describe('bounds', () => {
     const facts = await Promise.all(Array.from({ length: 8 }, () => v.verify(through(img), params(), { deadline: Date.now() + 10_000 })));
     expect(facts.map((f) => f.code)).toEqual(Array(8).fill('VERIFIED'));
     expect(proxy.seen.length).toBe(single);
+    expect(await metrics.getSingleMetricAsString('portcullis_attestation_verifications_total')).toContain('portcullis_attestation_verifications_total{result="verified"} 8');
   });
 
   it('answers REGISTRY_ERROR by the deadline when the registry hangs', async () => {
