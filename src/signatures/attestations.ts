@@ -4,20 +4,16 @@
 // One verification per (digest, authority, predicate types), cached; concurrent look-ups share one registry round.
 
 import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
 import type { AttestationCode, AttestationFact, VerifiedAttestation } from '../engine/types.js';
-import type { CallOptions, RegistryClient } from '../images/client.js';
+import type { CallOptions } from '../images/client.js';
 import { toRegistryError } from '../images/errors.js';
-import { ImageResolver } from '../images/resolver.js';
 import type { AttestationParams } from './attestation-params.js';
-import type { SignedImagesParams } from './params.js';
-import { compiledFor, type Authority } from './authority.js';
+import type { Authority } from './authority.js';
 import type { Candidate } from './candidates.js';
-import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
-import { SharedDiscoveries } from './flights.js';
-import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
+import { discoverSignatures, sigTag, type Discovery } from './discover.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
-import { isEarly, settleTarget, withDeadline, type Target } from './target.js';
+import { isEarly, withDeadline, type Target } from './target.js';
+import { VerifierBase } from './verifier-base.js';
 
 export interface AttestationVerifier {
   verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact>;
@@ -32,7 +28,6 @@ interface AuthorityOutcome {
   readonly attestations: readonly VerifiedAttestation[];
 }
 
-const DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
 /** bytes of verified predicates kept in the outcome cache */
 const CACHE_BYTES = 64 * 1024 * 1024;
 /** most telling first: an altered envelope, an untrusted signer, another image's attestation, another predicate type */
@@ -45,31 +40,17 @@ export function createAttestationVerifier(options: SignatureVerifierOptions, dep
   return new Verifier(options, deps);
 }
 
-class Verifier implements AttestationVerifier {
-  private readonly client: RegistryClient;
-  private readonly logger: Logger | undefined;
-  private readonly opts: typeof DEFAULTS;
-  private readonly limits: DiscoveryLimits;
+class Verifier extends VerifierBase<AttestationFact> implements AttestationVerifier {
   private readonly outcomes: LRUCache<string, AuthorityOutcome>;
-  private readonly resolver: ImageResolver;
-  private readonly flights: SharedDiscoveries;
-  private readonly metrics: SignatureMetrics;
-  private closed = false;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
-    this.client = deps.client;
-    this.logger = deps.logger?.child({ component: 'attestations' });
-    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
-    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
-    this.metrics = createSignatureMetrics(deps.metrics, 'attestation');
-    this.flights = new SharedDiscoveries((hit) => this.metrics.cache('inflight', hit));
+    super(options, deps, 'attestation');
     this.outcomes = new LRUCache<string, AuthorityOutcome>({
       max: this.opts.maxEntries,
       maxSize: CACHE_BYTES,
       sizeCalculation: (o) => 256 + o.attestations.reduce((n, a) => n + JSON.stringify(a.predicate ?? null).length, 0),
       ttl: Math.max(1, this.opts.verifiedTtlMs),
     });
-    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries });
   }
 
   async close(): Promise<void> {
@@ -77,16 +58,12 @@ class Verifier implements AttestationVerifier {
     this.outcomes.clear();
   }
 
-  async verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
-    const started = performance.now();
-    const fact = await this.verifyInner(image, params, opts);
-    this.metrics.result(fact.status, (performance.now() - started) / 1000);
-    return fact;
+  verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
+    return this.timed(() => this.verifyInner(image, params, opts));
   }
 
   private async verifyInner(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
-    const deps = { compiled: (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, 'attestation configuration problem')), resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed };
-    const t = await settleTarget(image, params, opts, deps, 'attestation');
+    const t = await this.target(image, params, opts);
     if (isEarly(t)) return fact(t.status, t.code, t.message);
     try {
       return await withDeadline(this.decide(t, new Set(params.predicateTypes)), t.deadline, t.ref.registry);

@@ -10,14 +10,13 @@ import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { toRegistryError, type RegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
-import { ImageResolver } from '../images/resolver.js';
-import { compiledFor, type Authority, type Outcome } from './authority.js';
+import type { ImageResolver } from '../images/resolver.js';
+import type { Authority, Outcome } from './authority.js';
 import type { Candidate } from './candidates.js';
-import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
-import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
-import { SharedDiscoveries } from './flights.js';
+import { discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
 import type { ImageRule, SignedImagesParams } from './params.js';
-import { isEarly, settleTarget, withDeadline } from './target.js';
+import { isEarly, withDeadline } from './target.js';
+import { VerifierBase } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
   /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
@@ -63,7 +62,6 @@ interface CachedOutcome {
   found: number;
 }
 
-const DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
 
 const fact = (status: SignatureFact['status'], message: string): SignatureFact => ({ status, message });
 
@@ -72,26 +70,12 @@ export function createSignatureVerifier(options: SignatureVerifierOptions, deps:
   return new Verifier(options, deps);
 }
 
-class Verifier implements SignatureVerifier {
-  private readonly client: RegistryClient;
-  private readonly logger: Logger | undefined;
-  private readonly metrics: SignatureMetrics;
-  private readonly opts: typeof DEFAULTS;
-  private readonly limits: DiscoveryLimits;
+class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier {
   private readonly outcomes: LRUCache<string, CachedOutcome>;
-  private readonly resolver: ImageResolver;
-  private readonly flights: SharedDiscoveries;
-  private closed = false;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
-    this.client = deps.client;
-    this.logger = deps.logger?.child({ component: 'signatures' });
-    this.metrics = createSignatureMetrics(deps.metrics);
-    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
-    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    super(options, deps, 'signature');
     this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, ttl: Math.max(1, this.opts.verifiedTtlMs) });
-    this.flights = new SharedDiscoveries((hit) => this.metrics.cache('inflight', hit));
-    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries, observe: (c, hit) => c === 'tag' && this.metrics.cache('tag', hit) });
   }
 
   async close(): Promise<void> {
@@ -99,16 +83,12 @@ class Verifier implements SignatureVerifier {
     this.outcomes.clear();
   }
 
-  async verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
-    const started = performance.now();
-    const result = await this.verifyInner(image, params, opts);
-    this.metrics.result(result.status, (performance.now() - started) / 1000);
-    return result;
+  verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
+    return this.timed(() => this.verifyInner(image, params, opts));
   }
 
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
-    const deps = { compiled: (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, 'signature configuration problem')), resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed };
-    const t = await settleTarget(image, params, opts, deps, 'signature');
+    const t = await this.target(image, params, opts);
     if (isEarly(t)) return fact(t.status, t.message);
     try {
       const decided = await withDeadline(this.decide(t.repo, t.digest, t.rule, [...t.authorities], t.call, t.display, t.tagNote), t.deadline, t.ref.registry);
