@@ -1,7 +1,7 @@
 // Attestation predicates for tests: the vendored scanner reports and SLSA provenance (test/fixtures/attestations),
 // with their scan times moved to a given moment, written where cosign can read them.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,11 +30,16 @@ export function predicate(name: PredicateFile, at?: Date): Record<string, any> {
   return doc;
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'portcullis-predicates-'));
+let tmp: string | undefined;
 let n = 0;
 
 // Writes a predicate to a temporary file for `cosign attest --predicate`.
 export function predicateFile(doc: unknown): string {
+  if (!tmp) {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-predicates-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    tmp = dir;
+  }
   const path = join(tmp, `predicate-${++n}.json`);
   writeFileSync(path, JSON.stringify(doc));
   return path;
