@@ -90,7 +90,7 @@ describe('policy list', () => {
 
   it('keeps the public policy ids', () => {
     expect(POLICY_IDS).toEqual(expect.arrayContaining(
-      ['disallow-latest-tag', 'require-drop-all-capabilities', 'require-non-root-user', 'require-read-only-root-filesystem', 'require-signed-images'],
+      ['disallow-latest-tag', 'require-drop-all-capabilities', 'require-non-root-user', 'require-provenance', 'require-read-only-root-filesystem', 'require-signed-images', 'require-vulnerability-scan'],
     ));
   });
 });

@@ -24,6 +24,8 @@ import { requireProbes } from './require-probes/policy.js';
 import { restrictImageRegistries } from './restrict-image-registries/policy.js';
 import { disallowSecretsInEnv } from './disallow-secrets-in-env/policy.js';
 import { limitImageSize } from './limit-image-size/policy.js';
+import { requireVulnerabilityScan } from './require-vulnerability-scan/policy.js';
+import { requireProvenance } from './require-provenance/policy.js';
 
 const list = [
   requireNonRootUser,
@@ -50,6 +52,8 @@ const list = [
   restrictImageRegistries,
   disallowSecretsInEnv,
   limitImageSize,
+  requireVulnerabilityScan,
+  requireProvenance,
 ];
 
 /** Every built-in policy, in the order their findings are reported. */

@@ -3,18 +3,12 @@
 // the engine as a signature fact (src/signatures); this check turns the fact into findings.
 // The first image rule whose glob matches registry/repository applies; images no rule matches follow noMatch.
 import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
-import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSubject, type SignedImagesParams } from '../../src/signatures/params.js';
+import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSites, ruleSubject, type SignedImagesParams } from '../../src/signatures/params.js';
 import { signatureParamsProblems } from '../../src/signatures/validate.js';
 
 export type { SignedImagesParams } from '../../src/signatures/params.js';
 
 const SIGN_FIX = 'sign the image digest with a trusted key or identity (cosign sign), or add its signer as an authority';
-
-// Containers whose image needs a signature fact: those a rule matches (noMatch is decided without one).
-function needsFacts(pod: PodSite, params: SignedImagesParams): ContainerSite[] {
-  if (params.images.length === 0) return [];
-  return pod.containers.filter((site) => matchRule(params, site.container.image) !== undefined);
-}
 
 // Checks that a container's image has a verified signature from the authorities of its rule.
 function checkContainer(site: ContainerSite, { params, facts }: CheckInput<SignedImagesParams>): Finding[] {
@@ -61,6 +55,6 @@ export const requireSignedImages: Policy<SignedImagesParams> = {
   paramsSchema: SIGNED_IMAGES_PARAMS_SCHEMA,
   defaults: SIGNED_IMAGES_DEFAULTS,
   validateParams: signatureParamsProblems,
-  needsFacts,
+  needsFacts: ruleSites,
   checkContainer,
 };

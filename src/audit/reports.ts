@@ -103,6 +103,7 @@ function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp'], meta: Re
     if (mine.length === 0) return { ...base(policy), result: 'pass', message: `${policy}: passed`, properties: { pods: String(r.pods) } };
     const result: ReportResultValue = mine.some(blocks) ? 'fail' : 'warn';
     const containers = [...new Set(mine.flatMap((v) => (v.container ? [v.container.name] : [])))];
+    const codes = [...new Set(mine.flatMap((v) => (v.code ? [v.code] : [])))];
     return {
       ...base(policy),
       result,
@@ -110,6 +111,7 @@ function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp'], meta: Re
       properties: {
         pods: String(r.pods),
         ...(containers.length ? { containers: containers.join(',') } : {}),
+        ...(codes.length ? { codes: codes.join(',') } : {}),
         fix: clip([...new Set(mine.map((v) => v.fix))].join('; ')),
         action: mine[0]?.wouldDeny ? 'deny (audit mode)' : (mine[0]?.effect ?? 'deny'),
       },

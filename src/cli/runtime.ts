@@ -27,8 +27,8 @@ import type { PullSecretReader } from '../images/pull-secrets.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { createRegistryClient } from '../images/shared-client.js';
 import type { RegistryClient } from '../images/client.js';
-import { createSignatureVerifier, signatureFactGatherer } from '../signatures/index.js';
-import type { SignatureVerifier, SignedImagesParams } from '../signatures/index.js';
+import { attestationFactGatherer, createAttestationVerifier, createSignatureVerifier, signatureFactGatherer } from '../signatures/index.js';
+import type { AttestationParams, AttestationPolicyParams, AttestationVerifier, SignatureVerifier, SignedImagesParams } from '../signatures/index.js';
 
 export interface Runtime {
   readonly config: ConfigStore;
@@ -55,12 +55,22 @@ interface Facts {
   readonly source: ImageFactsSource;
   readonly client?: RegistryClient;
   readonly verifier?: SignatureVerifier;
+  readonly attestations?: AttestationVerifier;
   readonly gatherer: FactGatherer;
+}
+
+// The active policies that read attestation facts (their params extend AttestationParams), with their params.
+function attestationPolicies(config: Config): AttestationPolicyParams[] {
+  return config.catalog.flatMap(({ id, facts }) => {
+    const s = config.policies[id];
+    return facts.includes('attestation') && s && s.action !== 'off' ? [{ id, params: s.params as unknown as AttestationParams }] : [];
+  });
 }
 
 async function closeFacts(facts: Facts): Promise<void> {
   await facts.source.close();
   await facts.verifier?.close();
+  await facts.attestations?.close();
   await facts.client?.close();
 }
 
@@ -97,9 +107,13 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
         ...(pullSecrets ? { pullSecrets } : {}),
       })
     : NO_FACT_GATHERER;
-  const facts = imageFactGatherer(source, parsePlatform(registryOptions.platform), signatures, pullSecrets);
+  const attestations = client ? createAttestationVerifier({}, { ...shared, client }) : undefined;
+  const attested = attestations
+    ? attestationFactGatherer(attestations, { policies: () => attestationPolicies(current()), ...(pullSecrets ? { pullSecrets } : {}) }, signatures)
+    : signatures;
+  const facts = imageFactGatherer(source, parsePlatform(registryOptions.platform), attested, pullSecrets);
   const gatherer = resolver ? resolvingGatherer(resolver, timings.timeoutMs, facts, pullSecrets) : facts;
-  return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}) };
+  return { registry: config.registry, source, gatherer, ...(client ? { client } : {}), ...(verifier ? { verifier } : {}), ...(attestations ? { attestations } : {}) };
 }
 
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.

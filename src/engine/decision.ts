@@ -14,6 +14,8 @@ export interface Violation {
   readonly container?: { readonly name: string; readonly list: ContainerList; readonly index: number };
   readonly problem: string;
   readonly fix: string;
+  /** the finding's typed reason, when the policy gives one */
+  readonly code?: string;
   /** `[policy-id] container "name" (containers[i]): problem — fix` */
   readonly message: string;
 }

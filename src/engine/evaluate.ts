@@ -178,6 +178,7 @@ function judge(active: Active, pod: PodSite, facts: Facts, novelty: Novelty | 'u
         ...(c ? { container: { name: c.name, list: c.list, index: c.index } } : {}),
         problem: finding.problem,
         fix: finding.fix,
+        ...(finding.code ? { code: finding.code } : {}),
         message: formatFinding(policy.id, finding),
       });
     }

@@ -21,6 +21,7 @@ export const NO_FACTS: Facts = {
   image: () => ({ status: 'unavailable' }),
   signature: () => ({ status: 'unavailable', message: 'signature verification is not configured' }),
   digest: () => ({ status: 'unavailable' }),
+  attestation: () => ({ status: 'unavailable', code: 'UNAVAILABLE', message: 'attestation verification is not configured', attestations: [] }),
 };
 
 export const NO_FACT_GATHERER: FactGatherer = { gather: async () => NO_FACTS };

@@ -4,8 +4,9 @@ import type { Container, PodSpec } from '../workload/k8s.js';
 export type Action = 'deny' | 'warn' | 'audit' | 'off';
 export type Mode = 'enforce' | 'audit';
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
-/** imageConfig: the config User; signature: a verified signature; digest: what a tag names now (pinning) */
-export type FactKind = 'imageConfig' | 'signature' | 'digest';
+/** imageConfig: the config User; signature: a verified signature; digest: what a tag names now (pinning);
+ * attestation: verified in-toto attestations (vulnerability scans, provenance) */
+export type FactKind = 'imageConfig' | 'signature' | 'digest' | 'attestation';
 /** How bad a violation is, as PolicyReports and SARIF show it. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 /** The group a policy belongs to in reports. */
@@ -44,6 +45,8 @@ export interface Finding {
   readonly fix: string;
   /** a warning whatever the policy's action: never denies (e.g. a signature verified through a movable tag) */
   readonly advisory?: boolean;
+  /** a typed reason (e.g. SCAN_STALE, UNTRUSTED_SIGNER), for reports and tests */
+  readonly code?: string;
 }
 
 /** Facts about one image, as gathered by the engine before checks run. */
@@ -74,11 +77,52 @@ export type DigestFact =
   | { readonly status: 'error'; readonly code: string; readonly message: string }
   | { readonly status: 'unavailable' };
 
+/** Why an attestation fact is what it is; policies render messages from it, tests assert it. */
+export type AttestationCode =
+  | 'VERIFIED'
+  | 'NOT_CONFIGURED'
+  | 'NO_RULE'
+  | 'NO_RULE_ALLOWED'
+  | 'INVALID_REFERENCE'
+  | 'CONFIG_INVALID'
+  | 'NOT_FOUND'
+  | 'WRONG_PREDICATE_TYPE'
+  | 'OTHER_DIGEST'
+  | 'UNTRUSTED_SIGNER'
+  | 'SIGNATURE_INVALID'
+  | 'MALFORMED'
+  | 'REGISTRY_ERROR'
+  | 'UNAVAILABLE'
+  | 'CLOSED';
+
+/** One attestation whose signature an authority verified and whose subject names the image digest. */
+export interface VerifiedAttestation {
+  readonly predicateType: string;
+  /** the statement's predicate, as signed */
+  readonly predicate: unknown;
+  /** the authority that verified it */
+  readonly authority: string;
+  /** where it was found: "referrer sha256:ab12…" or "sha256-<hex>.att layer 0" */
+  readonly where: string;
+}
+
+export interface AttestationFact {
+  readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
+  readonly code: AttestationCode;
+  readonly message: string;
+  /** the digest checked (the one resolved for the review) */
+  readonly digest?: string;
+  /** verified attestations of the configured predicate types (empty unless status is verified) */
+  readonly attestations: readonly VerifiedAttestation[];
+}
+
 /** Read-only view of the facts gathered for one pod. */
 export interface Facts {
   image(image: string): ImageFact;
   signature(image: string): SignatureFact;
   digest(image: string): DigestFact;
+  /** the attestations a policy (by id) asked for, verified with that policy's authorities */
+  attestation(policy: string, image: string): AttestationFact;
 }
 
 export interface CheckInput<P> {

@@ -87,6 +87,8 @@ function validityProblem(entity: SignedEntity): string | undefined {
 function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | undefined): Authority {
   const key = readKey(spec, `authorities.${name}`);
   const id = keyId(key);
+  // the hint cosign v3 writes into bundles: base64 of the key's SPKI sha256
+  const hint = Buffer.from(id, 'hex').toString('base64');
   const ignoreTlog = spec.ignoreTlog === true;
   const verifier = new Verifier(keyTrustMaterial(key, ignoreTlog ? undefined : root), {
     tlogThreshold: ignoreTlog ? 0 : 1,
@@ -109,7 +111,10 @@ function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | unde
         verifier.verify(asKey);
         return { ok: true, note: `signed by ${this.describe}` };
       } catch (err) {
-        if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') return { ok: false, kind: 'other-key', note: 'signed by another key' };
+        if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') {
+          if (entity.key.$case === 'public-key' && entity.key.hint === hint) return { ok: false, kind: 'invalid', note: `names ${this.describe} but does not verify: the signed content was altered` };
+          return { ok: false, kind: 'other-key', note: 'signed by another key' };
+        }
         if (err instanceof VerificationError && err.code === 'TLOG_ERROR' && entity.tlogEntries.length === 0) {
           return { ok: false, kind: 'invalid', note: 'no transparency log entry (the authority does not set ignoreTlog: true)' };
         }
@@ -144,6 +149,19 @@ function keylessAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot): 
       }
     },
   };
+}
+
+const compiledCache = new WeakMap<SignedImagesParams, CompiledParams>();
+
+// compileParams once per params object (a config reload brings new objects); problems are reported once.
+export function compiledFor(params: SignedImagesParams, onProblem: (problem: string) => void): CompiledParams {
+  let c = compiledCache.get(params);
+  if (!c) {
+    c = compileParams(params);
+    compiledCache.set(params, c);
+    for (const p of c.problems) onProblem(p);
+  }
+  return c;
 }
 
 // Compiles every authority; problems (bad PEM, unreadable trusted root) are collected, not thrown.

@@ -1,11 +1,13 @@
-// Signatures found in a registry, turned into @sigstore/verify SignedEntities: cosign's legacy simple-signing
-// layers (sha256-<hex>.sig) and Sigstore bundles (OCI referrers). Binding to the image digest is checked here.
+// Signatures and attestations found in a registry, turned into @sigstore/verify SignedEntities: cosign's legacy
+// simple-signing layers (sha256-<hex>.sig), its DSSE envelope layers (sha256-<hex>.att) and Sigstore bundles (OCI
+// referrers). Binding to the image digest is checked here.
 
 import { createHash } from 'node:crypto';
 import { bundleFromJSON, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { RFC3161Timestamp, X509Certificate, crypto as score, dsse, pem } from '@sigstore/core';
 import { toSignedEntity, type SignedEntity } from '@sigstore/verify';
 import { verifyWithKey } from './keys.js';
+import { readStatement, shortDigest, type DefectCode, type StatementKind } from './statement.js';
 import { isObject } from '../workload/k8s.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -18,12 +20,10 @@ export const ANNOTATIONS = {
   bundle: 'dev.sigstore.cosign/bundle',
   rfc3161: 'dev.sigstore.cosign/rfc3161timestamp',
 } as const;
-export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
-const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-const INTOTO_STATEMENT_TYPES: ReadonlySet<string> = new Set(['https://in-toto.io/Statement/v1', 'https://in-toto.io/Statement/v0.1']);
+export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
 const COSIGN_PAYLOAD_TYPE = 'cosign container image signature';
 
-export type CandidateSource = 'referrers' | 'sig-tag';
+export type CandidateSource = 'referrers' | 'sig-tag' | 'att-tag';
 
 /** One signature found for an image, ready to be tried against each authority. */
 export interface Candidate {
@@ -32,19 +32,19 @@ export interface Candidate {
   readonly where: string;
   /** set when the signature cannot count for this image whatever the authority (other digest, malformed) */
   readonly defect?: string;
+  readonly defectCode?: DefectCode;
   readonly entity?: SignedEntity;
   /** the docker-reference a legacy payload names */
   readonly reference?: string;
+  /** attestations: the in-toto statement's predicate type and predicate (trusted only once an authority verified it) */
+  readonly predicateType?: string;
+  readonly predicate?: unknown;
 }
 
-function defect(source: CandidateSource, where: string, reason: string): Candidate {
-  return { source, where, defect: reason };
-}
+export { COSIGN_SIGN_PREDICATE, shortDigest } from './statement.js';
 
-// Abbreviates a digest for messages: sha256:3f1c2a9b7e4d…
-export function shortDigest(digest: string): string {
-  const [alg, hex = ''] = digest.split(':');
-  return `${alg}:${hex.slice(0, 12)}…`;
+export function defect(source: CandidateSource, where: string, reason: string, code: DefectCode = 'malformed'): Candidate {
+  return { source, where, defect: reason, defectCode: code };
 }
 
 // Wraps signature content so the signature check uses the digest the key type calls for (P-384: SHA-384, Ed25519: none).
@@ -84,34 +84,17 @@ function rekorBundleEntry(text: string): TransparencyLogEntry {
   };
 }
 
-// A legacy cosign signature layer: simple-signing payload bytes plus the layer's annotations.
-export function legacyCandidate(where: string, payload: Buffer, annotations: Readonly<Record<string, string>>, digest: string): Candidate {
-  const source: CandidateSource = 'sig-tag';
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return defect(source, where, 'payload is not JSON');
-  }
-  const critical = isObject(doc) && isObject(doc.critical) ? doc.critical : undefined;
-  const image = critical && isObject(critical.image) ? critical.image : undefined;
-  const signed = image?.['docker-manifest-digest'];
-  if (!critical || critical.type !== COSIGN_PAYLOAD_TYPE || typeof signed !== 'string') {
-    return defect(source, where, 'payload is not a cosign simple-signing payload');
-  }
-  if (signed !== digest) return defect(source, where, `signature over another digest (${shortDigest(signed)})`);
-  const identity = isObject(critical.identity) ? critical.identity['docker-reference'] : undefined;
-  const sigText = annotations[ANNOTATIONS.signature];
-  if (!sigText) return defect(source, where, `no ${ANNOTATIONS.signature} annotation`);
-  const signature = Buffer.from(sigText, 'base64');
-  const payloadDigest = createHash('sha256').update(payload).digest();
+type Material = Pick<SignedEntity, 'key' | 'tlogEntries' | 'timestamps'>;
+
+// The verification material cosign puts in layer annotations: certificate, Rekor bundle, RFC 3161 timestamp.
+function annotationMaterial(annotations: Readonly<Record<string, string>>): Material | string {
   let key: SignedEntity['key'] = { $case: 'public-key', hint: '' };
   const certPem = annotations[ANNOTATIONS.certificate];
   if (certPem) {
     try {
       key = { $case: 'certificate', certificate: X509Certificate.parse(pem.toDER(certPem)) };
     } catch {
-      return defect(source, where, 'certificate annotation is not a PEM certificate');
+      return 'certificate annotation is not a PEM certificate';
     }
   }
   const tlogEntries: TransparencyLogEntry[] = [];
@@ -123,7 +106,7 @@ export function legacyCandidate(where: string, payload: Buffer, annotations: Rea
       tlogEntries.push(entry);
       timestamps.push({ $case: 'transparency-log', tlogEntry: entry });
     } catch (err) {
-      return defect(source, where, `Rekor bundle annotation: ${err instanceof Error ? err.message : 'invalid'}`);
+      return `Rekor bundle annotation: ${err instanceof Error ? err.message : 'invalid'}`;
     }
   }
   const tsa = annotations[ANNOTATIONS.rfc3161];
@@ -134,26 +117,83 @@ export function legacyCandidate(where: string, payload: Buffer, annotations: Rea
         timestamps.push({ $case: 'timestamp-authority', timestamp: RFC3161Timestamp.parse(Buffer.from(t.SignedRFC3161Timestamp, 'base64')) });
       }
     } catch {
-      return defect(source, where, 'RFC 3161 timestamp annotation is invalid');
+      return 'RFC 3161 timestamp annotation is invalid';
     }
   }
-  const entity: SignedEntity = {
+  return { key, tlogEntries, timestamps };
+}
+
+// A signed entity over `signed` bytes, whose content digest is the digest of `content` (the payload).
+function entityOver(signature: Buffer, signed: Buffer, content: Buffer, material: Material): SignedEntity {
+  const contentDigest = createHash('sha256').update(content).digest();
+  const signedDigest = createHash('sha256').update(signed).digest();
+  return {
     signature: {
       signature,
       compareSignature: (s) => score.bufferEqual(s, signature),
-      compareDigest: (d) => score.bufferEqual(d, payloadDigest),
-      compareSignedDigest: (d) => score.bufferEqual(d, payloadDigest),
-      verifySignature: (k) => verifyWithKey(k, payload, signature),
+      compareDigest: (d) => score.bufferEqual(d, contentDigest),
+      compareSignedDigest: (d) => score.bufferEqual(d, signedDigest),
+      verifySignature: (k) => verifyWithKey(k, signed, signature),
     },
-    key,
-    tlogEntries,
-    timestamps,
+    ...material,
   };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+// Parses untrusted bytes as JSON; NOT_JSON when they are not.
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+// A legacy cosign signature layer: simple-signing payload bytes plus the layer's annotations.
+export function legacyCandidate(where: string, payload: Buffer, annotations: Readonly<Record<string, string>>, digest: string): Candidate {
+  const source: CandidateSource = 'sig-tag';
+  const doc = parseJson(payload);
+  if (doc === NOT_JSON) return defect(source, where, 'payload is not JSON');
+  const critical = isObject(doc) && isObject(doc.critical) ? doc.critical : undefined;
+  const image = critical && isObject(critical.image) ? critical.image : undefined;
+  const signed = image?.['docker-manifest-digest'];
+  if (!critical || critical.type !== COSIGN_PAYLOAD_TYPE || typeof signed !== 'string') {
+    return defect(source, where, 'payload is not a cosign simple-signing payload');
+  }
+  if (signed !== digest) return defect(source, where, `signature over another digest (${shortDigest(signed)})`, 'other-digest');
+  const identity = isObject(critical.identity) ? critical.identity['docker-reference'] : undefined;
+  const sigText = annotations[ANNOTATIONS.signature];
+  if (!sigText) return defect(source, where, `no ${ANNOTATIONS.signature} annotation`);
+  const material = annotationMaterial(annotations);
+  if (typeof material === 'string') return defect(source, where, material);
+  const entity = entityOver(Buffer.from(sigText, 'base64'), payload, payload, material);
   return { source, where, entity, ...(typeof identity === 'string' ? { reference: identity } : {}) };
 }
 
-// A Sigstore bundle from a referrer layer: a DSSE envelope whose in-toto statement names the image digest.
-export function bundleCandidate(where: string, bytes: Buffer, digest: string): Candidate {
+// A DSSE envelope layer of the cosign v2 attestation tag (sha256-<hex>.att): the envelope JSON plus the layer's
+// annotations (certificate, Rekor bundle); its in-toto statement must name the image digest.
+export function envelopeCandidate(where: string, bytes: Buffer, annotations: Readonly<Record<string, string>>, digest: string): Candidate {
+  const source: CandidateSource = 'att-tag';
+  const env = parseJson(bytes);
+  if (env === NOT_JSON) return defect(source, where, 'DSSE envelope is not JSON');
+  if (!isObject(env) || typeof env.payloadType !== 'string' || typeof env.payload !== 'string' || !Array.isArray(env.signatures)) {
+    return defect(source, where, 'expected a DSSE envelope {payloadType, payload, signatures}');
+  }
+  const sigs = env.signatures.filter((x) => isObject(x) && typeof x.sig === 'string') as Array<{ sig: string }>;
+  if (sigs.length !== 1 || env.signatures.length !== 1) return defect(source, where, `expected one DSSE signature, got ${env.signatures.length}`);
+  const payload = Buffer.from(env.payload, 'base64');
+  const read = readStatement(env.payloadType, payload, digest, 'attestation');
+  if ('defect' in read) return defect(source, where, read.defect, read.code);
+  const material = annotationMaterial(annotations);
+  if (typeof material === 'string') return defect(source, where, material);
+  const entity = entityOver(Buffer.from((sigs[0] as { sig: string }).sig, 'base64'), dsse.preAuthEncoding(env.payloadType, payload), payload, material);
+  return { source, where, entity, predicateType: read.predicateType, predicate: read.predicate };
+}
+
+// A Sigstore bundle from a referrer layer: a DSSE envelope whose in-toto statement names the image digest, either a
+// cosign signature (kind 'signature') or an attestation of any other predicate type (kind 'attestation').
+export function bundleCandidate(where: string, bytes: Buffer, digest: string, kind: StatementKind = 'signature'): Candidate {
   const source: CandidateSource = 'referrers';
   let bundle: Bundle;
   try {
@@ -163,29 +203,12 @@ export function bundleCandidate(where: string, bytes: Buffer, digest: string): C
   }
   if (bundle.content.$case !== 'dsseEnvelope') return defect(source, where, 'bundle holds a message signature, which cannot name an image digest');
   const env = bundle.content.dsseEnvelope;
-  if (env.payloadType !== INTOTO_PAYLOAD_TYPE) return defect(source, where, `DSSE payload type is "${env.payloadType.slice(0, 60)}", not in-toto`);
   if (env.signatures.length !== 1) return defect(source, where, `expected one DSSE signature, got ${env.signatures.length}`);
-  let statement: unknown;
-  try {
-    statement = JSON.parse(env.payload.toString('utf8'));
-  } catch {
-    return defect(source, where, 'in-toto statement is not JSON');
-  }
-  if (!isObject(statement) || typeof statement._type !== 'string' || !INTOTO_STATEMENT_TYPES.has(statement._type) || !Array.isArray(statement.subject)) {
-    return defect(source, where, 'payload is not an in-toto statement');
-  }
-  if (statement.predicateType !== COSIGN_SIGN_PREDICATE) {
-    return defect(source, where, `an attestation (${String(statement.predicateType).slice(0, 80)}), not a signature`);
-  }
-  const [alg, hex] = digest.split(':') as [string, string];
-  const subjects = statement.subject.filter(isObject);
-  if (!subjects.some((s) => isObject(s.digest) && s.digest[alg] === hex)) {
-    const other = subjects.map((s) => (isObject(s.digest) && typeof s.digest[alg] === 'string' ? `${alg}:${s.digest[alg]}` : '')).find(Boolean);
-    return defect(source, where, other ? `signature over another digest (${shortDigest(other)})` : 'statement names no image digest');
-  }
+  const read = readStatement(env.payloadType, env.payload, digest, kind);
+  if ('defect' in read) return defect(source, where, read.defect, read.code);
   try {
     const entity = withKeyAwareCheck(toSignedEntity(bundle), () => dsse.preAuthEncoding(env.payloadType, env.payload));
-    return { source, where, entity };
+    return { source, where, entity, ...(kind === 'attestation' ? { predicateType: read.predicateType, predicate: read.predicate } : {}) };
   } catch (err) {
     return defect(source, where, `bundle verification material is invalid (${err instanceof Error ? err.message.slice(0, 100) : 'invalid'})`);
   }

@@ -5,3 +5,6 @@ export { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSub
 export { signatureParamsProblems } from './validate.js';
 export { verifyImages, signatureFactGatherer, type SignatureGathererOptions } from './gather.js';
 export { SignatureError, type SignatureErrorCode } from './errors.js';
+export { createAttestationVerifier, type AttestationVerifier } from './attestations.js';
+export { attestationFactGatherer, type AttestationGathererOptions, type AttestationPolicyParams } from './attest-gather.js';
+export { ATTESTATION_PARAMS_SCHEMA, attestationDefaults, type AttestationParams } from './attestation-params.js';

@@ -1,6 +1,7 @@
 // Parameters of require-signed-images: authorities, image rules, noMatch/onError; schema, defaults, rule matching.
 
 import picomatch from 'picomatch';
+import type { ContainerSite, PodSite } from '../engine/types.js';
 import { parseReference } from '../images/reference.js';
 
 export interface KeylessIdentity {
@@ -130,6 +131,12 @@ export function matchRule(params: SignedImagesParams, image: string): ImageRule 
     }
     return m(subject);
   });
+}
+
+// Containers whose image needs a looked-up fact: those a rule matches (noMatch is decided without one).
+export function ruleSites(pod: PodSite, params: SignedImagesParams): ContainerSite[] {
+  if (params.images.length === 0) return [];
+  return pod.containers.filter((site) => matchRule(params, site.container.image) !== undefined);
 }
 
 // Problems of a params object that the schema cannot see: unknown authority names, count too large, bad regexps.

@@ -2,23 +2,22 @@
 // image) against the authorities of the first matching rule, and answer a SignatureFact.
 // Outcomes are cached by (digest, authority); concurrent look-ups of one digest share one registry round.
 
+import { entryBytes } from '../images/cache-size.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureFact } from '../engine/types.js';
-import { settleBy } from '../engine/deadline.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
-import { RegistryError, toRegistryError } from '../images/errors.js';
+import { toRegistryError, type RegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
-import { parseReference, type ImageReference } from '../images/reference.js';
-import { ImageResolver } from '../images/resolver.js';
-import { compileParams, type Authority, type CompiledParams, type Outcome } from './authority.js';
-import { shortDigest, type Candidate } from './candidates.js';
-import { DEFAULT_LIMITS, discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
-import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
-import { matchRule, ruleSubject, type ImageRule, type SignedImagesParams } from './params.js';
-import { entryBytes } from '../images/cache-size.js';
+import type { ImageResolver } from '../images/resolver.js';
+import type { Authority, Outcome } from './authority.js';
+import type { Candidate } from './candidates.js';
+import { discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
+import type { ImageRule, SignedImagesParams } from './params.js';
+import { isEarly, withDeadline } from './target.js';
+import { VerifierBase } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
   /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
@@ -64,9 +63,9 @@ interface CachedOutcome {
   found: number;
 }
 
+
 /** bytes the verification outcomes may hold */
-const MAX_CACHE_BYTES = 8 * 2 ** 20;
-const DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
+export const OUTCOME_CACHE_BYTES = 8 * 2 ** 20;
 
 const fact = (status: SignatureFact['status'], message: string): SignatureFact => ({ status, message });
 
@@ -75,27 +74,13 @@ export function createSignatureVerifier(options: SignatureVerifierOptions, deps:
   return new Verifier(options, deps);
 }
 
-class Verifier implements SignatureVerifier {
-  private readonly client: RegistryClient;
-  private readonly logger: Logger | undefined;
-  private readonly metrics: SignatureMetrics;
-  private readonly opts: typeof DEFAULTS;
-  private readonly limits: DiscoveryLimits;
-  private readonly compiled = new WeakMap<SignedImagesParams, CompiledParams>();
+class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier {
   private readonly outcomes: LRUCache<string, CachedOutcome>;
-  private readonly resolver: ImageResolver;
-  private readonly flights = new Map<string, { promise: Promise<Discovery>; deadline: number }>();
-  private closed = false;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
-    this.client = deps.client;
-    this.logger = deps.logger?.child({ component: 'signatures' });
-    this.metrics = createSignatureMetrics(deps.metrics);
-    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && typeof v === 'number')) };
-    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    super(options, deps, 'signature');
     // bounded in bytes too: an outcome's notes carry messages, and keys carry image names
-    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, maxSize: MAX_CACHE_BYTES, sizeCalculation: (v, k) => entryBytes(k, ...v.notes), ttl: Math.max(1, this.opts.verifiedTtlMs) });
-    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries, observe: (c, hit) => c === 'tag' && this.metrics.cache('tag', hit) });
+    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, maxSize: OUTCOME_CACHE_BYTES, sizeCalculation: (v, k) => entryBytes(k, ...v.notes), ttl: Math.max(1, this.opts.verifiedTtlMs) });
   }
 
   async close(): Promise<void> {
@@ -103,87 +88,26 @@ class Verifier implements SignatureVerifier {
     this.outcomes.clear();
   }
 
-  async verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
-    const started = performance.now();
-    const result = await this.verifyInner(image, params, opts);
-    this.metrics.result(result.status, (performance.now() - started) / 1000);
-    return result;
-  }
-
-  private compile(params: SignedImagesParams): CompiledParams {
-    let c = this.compiled.get(params);
-    if (!c) {
-      c = compileParams(params);
-      this.compiled.set(params, c);
-      for (const p of c.problems) this.logger?.error({ problem: p }, 'signature configuration problem');
-    }
-    return c;
+  verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
+    return this.timed(() => this.verifyInner(image, params, opts));
   }
 
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
-    if (this.closed) return fact('error', 'signature verifier is closed');
-    if (params.images.length === 0) return fact('unavailable', 'no signature authorities are configured');
-    if (ruleSubject(image) === undefined) return fact('unverified', `"${image}" is not a valid image reference`);
-    const rule = matchRule(params, image);
-    if (!rule) {
-      return params.noMatch === 'allow'
-        ? fact('verified', `"${image}" matches no image pattern with signature authorities; allowed by noMatch: allow`)
-        : fact('unverified', `"${image}" matches no image pattern with signature authorities (noMatch: deny)`);
-    }
-    const compiled = this.compile(params);
-    if (compiled.problems.length > 0) return fact('unverified', `cannot verify "${image}": the signature configuration is invalid: ${compiled.problems[0]}`);
-    let ref: ImageReference;
+    const t = await this.target(image, params, opts);
+    if (isEarly(t)) return fact(t.status, t.message);
     try {
-      ref = parseReference(image);
+      const decided = await withDeadline(this.decide(t.repo, t.digest, t.rule, [...t.authorities], t.call, t.display, t.tagNote), t.deadline, t.ref.registry);
+      return decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided;
     } catch (err) {
-      return fact('unverified', `"${image}" is not a valid image reference: ${err instanceof Error ? err.message : 'invalid'}`);
-    }
-    const authorities = rule.authorities.map((n) => compiled.authorities.get(n)).filter((a): a is Authority => a !== undefined);
-    const deadline = Math.min(opts.deadline, Date.now() + this.opts.timeoutMs);
-    const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
-    const call: CallOptions = { deadline, ...(opts.credentials ? { credentials: opts.credentials } : {}) };
-    const name = `${ref.registry}/${ref.repository}`;
-    let digest: string;
-    try {
-      digest = ref.digest ?? opts.digest ?? (await withDeadline(this.resolver.digestOf(ref, call), deadline, ref.registry));
-    } catch (err) {
-      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
-      return fact('error', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its signature: ${e.message}`);
-    }
-    const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
-    const tagNote = ref.digest
-      ? ''
-      : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
-    try {
-      const decided = await withDeadline(this.decide(repo, digest, rule, authorities, call, display, tagNote), deadline, ref.registry);
-      return decided.status === 'verified' && !ref.digest ? { ...decided, verifiedAtTag: ref.tag ?? 'latest' } : decided;
-    } catch (err) {
-      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
-      return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
+      const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', t.ref.registry);
+      return fact('error', `cannot check the signatures of ${t.display}: ${e.message}${t.tagNote}`);
     }
   }
 
-  // Finds the signatures of one digest; concurrent callers share one discovery. A shared discovery that ran out
-  // of its (earlier) deadline is started again for a caller with a later one.
-  private async discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
+  // Finds the signatures of one digest; concurrent callers share one discovery.
+  private discover(repo: RepoRef, digest: string, call: CallOptions): Promise<Discovery> {
     const key = `${repo.registry}/${repo.repository}@${digest}|${this.client.credentialKey(repo, call.credentials)}`;
-    for (let round = 0; ; round++) {
-      let flight = this.flights.get(key);
-      this.metrics.cache('inflight', flight !== undefined);
-      if (!flight) {
-        const f = { promise: discoverSignatures(this.client, repo, digest, call, this.limits), deadline: call.deadline };
-        this.flights.set(key, f);
-        void f.promise.finally(() => this.flights.get(key) === f && this.flights.delete(key)).catch(() => {});
-        flight = f;
-      }
-      const result = await flight.promise;
-      const timedOut = result.errors.some((e) => e.code === 'REGISTRY_TIMEOUT');
-      if (round === 0 && timedOut && flight.deadline < call.deadline - 20 && Date.now() < call.deadline - 20) {
-        if (this.flights.get(key) === flight) this.flights.delete(key);
-        continue;
-      }
-      return result;
-    }
+    return this.flights.run(key, call.deadline, () => discoverSignatures(this.client, repo, digest, call, this.limits));
   }
 
   private async decide(repo: RepoRef, digest: string, rule: ImageRule, authorities: Authority[], call: CallOptions, display: string, tagNote: string): Promise<SignatureFact> {
@@ -250,9 +174,4 @@ function unverifiedMessage(display: string, digest: string, authorities: Authori
   const shown = notes.slice(0, 3).join('; ') + (notes.length > 3 ? `; and ${notes.length - 3} more` : '');
   const countNote = need > 1 || verified.length > 0 ? `need ${need} of ${authorities.length}, verified ${verified.length}; ` : '';
   return `${display} has no signature from ${who} (${countNote}found ${found}: ${shown})`;
-}
-
-// Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.
-function withDeadline<T>(p: Promise<T>, deadline: number, registry: string): Promise<T> {
-  return settleBy(p, deadline, () => Promise.reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })));
 }

@@ -64,3 +64,17 @@ export function runFixtures(policyId: string, fixtures: PolicyFixtures): void {
     });
   }
 }
+
+// Runs named fail fixtures on a Pod and asserts the typed code each is denied with.
+export function runFixtureCodes(policyId: string, fixtures: PolicyFixtures, codes: Readonly<Record<string, string>>): void {
+  describe(`${policyId} codes`, () => {
+    for (const [name, code] of Object.entries(codes)) {
+      it(`denies "${name}" with ${code}`, async () => {
+        const f = fixtures.fail.find((x) => x.name === name);
+        if (!f) throw new Error(`no fail fixture named "${name}"`);
+        const decision = await evaluateObject(engineWith({ [policyId]: f.params ?? {} }, f.facts ? { facts: f.facts } : {}), objectOf(KINDS[0] as (typeof KINDS)[number], f.spec));
+        expect(decision.violations.map((v) => v.code)).toEqual([code]);
+      });
+    }
+  });
+}

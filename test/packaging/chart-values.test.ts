@@ -1,5 +1,6 @@
 // The chart's values: `config` validated with the server's own schema (generated into values.schema.json), security
 // contexts that can be overridden, and the helm test that proves a root Pod is refused.
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:https';
@@ -40,7 +41,7 @@ describe('values.schema.json', () => {
   });
 });
 
-describe.skipIf(!haveHelm && !process.env.CI)('chart values through helm', () => {
+describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('chart values through helm', () => {
   it('helm template fails on a config typo, naming it', () => {
     for (const [flag, needle] of [
       ['config.policies.disallow-latest-tags.action=deny', 'disallow-latest-tags'],

@@ -1,5 +1,6 @@
 // Distribution: the npm package (installed from `npm pack` into an empty prefix) and the single executable (also as
 // a kubectl plugin), each run on a copy of the test fixtures outside the repository.
+import { INSTALL, requireTool } from '../helpers/require-tool.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,7 @@ const BASE_ENV = { HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' };
 describe('npm package (npm pack, npm install -g into an empty prefix)', () => {
   const oldNode = oldSystemNode();
 
-  it.skipIf(!oldNode && !process.env.CI)('on Node.js older than 24 prints a clear message and exits 2', () => {
+  it.runIf(requireTool('a Node.js older than 24 on PATH (the system node)', Boolean(oldNode), 'the machine\'s Node.js 20 (apt-get install nodejs)'))('on Node.js older than 24 prints a clear message and exits 2', () => {
     expect(oldNode, 'expected the system Node.js 20 on PATH').toBeDefined();
     const env = { ...BASE_ENV, PATH: [dirname(oldNode!), '/usr/bin', '/bin'].join(delimiter) };
     const res = run(join(prefix, 'bin', 'portcullis'), ['audit', '-f', fixtures], env, work);
@@ -127,7 +128,7 @@ describe('single executable', () => {
     expect(res.stderr).toBe('portcullis: cannot reach the API server: connect ECONNREFUSED 127.0.0.1:1\n');
   });
 
-  it.skipIf(!haveTools(['kubectl']) && !process.env.CI)('runs as a kubectl plugin: kubectl portcullis audit -f ...', () => {
+  it.runIf(requireTool('kubectl', haveTools(['kubectl']), 'scripts/go-tools.sh kubernetes (bash .ci/run does it)'))('runs as a kubectl plugin: kubectl portcullis audit -f ...', () => {
     const kubectl = toolPath('kubectl');
     const res = run(kubectl, ['portcullis', 'audit', '-f', join(fixtures, 'bad.yaml')], noNode(), work);
     expect(res.code).toBe(1);

@@ -1,0 +1,92 @@
+// What every verification of an image (signature or attestation) settles before looking at the registry: the rule
+// that applies, its compiled authorities, the digest to check (the one resolved for the review, else the resolver's),
+// the call options and the name shown in messages. Also the deadline guard both verifiers use.
+
+import { settleBy } from '../engine/deadline.js';
+import type { CallOptions, RepoRef } from '../images/client.js';
+import { RegistryError, toRegistryError } from '../images/errors.js';
+import { parseReference, type ImageReference } from '../images/reference.js';
+import type { ImageResolver } from '../images/resolver.js';
+import type { Authority, CompiledParams } from './authority.js';
+import { shortDigest } from './statement.js';
+import { matchRule, ruleSubject, type ImageRule, type SignedImagesParams } from './params.js';
+import type { VerifyOptions } from './verifier.js';
+
+export interface Target {
+  readonly ref: ImageReference;
+  readonly repo: RepoRef;
+  readonly call: CallOptions;
+  readonly deadline: number;
+  readonly digest: string;
+  /** registry/repository[:tag]@sha256:ab12… */
+  readonly display: string;
+  /** for tag-only references: a note that the tag was checked at the digest it names now ('' otherwise) */
+  readonly tagNote: string;
+  readonly rule: ImageRule;
+  readonly authorities: readonly Authority[];
+}
+
+export type EarlyCode = 'CLOSED' | 'NOT_CONFIGURED' | 'NO_RULE' | 'NO_RULE_ALLOWED' | 'INVALID_REFERENCE' | 'CONFIG_INVALID' | 'REGISTRY_ERROR';
+
+/** The answer when verification cannot or need not reach the registry. */
+export interface Early {
+  readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
+  readonly code: EarlyCode;
+  readonly message: string;
+}
+
+export interface TargetDeps {
+  readonly compiled: (params: SignedImagesParams) => CompiledParams;
+  readonly resolver: ImageResolver;
+  readonly timeoutMs: number;
+  readonly closed: boolean;
+}
+
+const early = (status: Early['status'], code: EarlyCode, message: string): Early => ({ status, code, message });
+
+// Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.
+export function withDeadline<T>(p: Promise<T>, deadline: number, registry: string): Promise<T> {
+  return settleBy(p, deadline, () => Promise.reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })));
+}
+
+// Settles the target of one verification of `image`, or the early answer; `what` names the thing verified in messages.
+export async function settleTarget(image: string, params: SignedImagesParams, opts: VerifyOptions, deps: TargetDeps, what: 'signature' | 'attestation'): Promise<Target | Early> {
+  if (deps.closed) return early('error', 'CLOSED', `${what} verifier is closed`);
+  if (params.images.length === 0) return early('unavailable', 'NOT_CONFIGURED', `no ${what} authorities are configured`);
+  if (ruleSubject(image) === undefined) return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference`);
+  const rule = matchRule(params, image);
+  if (!rule) {
+    return params.noMatch === 'allow'
+      ? early('verified', 'NO_RULE_ALLOWED', `"${image}" matches no image pattern with ${what} authorities; allowed by noMatch: allow`)
+      : early('unverified', 'NO_RULE', `"${image}" matches no image pattern with ${what} authorities (noMatch: deny)`);
+  }
+  const compiled = deps.compiled(params);
+  if (compiled.problems.length > 0) return early('unverified', 'CONFIG_INVALID', `cannot verify "${image}": the ${what} configuration is invalid: ${compiled.problems[0]}`);
+  let ref: ImageReference;
+  try {
+    ref = parseReference(image);
+  } catch (err) {
+    return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference: ${err instanceof Error ? err.message : 'invalid'}`);
+  }
+  const authorities = rule.authorities.map((n) => compiled.authorities.get(n)).filter((a): a is Authority => a !== undefined);
+  const deadline = Math.min(opts.deadline, Date.now() + deps.timeoutMs);
+  const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+  const call: CallOptions = { deadline, ...(opts.credentials ? { credentials: opts.credentials } : {}) };
+  const name = `${ref.registry}/${ref.repository}`;
+  let digest: string;
+  try {
+    digest = ref.digest ?? opts.digest ?? (await withDeadline(deps.resolver.digestOf(ref, call), deadline, ref.registry));
+  } catch (err) {
+    const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
+    return early('error', 'REGISTRY_ERROR', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its ${what}: ${e.message}`);
+  }
+  const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
+  const tagNote = ref.digest
+    ? ''
+    : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
+  return { ref, repo, call, deadline, digest, display, tagNote, rule, authorities };
+}
+
+export function isEarly(t: Target | Early): t is Early {
+  return 'code' in t;
+}

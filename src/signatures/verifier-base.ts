@@ -1,0 +1,52 @@
+// What the signature and the attestation verifier share: settings and limits, metrics, the discovery flights, the
+// resolver, target settling with compiled authorities, and the timing of each verification.
+
+import type { Logger } from 'pino';
+import type { RegistryClient } from '../images/client.js';
+import { ImageResolver } from '../images/resolver.js';
+import { compiledFor } from './authority.js';
+import { DEFAULT_LIMITS, type DiscoveryLimits } from './discover.js';
+import { SharedDiscoveries } from './flights.js';
+import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
+import type { SignedImagesParams } from './params.js';
+import { settleTarget, type Early, type Target } from './target.js';
+import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
+
+export const VERIFIER_DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
+
+export abstract class VerifierBase<F extends { readonly status: 'verified' | 'unverified' | 'error' | 'unavailable' }> {
+  protected readonly client: RegistryClient;
+  protected readonly logger: Logger | undefined;
+  protected readonly metrics: SignatureMetrics;
+  protected readonly opts: typeof VERIFIER_DEFAULTS;
+  protected readonly limits: DiscoveryLimits;
+  protected readonly resolver: ImageResolver;
+  protected readonly flights: SharedDiscoveries;
+  protected closed = false;
+  private readonly kind: 'signature' | 'attestation';
+
+  constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps, kind: 'signature' | 'attestation') {
+    this.kind = kind;
+    this.client = deps.client;
+    this.logger = deps.logger?.child({ component: `${kind}s` });
+    this.metrics = createSignatureMetrics(deps.metrics, kind);
+    this.opts = { ...VERIFIER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in VERIFIER_DEFAULTS && typeof v === 'number')) };
+    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.flights = new SharedDiscoveries((hit) => this.metrics.cache('inflight', hit));
+    this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: this.opts.tagTtlMs, maxEntries: this.opts.maxEntries, observe: (c, hit) => c === 'tag' && this.metrics.cache('tag', hit) });
+  }
+
+  // Runs one verification and records its result and latency.
+  protected async timed(run: () => Promise<F>): Promise<F> {
+    const started = performance.now();
+    const result = await run();
+    this.metrics.result(result.status, (performance.now() - started) / 1000);
+    return result;
+  }
+
+  // The target of one verification, or the early answer.
+  protected target(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<Target | Early> {
+    const compiled = (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, `${this.kind} configuration problem`));
+    return settleTarget(image, params, opts, { compiled, resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed }, this.kind);
+  }
+}
