@@ -131,3 +131,14 @@ describe('reading a PolicyException', () => {
     expect(r.ok).toBe(false);
   });
 });
+
+describe('the PolicyException CRD', () => {
+  it('lists exactly the built-in policy ids (the schema refuses an unknown one)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const crd = parse(readFileSync(new URL('../../deploy/crds/portcullis.dev_policyexceptions.yaml', import.meta.url), 'utf8'));
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(spec.properties.policies.items.enum).toEqual([...POLICY_IDS]);
+    expect(spec.required).toEqual(expect.arrayContaining(['reason', 'expires', 'policies', 'match']));
+  });
+});
