@@ -90,9 +90,12 @@ function covers(e: PolicyException, v: Violation, input: Evaluated): boolean {
   return image !== undefined && matchesAny(e.images, image);
 }
 
-function days(ms: number): string {
-  const d = Math.max(0, Math.floor(ms / 86_400_000));
-  if (d === 0) return `${Math.max(1, Math.ceil(ms / 3_600_000))} h`;
+// "5 days", "3 h", "2 min": how long until an expiry, for a warning.
+function timeLeft(ms: number): string {
+  const up = (unit: number) => Math.max(1, Math.ceil(ms / unit));
+  if (ms < 3_600_000) return `${up(60_000)} min`;
+  if (ms < 86_400_000) return `${up(3_600_000)} h`;
+  const d = Math.floor(ms / 86_400_000);
   return d === 1 ? '1 day' : `${d} days`;
 }
 
@@ -101,7 +104,7 @@ function warningsOf(uses: readonly ExceptionUse[], exceptions: readonly PolicyEx
   const lines = uses.map((u) => `exception ${u.exception} (until ${u.expires}) allows: ${u.message}`);
   for (const e of exceptions) {
     const left = e.expires - now;
-    if (left <= EXPIRY_WARNING_MS) lines.push(`exception ${e.id} expires in ${days(left)} (${new Date(e.expires).toISOString()}): renew it through review or fix the workload before then`);
+    if (left <= EXPIRY_WARNING_MS) lines.push(`exception ${e.id} expires in ${timeLeft(left)} (${new Date(e.expires).toISOString()}): renew it through review or fix the workload before then`);
   }
   return lines;
 }

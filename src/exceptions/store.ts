@@ -61,7 +61,7 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     used(all: readonly ExceptionUse[], subject: ExceptionSubject) {
       for (const u of all) {
         uses?.inc({ exception: u.exception, policy: u.policy });
-        logger.info({ exception: u.exception, policy: u.policy, container: u.container, expires: u.expires, namespace: subject.namespace, kind: subject.kind, name: subject.name }, 'exception used');
+        logger.info({ exception: u.exception, policy: u.policy, container: u.container, expires: u.expires, namespace: subject.namespace, kind: subject.kind, workload: subject.name }, 'exception used');
       }
     },
     upsert(obj) {

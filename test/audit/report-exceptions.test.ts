@@ -92,7 +92,7 @@ describe('reports with exceptions', () => {
     const engine = createEngine({ config: () => config, exceptions: store, now: () => NOW });
     await scanCluster({ client: clusterFixture(), engine, config: () => config });
     expect(await registry.getSingleMetricAsString('portcullis_exception_uses_total')).toContain('portcullis_exception_uses_total{exception="portcullis/web-sidecar",policy="require-non-root-user"} 1');
-    expect(lines.some((l) => l.includes('"msg":"exception used"') && l.includes('"name":"web"'))).toBe(true);
+    expect(lines.some((l) => l.includes('"msg":"exception used"') && l.includes('"workload":"web"'))).toBe(true);
     store.remove({ metadata: { name: 'web-sidecar', namespace: 'portcullis' } });
     expect(store.current()).toEqual([]);
   });

@@ -97,7 +97,8 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     // the PolicyReport CRDs: the chart's unless another suite on this control plane applied deploy/crds already
     // (Helm will not adopt objects it did not create: the policyReports.installCRDs=false case of docs/install.md)
     const crdsBefore = (await client.kubectl(['get', 'crd', 'policyreports.wgpolicyk8s.io', '--ignore-not-found', '-o', 'name'])).stdout.trim() !== '';
-    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'policyReports.installCRDs': String(!crdsBefore) })]);
+    const exceptionCrdBefore = (await client.kubectl(['get', 'crd', 'policyexceptions.portcullis.dev', '--ignore-not-found', '-o', 'name'])).stdout.trim() !== '';
+    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'policyReports.installCRDs': String(!crdsBefore), 'exceptions.installCRD': String(!exceptionCrdBefore) })]);
     expect(install.code, install.stderr).toBe(0);
     expect(await releaseObjects()).toEqual({
       Deployment: [FULL],
@@ -105,13 +106,13 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
       ServiceAccount: [FULL],
       ConfigMap: [`${FULL}-config`],
       PodDisruptionBudget: [FULL],
-      Role: [`${FULL}-certs`],
-      RoleBinding: [`${FULL}-certs`],
-      ClusterRole: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
+      Role: [`${FULL}-certs`, `${FULL}-exceptions`],
+      RoleBinding: [`${FULL}-certs`, `${FULL}-exceptions`],
+      ClusterRole: [`${FULL}-exception-approver`, `${FULL}-exception-viewer`, `${FULL}-owner-events`, `${FULL}-webhook-ca`],
       ClusterRoleBinding: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
       ValidatingWebhookConfiguration: [FULL],
     });
-    for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io']) {
+    for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io', 'reports.openreports.io', 'clusterreports.openreports.io', 'policyexceptions.portcullis.dev']) {
       const established = await client.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
       expect(established.code, established.stderr).toBe(0);
     }
