@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}dist/src/cli/main.js`;
@@ -37,7 +40,12 @@ describe('portcullis audit --exceptions', () => {
   it('shows a covered violation as skip with the exception and its expiry, and keeps the rest', () => {
     const r = audit(['--exceptions', exceptionFile('root', {}), '-o', 'json']);
     expect(r.code).toBe(1);
-    const [result] = JSON.parse(r.stdout).results;
+    const doc = JSON.parse(r.stdout);
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(`${root}src/audit/schemas/audit-v1.schema.json`, 'utf8')) as Record<string, unknown>);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    const [result] = doc.results;
     expect(result.violations.map((v: { policy: string }) => v.policy)).not.toContain('require-non-root-user');
     expect(result.exceptions).toEqual([expect.objectContaining({ exception: 'portcullis/root', policy: 'require-non-root-user', container: 'app', reason: 'vendor image' })]);
     expect(audit(['--exceptions', exceptionFile('root', {})]).stdout).toMatch(/skip {2}\[require-non-root-user\] .* \(exception portcullis\/root, until /);

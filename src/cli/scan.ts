@@ -11,7 +11,7 @@ import { wouldBeDenied } from '../audit/subject.js';
 import { buildPolicyReports } from '../audit/reports.js';
 import { ReportCrdMissingError, syncPolicyReports } from '../audit/report-sync.js';
 import { parseReportApiChoice, resolveReportApi } from '../audit/report-api.js';
-import { EXCEPTION_FLAGS, EXCEPTION_USAGE, exceptionFiles } from './exceptions.js';
+import { clusterExceptions, EXCEPTION_FLAGS, EXCEPTION_USAGE, exceptionFiles } from './exceptions.js';
 import { ManifestError } from '../audit/manifests.js';
 import { DurationError } from '../certs/duration.js';
 import { progressBar } from '../audit/progress.js';
@@ -37,6 +37,8 @@ ${CONFIG_USAGE}
   --report-api API      auto (default: openreports.io/v1alpha1 Reports when the cluster serves them, else
                         wgpolicyk8s.io/v1alpha2 PolicyReports), openreports or wgpolicyk8s
 ${EXCEPTION_USAGE}
+  --exception-namespace NS  also apply the PolicyExceptions in this cluster namespace (where the server reads
+                        them, e.g. portcullis); repeatable
   --preview-enforce     show which workloads would be refused if the policies (--policy) or namespaces
                         (--namespace) were switched from audit to enforce, with the fix for each
   --policy ID           with --preview-enforce: a policy to switch; repeatable (default: all)
@@ -53,6 +55,7 @@ const FLAGS = {
   'write-reports': { type: 'boolean', default: false },
   'report-api': { type: 'string', default: 'auto' },
   ...EXCEPTION_FLAGS,
+  'exception-namespace': { type: 'string', multiple: true },
   'preview-enforce': { type: 'boolean', default: false },
   policy: { type: 'string', multiple: true },
   'page-size': { type: 'string', default: '500' },
@@ -85,18 +88,18 @@ export async function runScan(argv: string[]): Promise<number> {
   const pageSize = Number(values['page-size']);
   if (!Number.isInteger(pageSize) || pageSize < 1) return fail(`--page-size: expected a positive integer, got "${values['page-size']}"`);
 
-  if (!kubeconfigAvailable(values.kubeconfig)) {
-    return fail('scan needs a cluster: expected --kubeconfig FILE, $KUBECONFIG or ~/.kube/config, got none (inside a Pod the service account is used)');
-  }
   let reportApi;
   let exceptions;
   const logger = cliLogger();
   try {
     reportApi = parseReportApiChoice(values['report-api']);
-    exceptions = exceptionFiles(values.exceptions, values['exception-max-duration'], logger);
+    exceptions = exceptionFiles(values.exceptions, values['exception-max-duration'], logger, (values['exception-namespace'] ?? []).length > 0);
   } catch (err) {
     if (err instanceof ManifestError || err instanceof DurationError) return fail(`--exceptions: ${err.message}`);
     return fail((err as Error).message);
+  }
+  if (!kubeconfigAvailable(values.kubeconfig)) {
+    return fail('scan needs a cluster: expected --kubeconfig FILE, $KUBECONFIG or ~/.kube/config, got none (inside a Pod the service account is used)');
   }
   const runtime = await openRuntime({ config: values.config, set: values.set, policyActions, offline: values.offline, exceptions }, logger);
   if (typeof runtime === 'number') return runtime;
@@ -110,6 +113,7 @@ export async function runScan(argv: string[]): Promise<number> {
   const bar = values['no-progress'] ? undefined : progressBar();
   try {
     const namespaces = values.namespace ?? [];
+    if (exceptions && values['exception-namespace']?.length) await clusterExceptions(client, values['exception-namespace'], exceptions);
     const report = await scanCluster({
       client,
       engine: runtime.engine,

@@ -2,6 +2,7 @@
 // until expiry and not after, exceptions elsewhere ignored, partial matches still refused for the rest, invalid
 // exceptions ignored with a log line and an Event, and the background scan's reports (skip, then fail) in both report
 // APIs. Prints the time from creating an exception to its first effect.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterClient, waitForServiceAccount } from './cluster.js';
 import { httpsGet } from './http.js';
 import { waitFor, type RunResult } from './proc.js';
-import { REPO_ROOT, startPortcullis, type Portcullis } from './portcullis.js';
+import { CLI_PATH, REPO_ROOT, startPortcullis, type Portcullis } from './portcullis.js';
 import { registerPortcullis, unregisterPortcullis } from './register.js';
 
 const cluster = clusterClient(inject('cluster'));
@@ -213,6 +214,11 @@ describe('the background scan', () => {
         };
         const skip = await waitFor('a skip result', async () => ((await resultFor())?.result === 'skip' ? resultFor() : undefined), { timeoutMs: 25 * SEC, intervalMs: 500 });
         expect(skip?.properties).toMatchObject({ exception: `${SYSTEM}/scan-${api}`, expires: new Date(expires).toISOString() });
+        // portcullis scan reads the same exceptions from the cluster with --exception-namespace
+        const scanCli = (extra: string[]) => spawnSync(process.execPath, [CLI_PATH, 'scan', '--kubeconfig', cluster.kubeconfig, '-n', SCAN, '--no-progress', '--offline', '-o', 'json', ...extra], { encoding: 'utf8' });
+        const verdict = (r: ReturnType<typeof scanCli>) => (JSON.parse(r.stdout) as { results: Array<{ name: string; verdict: string }> }).results.find((x) => x.name === name)?.verdict;
+        expect(verdict(scanCli(['--exception-namespace', SYSTEM]))).toBe('pass');
+        expect(verdict(scanCli([]))).toBe('deny');
         const fail = await waitFor('a fail result after expiry', async () => ((await resultFor())?.result === 'fail' ? resultFor() : undefined), { timeoutMs: 60 * SEC, intervalMs: 500 });
         expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expires));
         expect(fail?.properties?.exception).toBeUndefined();
