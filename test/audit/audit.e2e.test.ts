@@ -223,6 +223,7 @@ describe.runIf(provided)('background audit', () => {
         tickMs: 250,
         lease: { ...lease, identity: who },
         writeReports: true,
+        reportApi: 'wgpolicyk8s',
         onScan: (_report, _sync, slot) => starts.push({ who, at: slot.getTime() }),
       }),
     );

@@ -194,8 +194,8 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     const objects = await releaseObjects();
     expect(Object.keys(objects)).toHaveLength(10);
     // the background audit, now on: its ClusterRole and the Lease Role, and exactly what they allow
-    expect(objects.Role?.sort()).toEqual([`${FULL}-audit-lease`, `${FULL}-certs`]);
-    expect(objects.ClusterRole?.sort()).toEqual([`${FULL}-audit`, `${FULL}-owner-events`, `${FULL}-webhook-ca`]);
+    expect(objects.Role?.sort()).toEqual([`${FULL}-audit-lease`, `${FULL}-certs`, `${FULL}-exceptions`]);
+    expect(objects.ClusterRole?.sort()).toEqual([`${FULL}-audit`, `${FULL}-exception-approver`, `${FULL}-exception-viewer`, `${FULL}-owner-events`, `${FULL}-webhook-ca`]);
     const can = async (...a: string[]) => (await client.kubectl(['auth', 'can-i', '--as', `system:serviceaccount:${NS}:${FULL}`, ...a])).stdout.trim();
     for (const resource of ['pods', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'daemonsets.apps', 'jobs.batch', 'cronjobs.batch']) {
       expect(await can('list', resource, '-A'), resource).toBe('yes');
@@ -204,7 +204,13 @@ describe.skipIf(!info || !haveHelm)('helm chart on the e2e control plane', () =>
     for (const verb of ['get', 'list', 'create', 'update', 'delete']) {
       expect(await can(verb, 'policyreports.wgpolicyk8s.io', '-n', 'default'), verb).toBe('yes');
       expect(await can(verb, 'clusterpolicyreports.wgpolicyk8s.io'), verb).toBe('yes');
+      expect(await can(verb, 'reports.openreports.io', '-n', 'default'), verb).toBe('yes');
+      expect(await can(verb, 'clusterreports.openreports.io'), verb).toBe('yes');
     }
+    // PolicyExceptions: read and watched in the release namespace only
+    for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'policyexceptions.portcullis.dev', '-n', NS), verb).toBe('yes');
+    expect(await can('list', 'policyexceptions.portcullis.dev', '-n', 'default')).toBe('no');
+    expect(await can('create', 'policyexceptions.portcullis.dev', '-n', NS)).toBe('no');
     expect(await can('patch', 'policyreports.wgpolicyk8s.io', '-n', 'default')).toBe('no');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', NS)).toBe('yes');
     expect(await can('update', `leases.coordination.k8s.io/${FULL}-audit`, '-n', NS)).toBe('yes');
