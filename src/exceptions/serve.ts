@@ -11,6 +11,8 @@ import type { ExceptionStore } from './store.js';
 import { ignoredEventRecorder, watchExceptions } from './informer.js';
 import type { ExceptionWatch } from './informer.js';
 
+const SWEEP_MS = 5000;
+
 export const EXCEPTION_SERVE_FLAGS = {
   exceptions: { type: 'boolean', default: false },
   'exception-namespace': { type: 'string', multiple: true },
@@ -57,9 +59,13 @@ export function exceptionsFromFlags(values: ExceptionServeValues, deps: { logger
       const client = createKubeClient(kc);
       onIgnored = ignoredEventRecorder(client, logger);
       const watch = await watchExceptions({ kc, client, namespaces, store, logger });
+      // the engine stops applying an exception at its expiry by itself; this only says so in the log and the gauge
+      const sweeper = setInterval(() => store.sweep(), SWEEP_MS);
+      sweeper.unref();
       return {
         synced: watch.synced,
         async stop() {
+          clearInterval(sweeper);
           await watch.stop();
           client.close();
         },

@@ -25,6 +25,8 @@ export interface ExceptionStore extends ExceptionSource {
   remove(obj: unknown): void;
   /** the number of valid exceptions, expired ones included */
   readonly size: () => number;
+  /** logs each exception that expired since the last sweep (`exception expired`); returns their ids */
+  sweep(): string[];
 }
 
 function metricOf<T>(registry: Registry, name: string, make: () => T): T {
@@ -51,9 +53,14 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     ? metricOf(options.metrics, 'portcullis_exceptions', () => new Gauge({ name: 'portcullis_exceptions', help: 'PolicyExceptions read, by state (valid, ignored)', labelNames: ['state'] as const, registers }))
     : undefined;
   const ignored = new Set<string>();
+  /** ids of exceptions already reported expired (an updated expiry reports again) */
+  const expired = new Set<string>();
   const refresh = () => {
     list = [...valid.values()];
-    loaded?.set({ state: 'valid' }, valid.size);
+    const t = now();
+    const stale = list.filter((e) => e.expires <= t).length;
+    loaded?.set({ state: 'valid' }, valid.size - stale);
+    loaded?.set({ state: 'expired' }, stale);
     loaded?.set({ state: 'ignored' }, ignored.size);
   };
   return {
@@ -69,6 +76,7 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
       const reading = readException(obj, { policyIds: options.policyIds, maxDurationMs, now: now() });
       if (reading.ok) {
         valid.set(key, reading.exception);
+        expired.delete(`${reading.exception.id}@${reading.exception.expires}`);
         ignored.delete(key);
         logger.info({ exception: reading.exception.id, policies: reading.exception.policies, expires: new Date(reading.exception.expires).toISOString() }, 'exception loaded');
         refresh();
@@ -88,5 +96,18 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
       refresh();
     },
     size: () => valid.size,
+    sweep() {
+      const t = now();
+      const out: string[] = [];
+      for (const e of valid.values()) {
+        const key = `${e.id}@${e.expires}`;
+        if (e.expires > t || expired.has(key)) continue;
+        expired.add(key);
+        out.push(e.id);
+        logger.info({ exception: e.id, expired: new Date(e.expires).toISOString(), policies: e.policies }, 'exception expired: it applies nowhere now');
+      }
+      if (out.length > 0) refresh();
+      return out;
+    },
   };
 }

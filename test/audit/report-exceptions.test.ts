@@ -83,16 +83,23 @@ describe('reports with exceptions', () => {
     expect(await resolveReportApi(served(), 'wgpolicyk8s')).toBe(WGPOLICY);
   });
 
-  it('the store logs and counts each use by exception and policy', async () => {
+  it('the store logs and counts each use by exception and policy, and says when one expired', async () => {
     const lines: string[] = [];
     const { Registry } = await import('prom-client');
     const registry = new Registry();
-    const store = createExceptionStore({ logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }), policyIds: POLICY_IDS, metrics: registry, now: () => NOW });
+    const clock = { now: NOW };
+    const store = createExceptionStore({ logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }), policyIds: POLICY_IDS, metrics: registry, now: () => clock.now });
     store.upsert({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PolicyException', metadata: { name: 'web-sidecar', namespace: 'portcullis' }, spec: { policies: ['require-non-root-user'], match: { namespaces: ['shop'], names: ['web'] }, reason: 'r', expires: new Date(NOW + DAY).toISOString() } });
-    const engine = createEngine({ config: () => config, exceptions: store, now: () => NOW });
+    const engine = createEngine({ config: () => config, exceptions: store, now: () => clock.now });
     await scanCluster({ client: clusterFixture(), engine, config: () => config });
     expect(await registry.getSingleMetricAsString('portcullis_exception_uses_total')).toContain('portcullis_exception_uses_total{exception="portcullis/web-sidecar",policy="require-non-root-user"} 1');
     expect(lines.some((l) => l.includes('"msg":"exception used"') && l.includes('"workload":"web"'))).toBe(true);
+    expect(store.sweep()).toEqual([]);
+    clock.now = NOW + DAY;
+    expect(store.sweep()).toEqual(['portcullis/web-sidecar']);
+    expect(store.sweep()).toEqual([]);
+    expect(lines.some((l) => l.includes('"msg":"exception expired: it applies nowhere now"'))).toBe(true);
+    expect(await registry.getSingleMetricAsString('portcullis_exceptions')).toContain('portcullis_exceptions{state="expired"} 1');
     store.remove({ metadata: { name: 'web-sidecar', namespace: 'portcullis' } });
     expect(store.current()).toEqual([]);
   });

@@ -109,6 +109,9 @@ describe('PolicyExceptions at admission', () => {
     expect(after.code, show(after)).not.toBe(0);
     expect(after.stderr).toContain('[require-non-root-user] container "app" (containers[0])');
     expect(after.stderr).not.toContain('exception');
+    await waitFor('the expiry in the log', async () => portcullis.logLines().find((l) => l.msg === 'exception expired: it applies nowhere now' && l.exception === `${SYSTEM}/legacy-root`), { timeoutMs: 15 * SEC });
+    const decision = portcullis.logLines().find((l) => l.msg === 'admission decision' && l.name === 'legacy-api' && l.dryRun === false);
+    expect(decision?.exceptions).toEqual([`${SYSTEM}/legacy-root`]);
   });
 
   it('an exception created in another namespace is ignored', async () => {
