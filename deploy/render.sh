@@ -6,7 +6,7 @@
 #   deploy/render.sh --stdout   print the manifests
 #
 # Release "portcullis" in namespace "portcullis", default values (self-managed certificates), no helm test pod, and no
-# PolicyReport CRDs (deploy/crds/, applied separately: `kubectl delete -f` must not delete CRDs other tools share).
+# PolicyReport and PolicyException CRDs (deploy/crds/, applied separately: `kubectl delete -f` must not delete CRDs other tools share).
 # helm: $HELM, else helm on PATH, else ${PORTCULLIS_TOOLS:-~/.cache/portcullis/tools}/bin/helm (scripts/go-tools.sh helm).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +33,7 @@ metadata:
     pod-security.kubernetes.io/enforce: restricted
 HEADER
   # --kube-version: a helm built from source (scripts/go-tools.sh) would otherwise assume v1.20
-  "$HELM" template portcullis "$ROOT/charts/portcullis" --namespace portcullis --kube-version 1.37.2 --set tests.enabled=false --set policyReports.installCRDs=false
+  "$HELM" template portcullis "$ROOT/charts/portcullis" --namespace portcullis --kube-version 1.37.2 --set tests.enabled=false --set policyReports.installCRDs=false --set exceptions.installCRD=false
 }
 
 case "${1:-}" in

@@ -16,6 +16,8 @@ import type { ScanReport } from './scan.js';
 import { buildPolicyReports } from './reports.js';
 import { syncPolicyReports } from './report-sync.js';
 import type { SyncStats } from './report-sync.js';
+import { parseReportApiChoice, resolveReportApi } from './report-api.js';
+import type { ReportApiChoice } from './report-api.js';
 
 export interface BackgroundAuditOptions {
   readonly client: KubeClient;
@@ -29,6 +31,8 @@ export interface BackgroundAuditOptions {
   /** how often each replica checks the Lease (default: interval/4, between 5 s and 60 s) */
   readonly tickMs?: number;
   readonly writeReports: boolean;
+  /** which report API to write (default auto: OpenReports when served, else wg-policy) */
+  readonly reportApi?: ReportApiChoice;
   readonly pageSize?: number;
   readonly maxReportResults?: number;
   /** called after each scan this replica ran, with the time of the slot it claimed in the Lease (tests, logs) */
@@ -123,7 +127,8 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
       const report = await scanCluster({ client, engine: options.engine, config: () => config, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
       let sync: SyncStats | undefined;
       if (options.writeReports) {
-        const built = buildPolicyReports(report.results, { now: new Date(), policies: config.catalog, ...(options.maxReportResults ? { maxResults: options.maxReportResults } : {}) });
+        const api = await resolveReportApi(client, options.reportApi ?? 'auto');
+        const built = buildPolicyReports(report.results, { now: new Date(), policies: config.catalog, api, ...(options.maxReportResults ? { maxResults: options.maxReportResults } : {}) });
         sync = await syncPolicyReports(client, built);
       }
       scans++;
@@ -133,7 +138,7 @@ export function startBackgroundAudit(options: BackgroundAuditOptions): Backgroun
         metrics.lastScan.set(Date.now() / 1000);
         metrics.duration.set((performance.now() - started) / 1000);
       }
-      logger.info({ slot: slot.toISOString(), workloads: report.stats.workloads, pods: report.stats.pods, calls: report.stats.calls, durationMs: report.stats.durationMs, reports: sync }, 'background audit scan finished');
+      logger.info({ slot: slot.toISOString(), workloads: report.stats.workloads, pods: report.stats.pods, calls: report.stats.calls, durationMs: report.stats.durationMs, reports: sync, ...(sync ? { reportApi: options.reportApi ?? 'auto' } : {}) }, 'background audit scan finished');
       options.onScan?.(report, sync, slot);
     } catch (err) {
       metrics?.scans.inc({ result: 'error' });
@@ -184,10 +189,13 @@ export const AUDIT_SERVE_FLAGS = {
   'audit-reports': { type: 'boolean', default: false },
   'audit-lease-namespace': { type: 'string' },
   'audit-lease-name': { type: 'string', default: 'portcullis-audit' },
+  'report-api': { type: 'string', default: 'auto' },
 } as const;
 
 export const AUDIT_SERVE_USAGE = `  --audit-interval MIN  background audit every MIN minutes on one replica (Lease); 0 = off (default)
-  --audit-reports       the background audit writes wgpolicyk8s.io PolicyReports
+  --audit-reports       the background audit writes policy reports (see --report-api)
+  --report-api API      auto (default: openreports.io/v1alpha1 when the cluster serves it, else
+                        wgpolicyk8s.io/v1alpha2), openreports or wgpolicyk8s
   --audit-lease-namespace NS  namespace of the Lease (default: --namespace, $POD_NAMESPACE, else the kubeconfig's)
   --audit-lease-name NAME     Lease name (default portcullis-audit)`;
 
@@ -196,6 +204,7 @@ export interface AuditServeValues {
   'audit-reports'?: boolean;
   'audit-lease-namespace'?: string;
   'audit-lease-name'?: string;
+  'report-api'?: string;
   /** serve's --kubeconfig and --namespace (default: in-cluster, $KUBECONFIG, ~/.kube/config; $POD_NAMESPACE) */
   kubeconfig?: string;
   namespace?: string;
@@ -209,6 +218,7 @@ export async function startBackgroundAuditFromFlags(
   const minutes = Number(values['audit-interval'] ?? '0');
   if (!Number.isFinite(minutes) || minutes < 0) throw new Error(`--audit-interval: expected a number of minutes, got "${values['audit-interval']}"`);
   if (minutes === 0) return undefined;
+  const reportApi = parseReportApiChoice(values['report-api']);
   const kc = await loadKubeConfig(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {});
   const client = createKubeClient(kc);
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
@@ -221,6 +231,7 @@ export async function startBackgroundAuditFromFlags(
     intervalMs: minutes * 60_000,
     lease: { namespace: values['audit-lease-namespace'] ?? values.namespace ?? process.env.POD_NAMESPACE ?? client.namespace, name: values['audit-lease-name'] ?? 'portcullis-audit', identity },
     writeReports: values['audit-reports'] === true,
+    reportApi,
   });
   deps.logger.info({ intervalMinutes: minutes, identity, reports: values['audit-reports'] === true }, 'background audit enabled');
   return {

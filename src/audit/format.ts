@@ -41,6 +41,7 @@ export function auditDocument(results: readonly AuditSubject[]) {
       message: r.decision.message ?? null,
       policies: [...r.policies],
       violations: r.decision.violations.map((v) => violationJson(v, (v.container && r.containerLine?.(v.container.list, v.container.index)) ?? null)),
+      ...(r.decision.exceptions?.length ? { exceptions: r.decision.exceptions.map((u) => ({ ...u, container: u.container ?? null })) } : {}),
     })),
   };
 }

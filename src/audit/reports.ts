@@ -1,10 +1,13 @@
-// wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport from scan results: the format
-// Policy Reporter reads. Size is bounded: one result per workload and policy, at most maxResults per report.
+// Policy reports (one per namespace) and a cluster report from scan results, in OpenReports or wg-policy form
+// (report-api.ts): the format Policy Reporter reads. Size is bounded: one result per workload and policy, at most
+// maxResults per report. Results a PolicyException covers are `skip`, naming the exception and its expiry.
 import type { Violation } from '../engine/decision.js';
 import type { Category, Policy, Severity } from '../engine/types.js';
+import type { ExceptionUse } from '../engine/exceptions.js';
 import type { ScanResult } from './scan.js';
+import { WGPOLICY } from './report-api.js';
+import type { ReportApi } from './report-api.js';
 
-export const REPORT_API_VERSION = 'wgpolicyk8s.io/v1alpha2';
 export const REPORT_NAME = 'portcullis';
 export const CLUSTER_REPORT_NAME = 'portcullis-cluster';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'portcullis' } as const;
@@ -45,8 +48,9 @@ export interface Summary {
 }
 
 export interface PolicyReport {
-  apiVersion: typeof REPORT_API_VERSION;
-  kind: 'PolicyReport' | 'ClusterPolicyReport';
+  apiVersion: string;
+  /** PolicyReport/ClusterPolicyReport (wg-policy) or Report/ClusterReport (OpenReports) */
+  kind: string;
   metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
   summary: Summary;
   results: ReportResult[];
@@ -62,9 +66,12 @@ export interface BuildOptions {
   readonly policies: readonly Policy[];
   /** results per report at most (fail first, then warn, then pass); default 1000 */
   readonly maxResults?: number;
+  /** the report API to write (default wgpolicyk8s.io/v1alpha2) */
+  readonly api?: ReportApi;
 }
 
 export interface BuiltReports {
+  readonly api: ReportApi;
   /** one PolicyReport per namespace with at least one evaluated workload */
   readonly namespaced: Map<string, PolicyReport>;
   /** cluster-scoped results, or undefined when there are none */
@@ -100,6 +107,10 @@ function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp'], meta: Re
   }
   return r.policies.map((policy): ReportResult => {
     const mine = r.decision.violations.filter((v) => v.policy === policy);
+    const excepted = exceptionProperties(r.decision.exceptions?.filter((u) => u.policy === policy) ?? []);
+    if (mine.length === 0 && excepted) {
+      return { ...base(policy), result: 'skip', message: clip(`${policy}: allowed by exception ${excepted.exception} until ${excepted.expires}`), properties: { pods: String(r.pods), ...excepted } };
+    }
     if (mine.length === 0) return { ...base(policy), result: 'pass', message: `${policy}: passed`, properties: { pods: String(r.pods) } };
     const result: ReportResultValue = mine.some(blocks) ? 'fail' : 'warn';
     const containers = [...new Set(mine.flatMap((v) => (v.container ? [v.container.name] : [])))];
@@ -114,9 +125,18 @@ function resultsOf(r: ScanResult, timestamp: ReportResult['timestamp'], meta: Re
         ...(codes.length ? { codes: codes.join(',') } : {}),
         fix: clip([...new Set(mine.map((v) => v.fix))].join('; ')),
         action: mine[0]?.wouldDeny ? 'deny (audit mode)' : (mine[0]?.effect ?? 'deny'),
+        ...excepted,
       },
     };
   });
+}
+
+// The properties naming the exceptions that covered a policy's violations (exception, expires, reason).
+function exceptionProperties(uses: readonly ExceptionUse[]): { exception: string; expires: string; reason: string } | undefined {
+  if (uses.length === 0) return undefined;
+  const names = [...new Set(uses.map((u) => u.exception))];
+  const expires = uses.map((u) => u.expires).sort()[0] as string;
+  return { exception: names.join(','), expires, reason: clip([...new Set(uses.map((u) => u.reason))].join('; ')) };
 }
 
 const RANK: Record<ReportResultValue, number> = { error: 0, fail: 1, warn: 2, skip: 3, pass: 4 };
@@ -127,13 +147,13 @@ function summarize(results: readonly ReportResult[]): Summary {
   return s;
 }
 
-function reportOf(kind: PolicyReport['kind'], namespace: string | undefined, all: ReportResult[], max: number): PolicyReport {
+function reportOf(api: ReportApi, namespace: string | undefined, all: ReportResult[], max: number): PolicyReport {
   const sorted = [...all].sort((a, b) => RANK[a.result] - RANK[b.result]);
   const kept = sorted.slice(0, max);
   const dropped = sorted.length - kept.length;
   return {
-    apiVersion: REPORT_API_VERSION,
-    kind,
+    apiVersion: api.apiVersion,
+    kind: namespace ? api.kind : api.clusterKind,
     metadata: {
       name: namespace ? REPORT_NAME : CLUSTER_REPORT_NAME,
       ...(namespace ? { namespace } : {}),
@@ -152,6 +172,7 @@ export function buildPolicyReports(results: readonly ScanResult[], options: Buil
   const timestamp = { seconds: Math.floor(ms / 1000), nanos: 0 };
   const max = options.maxResults ?? 1000;
   const meta = new Map(options.policies.map((p) => [p.id, p]));
+  const api = options.api ?? WGPOLICY;
   const byNs = new Map<string, ReportResult[]>();
   const cluster: ReportResult[] = [];
   for (const r of results) {
@@ -162,8 +183,8 @@ export function buildPolicyReports(results: readonly ScanResult[], options: Buil
     else cluster.push(...rs);
   }
   const namespaced = new Map<string, PolicyReport>();
-  for (const [ns, rs] of byNs) namespaced.set(ns, reportOf('PolicyReport', ns, rs, max));
-  return { namespaced, ...(cluster.length ? { cluster: reportOf('ClusterPolicyReport', undefined, cluster, max) } : {}) };
+  for (const [ns, rs] of byNs) namespaced.set(ns, reportOf(api, ns, rs, max));
+  return { api, namespaced, ...(cluster.length ? { cluster: reportOf(api, undefined, cluster, max) } : {}) };
 }
 
 // JSON with object keys sorted, so objects read back from the API server compare equal.

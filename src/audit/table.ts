@@ -34,6 +34,7 @@ export function violationLines(decision: Decision, options: TableOptions): strin
   const lines: string[] = [];
   if (decision.message && decision.violations.length === 0) lines.push(`     ${decision.message}`);
   for (const v of decision.violations) lines.push(`     ${paint(effectLabel(v), 6, options)}${v.message}`);
+  for (const u of decision.exceptions ?? []) lines.push(`     ${'skip'.padEnd(6)}${u.message} (exception ${u.exception}, until ${u.expires})`);
   return lines;
 }
 

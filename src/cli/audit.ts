@@ -15,14 +15,18 @@ import { parseCommand } from './flags.js';
 import { CONFIG_FLAGS, CONFIG_USAGE, openRuntime, OUTPUT_FORMATS } from './common.js';
 import { cliLogger } from './log.js';
 import { programName } from './program.js';
+import { EXCEPTION_FLAGS, EXCEPTION_USAGE, exceptionFiles } from './exceptions.js';
+import { DurationError } from '../certs/duration.js';
 
 const USAGE = `usage: ${programName()} audit -f PATH... [--config FILE] [--set ID.KEY=VALUE]... [--policy ID=ACTION]...
                         [-o table|json|yaml|sarif|junit] [--registry] [--allow-empty] [--pod-template-path PATH]...
+                        [--exceptions PATH]...
   -f, --filename PATH   file, directory or - for stdin; repeatable; YAML (multi-document), JSON, List kinds
 ${CONFIG_USAGE}
   --registry            inspect image configs in their registries (default: offline, spec-only rules)
   --pod-template-path P where custom resources carry a pod spec (dotted, e.g. spec.workload.template.spec);
                         repeatable; tried after ${DEFAULT_POD_TEMPLATE_PATHS.join(' and ')}
+${EXCEPTION_USAGE}
   --allow-empty         exit 0 when there is nothing to check (an empty directory, no pod-carrying resource, a
                         document that is not a Kubernetes object) instead of 2
 exit status: 0 nothing would be denied, 1 something would be denied, 2 bad input or nothing to check`;
@@ -34,6 +38,7 @@ const FLAGS = {
   registry: { type: 'boolean', default: false },
   'pod-template-path': { type: 'string', multiple: true },
   'allow-empty': { type: 'boolean', default: false },
+  ...EXCEPTION_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -66,7 +71,16 @@ export async function runAudit(argv: string[]): Promise<number> {
   const output = values.output as (typeof OUTPUT_FORMATS)[number];
   if (paths.length === 0) return usageError('expected -f PATH (a file, a directory or - for stdin)');
   if (!OUTPUT_FORMATS.includes(output)) return usageError(`--output: expected ${OUTPUT_FORMATS.join('|')}, got "${values.output}"`);
-  const runtime = await openRuntime({ config: values.config, set: values.set, policyActions: values.policy ?? [], offline: !values.registry }, cliLogger());
+  const logger = cliLogger();
+  let exceptions;
+  try {
+    exceptions = exceptionFiles(values.exceptions, values['exception-max-duration'], logger);
+  } catch (err) {
+    if (!(err instanceof ManifestError || err instanceof DurationError)) throw err;
+    process.stderr.write(`portcullis: --exceptions: ${err.message}\n`);
+    return 2;
+  }
+  const runtime = await openRuntime({ config: values.config, set: values.set, policyActions: values.policy ?? [], offline: !values.registry, exceptions }, logger);
   if (typeof runtime === 'number') return runtime;
   try {
     const manifests = readManifests(paths, () => readFileSync(0, 'utf8'), { allowEmpty: values['allow-empty'] });

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/load.js';
 import { parsePolicyAction, parseSet } from '../config/overrides.js';
 import type { ConfigOverride } from '../config/overrides.js';
 import { createRuntime } from './runtime.js';
+import type { ExceptionSource } from '../engine/exceptions.js';
 import type { Runtime } from './runtime.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'sarif', 'junit'] as const;
@@ -31,6 +32,8 @@ export interface RuntimeFlags {
   /** `--policy ID=ACTION` values (scan's bare `--policy ID` is its preview selection, not an override) */
   readonly policyActions?: readonly string[];
   readonly offline: boolean;
+  /** PolicyExceptions read from --exceptions files */
+  readonly exceptions?: ExceptionSource | undefined;
 }
 
 function printConfigError(err: ConfigError, label: string): number {
@@ -48,7 +51,7 @@ export async function openRuntime(flags: RuntimeFlags, logger: Logger): Promise<
     throw err;
   }
   try {
-    return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline, policies: POLICIES });
+    return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline, policies: POLICIES, ...(flags.exceptions ? { exceptions: flags.exceptions } : {}) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const label = `config ${flags.config ?? '(built-in)'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;

@@ -11,6 +11,7 @@ import { createEngine } from '../engine/evaluate.js';
 import type { Engine } from '../engine/evaluate.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
+import type { ExceptionSource } from '../engine/exceptions.js';
 import { createImageFactsSource } from '../images/facts.js';
 import type { ImageFactsSource } from '../images/facts.js';
 import { registryTimings, resolveRegistryOptions } from '../images/options.js';
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   readonly offline?: boolean;
   /** the policy list (policies/index.ts); the config is validated against it and the engine runs it */
   readonly policies?: readonly Policy[];
+  /** PolicyExceptions the engine applies (the server's informer, the CLI's --exceptions files) */
+  readonly exceptions?: ExceptionSource;
 }
 
 interface Facts {
@@ -130,7 +133,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     void closeFacts(old);
   });
   const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
-  const engine = createEngine({ config: current, facts: gatherer });
+  const engine = createEngine({ config: current, facts: gatherer, ...(options.exceptions ? { exceptions: options.exceptions } : {}) });
   return {
     config,
     engine,

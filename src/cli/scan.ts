@@ -10,6 +10,10 @@ import { formatJunit } from '../audit/junit.js';
 import { wouldBeDenied } from '../audit/subject.js';
 import { buildPolicyReports } from '../audit/reports.js';
 import { ReportCrdMissingError, syncPolicyReports } from '../audit/report-sync.js';
+import { parseReportApiChoice, resolveReportApi } from '../audit/report-api.js';
+import { clusterExceptions, EXCEPTION_FLAGS, EXCEPTION_USAGE, exceptionFiles } from './exceptions.js';
+import { ManifestError } from '../audit/manifests.js';
+import { DurationError } from '../certs/duration.js';
 import { progressBar } from '../audit/progress.js';
 import { packageVersion } from '../audit/version.js';
 import { POLICIES, POLICY_IDS } from '../../policies/index.js';
@@ -22,13 +26,19 @@ import { programName } from './program.js';
 
 const USAGE = `usage: ${programName()} scan [--kubeconfig FILE] [--context NAME] [--namespace NS]... [--config FILE]
                        [--set ID.KEY=VALUE]... [--policy ID=ACTION]... [-o table|json|yaml|sarif|junit]
-                       [--write-reports] [--preview-enforce [--policy ID]...]
+                       [--write-reports [--report-api auto|openreports|wgpolicyk8s]] [--exceptions PATH]...
+                       [--preview-enforce [--policy ID]...]
   --kubeconfig FILE     kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
   --context NAME        kubeconfig context (default: the current one)
   -n, --namespace NS    scan only this namespace; repeatable (default: all)
 ${CONFIG_USAGE}
                         (json and yaml: portcullis.dev/scan/v1)
-  --write-reports       write wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport
+  --write-reports       write policy reports (one per namespace) and a cluster report
+  --report-api API      auto (default: openreports.io/v1alpha1 Reports when the cluster serves them, else
+                        wgpolicyk8s.io/v1alpha2 PolicyReports), openreports or wgpolicyk8s
+${EXCEPTION_USAGE}
+  --exception-namespace NS  also apply the PolicyExceptions in this cluster namespace (where the server reads
+                        them, e.g. portcullis); repeatable
   --preview-enforce     show which workloads would be refused if the policies (--policy) or namespaces
                         (--namespace) were switched from audit to enforce, with the fix for each
   --policy ID           with --preview-enforce: a policy to switch; repeatable (default: all)
@@ -43,6 +53,9 @@ const FLAGS = {
   namespace: { type: 'string', short: 'n', multiple: true },
   ...CONFIG_FLAGS,
   'write-reports': { type: 'boolean', default: false },
+  'report-api': { type: 'string', default: 'auto' },
+  ...EXCEPTION_FLAGS,
+  'exception-namespace': { type: 'string', multiple: true },
   'preview-enforce': { type: 'boolean', default: false },
   policy: { type: 'string', multiple: true },
   'page-size': { type: 'string', default: '500' },
@@ -75,10 +88,20 @@ export async function runScan(argv: string[]): Promise<number> {
   const pageSize = Number(values['page-size']);
   if (!Number.isInteger(pageSize) || pageSize < 1) return fail(`--page-size: expected a positive integer, got "${values['page-size']}"`);
 
+  let reportApi;
+  let exceptions;
+  const logger = cliLogger();
+  try {
+    reportApi = parseReportApiChoice(values['report-api']);
+    exceptions = exceptionFiles(values.exceptions, values['exception-max-duration'], logger, (values['exception-namespace'] ?? []).length > 0);
+  } catch (err) {
+    if (err instanceof ManifestError || err instanceof DurationError) return fail(`--exceptions: ${err.message}`);
+    return fail((err as Error).message);
+  }
   if (!kubeconfigAvailable(values.kubeconfig)) {
     return fail('scan needs a cluster: expected --kubeconfig FILE, $KUBECONFIG or ~/.kube/config, got none (inside a Pod the service account is used)');
   }
-  const runtime = await openRuntime({ config: values.config, set: values.set, policyActions, offline: values.offline }, cliLogger());
+  const runtime = await openRuntime({ config: values.config, set: values.set, policyActions, offline: values.offline, exceptions }, logger);
   if (typeof runtime === 'number') return runtime;
   let client;
   try {
@@ -90,6 +113,7 @@ export async function runScan(argv: string[]): Promise<number> {
   const bar = values['no-progress'] ? undefined : progressBar();
   try {
     const namespaces = values.namespace ?? [];
+    if (exceptions && values['exception-namespace']?.length) await clusterExceptions(client, values['exception-namespace'], exceptions);
     const report = await scanCluster({
       client,
       engine: runtime.engine,
@@ -100,9 +124,9 @@ export async function runScan(argv: string[]): Promise<number> {
     });
     bar?.done();
     if (values['write-reports']) {
-      const built = buildPolicyReports(report.results, { now: new Date(), policies: POLICIES });
+      const built = buildPolicyReports(report.results, { now: new Date(), policies: POLICIES, api: await resolveReportApi(client, reportApi) });
       const sync = await syncPolicyReports(client, built, { namespaces });
-      process.stderr.write(`policy reports: ${sync.created} created, ${sync.updated} updated, ${sync.unchanged} unchanged, ${sync.deleted} deleted\n`);
+      process.stderr.write(`policy reports: ${sync.created} created, ${sync.updated} updated, ${sync.unchanged} unchanged, ${sync.deleted} deleted (${built.api.apiVersion})\n`);
     }
     if (values['preview-enforce']) {
       const preview = enforcePreview(report.results, runtime.config.current(), { policies: previewPolicies, namespaces });

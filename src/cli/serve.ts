@@ -12,6 +12,7 @@ import { DEFAULT_SANS } from '../server/certs.js';
 import { ConfigError } from '../config/load.js';
 import { AUDIT_SERVE_FLAGS, AUDIT_SERVE_USAGE, startBackgroundAuditFromFlags } from '../audit/background.js';
 import { OWNER_EVENT_SERVE_FLAGS, OWNER_EVENT_SERVE_USAGE, ownerEventsFromFlags } from '../events/owner-events.js';
+import { EXCEPTION_SERVE_FLAGS, EXCEPTION_SERVE_USAGE, exceptionsFromFlags } from '../exceptions/serve.js';
 import { createRuntime } from './runtime.js';
 import { parseCommand } from './flags.js';
 import { LIMIT_SERVE_FLAGS, LIMIT_SERVE_USAGE, connectionLimitsFromFlags } from './serve-limits.js';
@@ -48,7 +49,8 @@ const USAGE = `usage: portcullis serve [flags]
 ${LIMIT_SERVE_USAGE}
   --log-level LEVEL     trace|debug|info|warn|error (default info)
 ${AUDIT_SERVE_USAGE}
-${OWNER_EVENT_SERVE_USAGE}`;
+${OWNER_EVENT_SERVE_USAGE}
+${EXCEPTION_SERVE_USAGE}`;
 
 const FLAGS = {
   config: { type: 'string' },
@@ -76,6 +78,7 @@ const FLAGS = {
   ...LIMIT_SERVE_FLAGS,
   ...AUDIT_SERVE_FLAGS,
   ...OWNER_EVENT_SERVE_FLAGS,
+  ...EXCEPTION_SERVE_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -169,9 +172,16 @@ export async function runServe(argv: string[]): Promise<number> {
     return 2;
   }
   const metrics = new Registry();
+  let exceptions;
+  try {
+    exceptions = exceptionsFromFlags(values, { logger, registry: metrics });
+  } catch (err) {
+    process.stderr.write(`portcullis: ${(err as Error).message}\n`);
+    return 2;
+  }
   let runtime;
   try {
-    runtime = await createRuntime({ configPath: values.config, logger, metrics, watch: true, policies: POLICIES });
+    runtime = await createRuntime({ configPath: values.config, logger, metrics, watch: true, policies: POLICIES, ...(exceptions ? { exceptions: exceptions.store } : {}) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`portcullis: config ${values.config ?? '(built-in)'}: ${p.path}: ${p.reason}\n`);
@@ -183,10 +193,12 @@ export async function runServe(argv: string[]): Promise<number> {
   const tls = await tlsFrom(values, logger);
   const ownerEvents = await ownerEventsFromFlags(values, logger);
   const { app, readiness, drain } = await buildApp({ engine: runtime.engine, tls, logger, metrics, limits, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
+  const exceptionWatch = await exceptions?.start();
   const audit = await startBackgroundAuditFromFlags(values, { engine: runtime.engine, config: () => runtime.config.current(), logger, registry: metrics });
   app.addHook('onClose', async () => {
     await audit?.stop();
     await ownerEvents?.close();
+    await exceptionWatch?.stop();
   });
   app.addHook('onClose', async () => runtime.close());
   const address = await app.listen({ host: values.host, port });

@@ -1,5 +1,6 @@
 // Decisions: violations with their effective action, and the texts users see.
 import type { ContainerList, Finding } from './types.js';
+import type { ExceptionUse } from './exceptions.js';
 
 /** What a violation does to the request: refuse it, warn (kubectl prints it), or only record it. */
 export type Effect = 'deny' | 'warn' | 'audit';
@@ -29,6 +30,8 @@ export interface Decision {
   readonly message?: string;
   readonly warnings: readonly string[];
   readonly auditAnnotations: Readonly<Record<string, string>>;
+  /** violations a PolicyException allowed (not in `violations`) */
+  readonly exceptions?: readonly ExceptionUse[];
 }
 
 // Formats one finding as the line users see.

@@ -11,6 +11,8 @@ import type { Decision, Effect, Violation } from './decision.js';
 import { matchesAny } from './globs.js';
 import { NOT_PINNED, pinningOn, pinningSkip, pinTargets, planFrom, unpinnedViolations } from './pinning.js';
 import type { PinPlan } from './pinning.js';
+import { applyExceptions } from './exceptions.js';
+import type { ExceptionSource } from './exceptions.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -47,6 +49,10 @@ export interface EngineOptions {
   readonly facts?: FactGatherer;
   /** the policies to run (default: the list the config was validated against) */
   readonly policies?: readonly Policy[];
+  /** PolicyExceptions in force (webhook: the informer; audit: --exceptions files; none by default) */
+  readonly exceptions?: ExceptionSource;
+  /** the clock exceptions expire by (epoch ms; default Date.now) */
+  readonly now?: () => number;
 }
 
 /** Which findings an UPDATE introduced: a container is new or changed, or pod-level fields changed. */
@@ -231,6 +237,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!sets) plans.set(config, (sets = activeSets(options.policies ?? config.catalog, config)));
     return sets;
   };
+  const exceptionContext = { ...(options.exceptions ? { source: options.exceptions } : {}), now: options.now ?? Date.now };
   return {
     evaluate(input, { deadline }) {
       const prepared = prepare(input, options.config(), activeFor);
@@ -239,10 +246,11 @@ export function createEngine(options: EngineOptions): Engine {
       const novelty = noveltyOf(input);
       const unpinned = input.checkPinned === true ? unpinnedViolations(input, pod, config, active, audit) : [];
       const needs = factNeeds(active, pod);
-      if (!needs) return judge(active, pod, NO_FACTS, novelty, audit, unpinned);
+      const except = (d: Decision) => applyExceptions(d, input, exceptionContext);
+      if (!needs) return except(judge(active, pod, NO_FACTS, novelty, audit, unpinned));
       return gatherer
         .gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
-        .then((facts) => judge(active, pod, facts, novelty, audit, unpinned));
+        .then((facts) => except(judge(active, pod, facts, novelty, audit, unpinned)));
     },
     pin(input, { deadline }) {
       const config = options.config();

@@ -3,16 +3,15 @@
 // (ReplicaSet -> Deployment, Job -> CronJob). Off the admission hot path: record() only checks and enqueues; a
 // bounded queue is drained in the background, at most one event per owner per interval, never for dry-run requests.
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdmissionRequest } from '../admission/review.js';
 import type { Decision } from '../engine/decision.js';
 import type { KubeClient } from '../kube/client.js';
 import { isStatus } from '../kube/client.js';
-import { microTime } from '../audit/lease.js';
+import { recordEvent, REPORTING_CONTROLLER } from './event.js';
 import { isObject } from '../workload/k8s.js';
 
-export const REPORTING_CONTROLLER = 'portcullis.dev/admission-webhook';
+export { REPORTING_CONTROLLER };
 export const EVENT_REASON = 'PodDenied';
 const MAX_NOTE_BYTES = 1024;
 
@@ -147,22 +146,7 @@ export function createOwnerEventRecorder(options: OwnerEventOptions): OwnerEvent
     }
     const via = top.uid === job.owner.uid ? '' : ` via ${job.owner.kind} ${job.owner.name}`;
     const note = truncateBytes(`portcullis denied pod ${job.pod}${via}: ${job.message}`, MAX_NOTE_BYTES);
-    const ref = (o: OwnerRef) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: o.namespace, uid: o.uid });
-    const event = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name: `${top.name.slice(0, 200)}.${randomBytes(8).toString('hex')}`, namespace: top.namespace },
-      eventTime: microTime(new Date(now())),
-      reportingController: REPORTING_CONTROLLER,
-      reportingInstance: instance.slice(0, 128),
-      action: 'Admit',
-      reason: EVENT_REASON,
-      type: 'Warning',
-      regarding: ref(top),
-      ...(top.uid !== job.owner.uid ? { related: ref(job.owner) } : {}),
-      note,
-    };
-    await client.request({ method: 'POST', path: `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(top.namespace)}/events`, body: event });
+    await recordEvent(client, { regarding: top, ...(top.uid !== job.owner.uid ? { related: job.owner } : {}), action: 'Admit', reason: EVENT_REASON, note, at: new Date(now()), instance });
     stats.recorded++;
   };
 

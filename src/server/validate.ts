@@ -45,7 +45,7 @@ export const validatePlugin = fp<ValidateOptions>(
       metrics.observe(review.kind, review.operation, decision, seconds);
       onDecision?.(review, decision);
       // decisions with findings at info; clean and skipped ones at debug (metrics count them all)
-      const level = decision.violations.length > 0 || !decision.allowed ? 'info' : 'debug';
+      const level = decision.violations.length > 0 || !decision.allowed || decision.exceptions ? 'info' : 'debug';
       request.log[level](
         {
           uid: review.uid,
@@ -59,6 +59,7 @@ export const validatePlugin = fp<ValidateOptions>(
           allowed: decision.allowed,
           skipped: decision.skipped,
           violations: violationCounts(decision),
+          ...(decision.exceptions ? { exceptions: [...new Set(decision.exceptions.map((u) => u.exception))] } : {}),
           durationMs: Math.round(seconds * 1e6) / 1000,
         },
         'admission decision',

@@ -159,7 +159,7 @@ describe.runIf(provided)('portcullis scan against a real API server', () => {
   });
 
   it('writes PolicyReports, updates them when a workload is fixed, deletes them when it is deleted', async () => {
-    const first = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '-o', 'json']);
+    const first = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '--report-api', 'wgpolicyk8s', '-o', 'json']);
     expect(first.stderr).toContain('policy reports: 2 created');
     const [a] = await reports(NS_A);
     expect(a?.metadata.name).toBe('portcullis');
@@ -170,14 +170,14 @@ describe.runIf(provided)('portcullis scan against a real API server', () => {
     expect((await reports(NS_B))[0]?.summary).toMatchObject({ fail: 1 });
 
     // nothing changed: nothing rewritten
-    const again = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '-o', 'json']);
+    const again = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '--report-api', 'wgpolicyk8s', '-o', 'json']);
     expect(again.stderr).toContain('0 created, 0 updated, 2 unchanged, 0 deleted');
 
     // fix the Deployment (a new ReplicaSet replaces the pods) and delete the job: the report is updated in place
     await kubectl(['patch', 'deployment', 'root-web', '-n', NS_A, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/securityContext', value: compliant }])]);
     await kubectl(['delete', 'job', 'root-job', '-n', NS_A, '--cascade=foreground', '--wait=true']);
     await kubectl(['delete', 'pod', 'root-pod', '-n', NS_B, '--wait=true']);
-    const fixed = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '-o', 'json']);
+    const fixed = await scan(['--config', configPath, '-n', NS_A, '-n', NS_B, '--write-reports', '--report-api', 'wgpolicyk8s', '-o', 'json']);
     expect(fixed.stderr).toContain('0 created, 1 updated, 0 unchanged, 1 deleted');
     expect(fixed.code, fixed.stdout).toBe(0);
     const [updated] = await reports(NS_A);
@@ -224,6 +224,7 @@ describe.runIf(provided)('background audit', () => {
         tickMs: 250,
         lease: { ...lease, identity: who },
         writeReports: true,
+        reportApi: 'wgpolicyk8s',
         onScan: (_report, _sync, slot) => starts.push({ who, at: slot.getTime() }),
       }),
     );

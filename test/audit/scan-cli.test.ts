@@ -37,6 +37,13 @@ describe('portcullis scan: usage and connection errors exit 2', () => {
     expect(scan(['--page-size', '0']).code).toBe(2);
   });
 
+  it('rejects an unknown --report-api and an unreadable --exceptions path', () => {
+    expect(scan(['--report-api', 'v2']).stderr).toContain('--report-api: expected auto|openreports|wgpolicyk8s');
+    const missing = scan(['--exceptions', join(dir, 'missing.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--exceptions:');
+  });
+
   it('names the API server it cannot reach', () => {
     const r = scan(['--kubeconfig', kubeconfig, '--offline']);
     expect(r.code).toBe(2);

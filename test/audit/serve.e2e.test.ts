@@ -58,7 +58,7 @@ async function startServer(name: string): Promise<Server> {
   writeFileSync(configPath, CONFIG);
   const logPath = join(sdir, 'server.log');
   const args = [cli, 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert-dir', join(sdir, 'certs'), '--tls-san', '127.0.0.1', '--config', configPath,
-    '--kubeconfig', cluster.kubeconfig, '--audit-interval', '0.05', '--audit-reports', '--audit-lease-namespace', 'default', '--audit-lease-name', LEASE, '--owner-events'];
+    '--kubeconfig', cluster.kubeconfig, '--audit-interval', '0.05', '--audit-reports', '--report-api', 'wgpolicyk8s', '--audit-lease-namespace', 'default', '--audit-lease-name', LEASE, '--owner-events'];
   const proc = startProcess(`portcullis-${name}`, process.execPath, args, { logPath, cwd: REPO_ROOT, env: { ...process.env, POD_NAME: name } });
   const url = `https://127.0.0.1:${port}`;
   const ca = await waitFor(`${name} /readyz`, async () => {

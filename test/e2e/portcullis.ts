@@ -16,6 +16,10 @@ export interface PortcullisOptions {
   /** Fixed port (default: a free one). */
   port?: number;
   logLevel?: string;
+  /** Extra serve flags. */
+  args?: string[];
+  /** Extra environment (e.g. POD_NAMESPACE). */
+  env?: Record<string, string>;
 }
 
 export interface Portcullis {
@@ -38,14 +42,14 @@ export async function startPortcullis(opts: PortcullisOptions): Promise<Portcull
   const port = opts.port ?? (await freePort());
   const certDir = join(opts.dir, 'certs');
   const args = [CLI_PATH, 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--tls-san', '127.0.0.1'];
-  args.push('--log-level', opts.logLevel ?? 'info');
+  args.push('--log-level', opts.logLevel ?? 'info', ...(opts.args ?? []));
   if (opts.config !== undefined) {
     const configPath = join(opts.dir, 'portcullis.yaml');
     writeFileSync(configPath, opts.config);
     args.push('--config', configPath);
   }
   const logPath = join(opts.dir, `portcullis-${port}.log`);
-  const proc = startProcess('portcullis', process.execPath, args, { logPath, cwd: REPO_ROOT });
+  const proc = startProcess('portcullis', process.execPath, args, { logPath, cwd: REPO_ROOT, ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   const url = `https://127.0.0.1:${port}`;
   try {
     const caPem = await waitFor(

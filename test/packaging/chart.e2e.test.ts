@@ -98,7 +98,8 @@ describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.
     // the PolicyReport CRDs: the chart's unless another suite on this control plane applied deploy/crds already
     // (Helm will not adopt objects it did not create: the policyReports.installCRDs=false case of docs/install.md)
     const crdsBefore = (await client.kubectl(['get', 'crd', 'policyreports.wgpolicyk8s.io', '--ignore-not-found', '-o', 'name'])).stdout.trim() !== '';
-    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'policyReports.installCRDs': String(!crdsBefore) })]);
+    const exceptionCrdBefore = (await client.kubectl(['get', 'crd', 'policyexceptions.portcullis.dev', '--ignore-not-found', '-o', 'name'])).stdout.trim() !== '';
+    const install = h(['install', RELEASE, CHART, '-n', NS, ...valueFlags({ 'certificates.self.pollInterval': '500ms', 'policyReports.installCRDs': String(!crdsBefore), 'exceptions.installCRD': String(!exceptionCrdBefore) })]);
     expect(install.code, install.stderr).toBe(0);
     expect(await releaseObjects()).toEqual({
       Deployment: [FULL],
@@ -106,13 +107,13 @@ describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.
       ServiceAccount: [FULL],
       ConfigMap: [`${FULL}-config`],
       PodDisruptionBudget: [FULL],
-      Role: [`${FULL}-certs`],
-      RoleBinding: [`${FULL}-certs`],
-      ClusterRole: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
+      Role: [`${FULL}-certs`, `${FULL}-exceptions`],
+      RoleBinding: [`${FULL}-certs`, `${FULL}-exceptions`],
+      ClusterRole: [`${FULL}-exception-approver`, `${FULL}-exception-viewer`, `${FULL}-owner-events`, `${FULL}-webhook-ca`],
       ClusterRoleBinding: [`${FULL}-owner-events`, `${FULL}-webhook-ca`],
       ValidatingWebhookConfiguration: [FULL],
     });
-    for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io']) {
+    for (const crd of ['policyreports.wgpolicyk8s.io', 'clusterpolicyreports.wgpolicyk8s.io', 'reports.openreports.io', 'clusterreports.openreports.io', 'policyexceptions.portcullis.dev']) {
       const established = await client.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
       expect(established.code, established.stderr).toBe(0);
     }
@@ -194,8 +195,8 @@ describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.
     const objects = await releaseObjects();
     expect(Object.keys(objects)).toHaveLength(10);
     // the background audit, now on: its ClusterRole and the Lease Role, and exactly what they allow
-    expect(objects.Role?.sort()).toEqual([`${FULL}-audit-lease`, `${FULL}-certs`]);
-    expect(objects.ClusterRole?.sort()).toEqual([`${FULL}-audit`, `${FULL}-owner-events`, `${FULL}-webhook-ca`]);
+    expect(objects.Role?.sort()).toEqual([`${FULL}-audit-lease`, `${FULL}-certs`, `${FULL}-exceptions`]);
+    expect(objects.ClusterRole?.sort()).toEqual([`${FULL}-audit`, `${FULL}-exception-approver`, `${FULL}-exception-viewer`, `${FULL}-owner-events`, `${FULL}-webhook-ca`]);
     const can = async (...a: string[]) => (await client.kubectl(['auth', 'can-i', '--as', `system:serviceaccount:${NS}:${FULL}`, ...a])).stdout.trim();
     for (const resource of ['pods', 'replicationcontrollers', 'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'daemonsets.apps', 'jobs.batch', 'cronjobs.batch']) {
       expect(await can('list', resource, '-A'), resource).toBe('yes');
@@ -204,7 +205,13 @@ describe.runIf(requireTool('the e2e control plane', info !== undefined, INSTALL.
     for (const verb of ['get', 'list', 'create', 'update', 'delete']) {
       expect(await can(verb, 'policyreports.wgpolicyk8s.io', '-n', 'default'), verb).toBe('yes');
       expect(await can(verb, 'clusterpolicyreports.wgpolicyk8s.io'), verb).toBe('yes');
+      expect(await can(verb, 'reports.openreports.io', '-n', 'default'), verb).toBe('yes');
+      expect(await can(verb, 'clusterreports.openreports.io'), verb).toBe('yes');
     }
+    // PolicyExceptions: read and watched in the release namespace only
+    for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'policyexceptions.portcullis.dev', '-n', NS), verb).toBe('yes');
+    expect(await can('list', 'policyexceptions.portcullis.dev', '-n', 'default')).toBe('no');
+    expect(await can('create', 'policyexceptions.portcullis.dev', '-n', NS)).toBe('no');
     expect(await can('patch', 'policyreports.wgpolicyk8s.io', '-n', 'default')).toBe('no');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', NS)).toBe('yes');
     expect(await can('update', `leases.coordination.k8s.io/${FULL}-audit`, '-n', NS)).toBe('yes');

@@ -53,7 +53,7 @@ const VARIANTS: Array<[string, Values, string[]]> = [
 /** The values that turn on the background audit (with PolicyReports) and owner events. */
 const FEATURES: Values = { 'audit.intervalMinutes': '60', 'audit.policyReports': 'true', 'ownerEvents.enabled': 'true' };
 /** ... and that turn every API feature off (the helm test hooks too: they bring their own Role). */
-const NO_FEATURES: Values = { 'audit.intervalMinutes': '0', 'ownerEvents.enabled': 'false', 'tests.enabled': 'false' };
+const NO_FEATURES: Values = { 'audit.intervalMinutes': '0', 'ownerEvents.enabled': 'false', 'exceptions.enabled': 'false', 'exceptions.rbac': 'false', 'tests.enabled': 'false' };
 
 /** What `helm install` creates: the rendering without the helm test hooks. */
 const installed = (objs: K8sObject[]) => objs.filter((o) => o.metadata.annotations?.['helm.sh/hook'] !== 'test');
@@ -72,7 +72,8 @@ function grantedRules(objs: K8sObject[], sa: string, saNamespace: string): Array
   const out: Array<Rule & { namespace?: string }> = [];
   for (const b of [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')] as Binding[]) {
     if (!b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === sa && s.namespace === saNamespace)) continue;
-    const role = one(objs, b.roleRef.kind, b.roleRef.name) as RoleObject;
+    // a RoleBinding refers to the Role of that name in its own namespace
+    const role = (b.roleRef.kind === 'Role' ? find(objs, 'Role', b.roleRef.name).find((r) => r.metadata.namespace === b.metadata.namespace) : one(objs, b.roleRef.kind, b.roleRef.name)) as RoleObject;
     for (const r of role.rules) out.push(b.kind === 'RoleBinding' ? { ...r, namespace: b.metadata.namespace! } : r);
   }
   return out;
@@ -114,6 +115,8 @@ function recordingApi(seed: Record<string, Obj[]>): { client: BackgroundAuditOpt
     async request<T>(req: { method?: string; path: string; query?: Record<string, unknown>; body?: unknown }): Promise<T> {
       const method = req.method ?? 'GET';
       counts[method] = (counts[method] ?? 0) + 1;
+      // discovery (allowed to every authenticated user): this cluster serves the wg-policy reports only
+      if (req.path === '/apis') return { groups: [{ name: 'wgpolicyk8s.io', versions: [{ version: 'v1alpha2' }] }] } as T;
       const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(req.path);
       if (!m) throw new Error(`unexpected path ${req.path}`);
       const [, group = '', ns, resource = '', rawName] = m;
@@ -302,8 +305,13 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
       { apiGroups: [''], resources: ['pods', 'replicationcontrollers'], verbs: ['list'] },
       { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: ['list'] },
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
+      { apiGroups: ['openreports.io'], resources: ['reports', 'clusterreports'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
       { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
     ]);
+    expect(c.args).toContain('--report-api=auto');
+    const openreportsOnly = template({ ...FEATURES, 'audit.reportApi': 'openreports' }, 'pc', 'security');
+    expect((one(openreportsOnly, 'ClusterRole', 'pc-portcullis-audit') as RoleObject).rules.flatMap((r) => r.apiGroups)).not.toContain('wgpolicyk8s.io');
+    expect(deployment(openreportsOnly).spec.template.spec.containers[0]!.args).toContain('--report-api=openreports');
     const lease = one(objs, 'Role', 'pc-portcullis-audit-lease') as RoleObject;
     expect(lease.metadata.namespace).toBe('security');
     expect(lease.rules).toEqual([
@@ -324,14 +332,15 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     const noReports = template({ ...FEATURES, 'audit.policyReports': 'false' }, 'pc', 'security');
     expect(deployment(noReports).spec.template.spec.containers[0]!.args).not.toContain('--audit-reports');
     expect((one(noReports, 'ClusterRole', 'pc-portcullis-audit') as RoleObject).rules.flatMap((r) => r.apiGroups)).not.toContain('wgpolicyk8s.io');
+    expect((one(noReports, 'ClusterRole', 'pc-portcullis-audit') as RoleObject).rules.flatMap((r) => r.apiGroups)).not.toContain('openreports.io');
 
     // defaults: no background audit (and none of its RBAC), owner events on; off: none of either
     const defaults = installed(template({}, 'pc', 'security'));
     const defaultArgs = deployment(defaults).spec.template.spec.containers[0]!.args!;
     expect(defaultArgs.filter((a) => a.startsWith('--audit'))).toEqual([]);
     expect(defaultArgs).toContain('--owner-events');
-    expect(find(defaults, 'ClusterRole').map((o) => o.metadata.name).sort()).toEqual(['pc-portcullis-owner-events', 'pc-portcullis-webhook-ca']);
-    expect(find(defaults, 'Role').map((o) => o.metadata.name)).toEqual(['pc-portcullis-certs']);
+    expect(find(defaults, 'ClusterRole').map((o) => o.metadata.name).sort()).toEqual(['pc-portcullis-exception-approver', 'pc-portcullis-exception-viewer', 'pc-portcullis-owner-events', 'pc-portcullis-webhook-ca']);
+    expect(find(defaults, 'Role').map((o) => o.metadata.name)).toEqual(['pc-portcullis-certs', 'pc-portcullis-exceptions']);
     const off = template({ ...NO_FEATURES, 'certificates.mode': 'certManager' }, 'pc', 'security');
     expect(deployment(off).spec.template.spec.containers[0]!.args!.filter((a) => a.startsWith('--audit') || a === '--owner-events')).toEqual([]);
     expect(find(off, 'ClusterRole')).toHaveLength(0);
@@ -343,29 +352,51 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
   });
 
   it('the values schema refuses a negative interval and unknown keys', () => {
-    for (const set of ['audit.intervalMinutes=-1', 'audit.bogus=1', 'ownerEvents.enabled=maybe', 'policyReports.installCRDs=yes']) {
+    for (const set of ['audit.intervalMinutes=-1', 'audit.bogus=1', 'ownerEvents.enabled=maybe', 'policyReports.installCRDs=yes', 'audit.reportApi=v2', 'exceptions.maxDuration=soon', 'exceptions.namespaces={Team_A}']) {
       const res = helm(['template', 'x', CHART, '--kube-version', KUBE_VERSION, '--set', set]);
       expect(res.code, set).not.toBe(0);
     }
   });
 
-  it('PolicyReport CRDs: files/crds are deploy/crds, rendered unless policyReports.installCRDs=false, kept on uninstall', () => {
-    const shipped = readdirSync(join(REPO_ROOT, 'deploy', 'crds')).filter((f) => f.endsWith('.yaml')).sort();
+  it('CRDs: files/crds are deploy/crds, rendered unless policyReports.installCRDs / exceptions.installCRD are false, kept on uninstall', () => {
+    const shipped = readdirSync(join(REPO_ROOT, 'deploy', 'crds')).sort();
     expect(readdirSync(join(CHART, 'files', 'crds')).sort()).toEqual(shipped);
     for (const f of shipped) {
       expect(readFileSync(join(CHART, 'files', 'crds', f), 'utf8'), f).toBe(readFileSync(join(REPO_ROOT, 'deploy', 'crds', f), 'utf8'));
     }
-    const crds = find(template(), 'CustomResourceDefinition') as Array<K8sObject & { spec: { group: string; names: { kind: string }; scope: string; versions: Array<{ name: string }> } }>;
+    const crds = find(template(), 'CustomResourceDefinition') as Array<K8sObject & { spec: { group: string; names: { kind: string; plural: string }; scope: string; versions: Array<{ name: string }> } }>;
     expect(crds.map((c) => [c.metadata.name, c.spec.names.kind, c.spec.scope])).toEqual([
+      ['policyexceptions.portcullis.dev', 'PolicyException', 'Namespaced'],
+      ['reports.openreports.io', 'Report', 'Namespaced'],
+      ['clusterreports.openreports.io', 'ClusterReport', 'Cluster'],
       ['policyreports.wgpolicyk8s.io', 'PolicyReport', 'Namespaced'],
       ['clusterpolicyreports.wgpolicyk8s.io', 'ClusterPolicyReport', 'Cluster'],
     ]);
     for (const c of crds) {
       expect(c.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
-      expect(c.spec.versions.map((v) => v.name)).toEqual(['v1alpha2']);
-      expect(c).toEqual(parse(readFileSync(join(REPO_ROOT, 'deploy', 'crds', `wgpolicyk8s.io_${c.metadata.name.split('.')[0]}.yaml`), 'utf8')));
+      expect(c.spec.versions.map((v) => v.name)).toEqual([{ 'portcullis.dev': 'v1alpha1', 'openreports.io': 'v1alpha1', 'wgpolicyk8s.io': 'v1alpha2' }[c.spec.group]]);
+      expect(c).toEqual(parse(readFileSync(join(REPO_ROOT, 'deploy', 'crds', `${c.spec.group}_${c.spec.names.plural}.yaml`), 'utf8')));
     }
-    expect(find(template({ 'policyReports.installCRDs': 'false', ...FEATURES }), 'CustomResourceDefinition')).toHaveLength(0);
+    expect(find(template({ 'policyReports.installCRDs': 'false', 'exceptions.installCRD': 'false', ...FEATURES }), 'CustomResourceDefinition')).toHaveLength(0);
+    expect(find(template({ 'policyReports.installCRDs': 'false', ...FEATURES }), 'CustomResourceDefinition').map((c) => c.metadata.name)).toEqual(['policyexceptions.portcullis.dev']);
+  });
+
+  it('exceptions: the serve flags, read/watch and event RBAC in each exception namespace only, the approver and viewer ClusterRoles', () => {
+    const objs = template({}, 'pc', 'security', ['--set', 'exceptions.namespaces={security,exceptions}', '--set', 'exceptions.maxDuration=30d']);
+    const args = deployment(objs).spec.template.spec.containers[0]!.args!;
+    expect(args).toEqual(expect.arrayContaining(['--exceptions', '--exception-namespace=security', '--exception-namespace=exceptions', '--exception-max-duration=30d']));
+    const rules = grantedRules(objs, 'pc-portcullis', 'security');
+    for (const namespace of ['security', 'exceptions']) {
+      for (const verb of ['list', 'watch', 'get']) expect(allowed(rules, { verb, group: 'portcullis.dev', resource: 'policyexceptions', namespace }), `${verb} in ${namespace}`).toBe(true);
+      expect(allowed(rules, { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace })).toBe(true);
+    }
+    expect(allowed(rules, { verb: 'list', group: 'portcullis.dev', resource: 'policyexceptions', namespace: 'shop' })).toBe(false);
+    expect(allowed(rules, { verb: 'create', group: 'portcullis.dev', resource: 'policyexceptions', namespace: 'security' })).toBe(false);
+    const approver = one(objs, 'ClusterRole', 'pc-portcullis-exception-approver') as RoleObject;
+    expect(approver.rules[0]).toMatchObject({ apiGroups: ['portcullis.dev'], resources: ['policyexceptions'], verbs: expect.arrayContaining(['create', 'update', 'delete']) });
+    const viewer = one(objs, 'ClusterRole', 'pc-portcullis-exception-viewer') as RoleObject;
+    expect(viewer.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view']).toBe('true');
+    expect(deployment(template({}, 'pc', 'security')).spec.template.spec.containers[0]!.args).toContain('--exception-namespace=security');
   });
 
   it('the rendered RBAC allows every API call the background audit and owner events make (and the Lease the args name)', async () => {

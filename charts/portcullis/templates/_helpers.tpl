@@ -86,7 +86,7 @@ app.kubernetes.io/part-of: portcullis
 
 {{/* Whether the pods talk to the Kubernetes API. */}}
 {{- define "portcullis.needsApi" -}}
-{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled }}true{{- end }}
+{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled .Values.exceptions.enabled }}true{{- end }}
 {{- end }}
 
 {{/* The securityContext of every portcullis container (values securityContext): by default it passes portcullis's own policies. */}}
@@ -125,4 +125,9 @@ app.kubernetes.io/part-of: portcullis
   apiVersions: ["v1"]
   resources: ["jobs", "cronjobs"]
   scope: Namespaced
+{{- end }}
+
+{{/* The namespaces PolicyExceptions are read from: exceptions.namespaces, else the release namespace. */}}
+{{- define "portcullis.exceptionNamespaces" -}}
+{{- if .Values.exceptions.namespaces }}{{ join "," .Values.exceptions.namespaces }}{{ else }}{{ .Release.Namespace }}{{ end }}
 {{- end }}
