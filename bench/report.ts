@@ -258,7 +258,7 @@ export function renderReport(r: Results): string {
     out.push('');
   }
   if (r.policyCount) {
-    out.push(renderPolicyCount(r.policyCount, r.command, m.date));
+    out.push(renderPolicyCount(r.policyCount, r.command, m.date, `${m.loadStart} / ${m.loadEnd}`));
     out.push('');
   }
   if (r.skipped.length) {
@@ -277,7 +277,7 @@ export const POLICY_COUNT_END = '<!-- policy-count:end -->';
 const cpuPerReview = (load: LoadResult, usage: ProcUsage): number => (load.requests > 0 ? ((usage.cpuPercent / 100) * load.seconds * 1e6) / load.requests : 0);
 
 // The "policy count" section, between markers so a run of only that section can replace it in RESULTS.md.
-export function renderPolicyCount(pc: PolicyCountResults, command: string, date: string): string {
+export function renderPolicyCount(pc: PolicyCountResults, command: string, date: string, load: string): string {
   const nullRps = pc.nullWebhook.load.rps;
   const base = pc.rows[0] ? cpuPerReview(pc.rows[0].load, pc.rows[0].usage) : 0;
   const rows = pc.rows.map((x) => {
@@ -292,7 +292,8 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
     'image-dependent row rewrites the payload\'s images to a synthetic registry and warms the image facts cache first.',
     'The payload is pod-10c with a liveness and a readiness probe added to each container, so every row is allowed and',
     'the rows compare the cost of the checks, not of denial messages.',
-    `Null webhook: ${int(nullRps)} reviews/s, ${int(cpuPerReview(pc.nullWebhook.load, pc.nullWebhook.usage))} CPU µs/review.`,
+    `Null webhook: ${int(nullRps)} reviews/s, ${int(cpuPerReview(pc.nullWebhook.load, pc.nullWebhook.usage))} CPU µs/review. Load average (1, 5, 15 min) at start / end: ${load}`,
+    '(well under 1 on a quiet machine; above that, other work shared the cores: compare the rows with each other).',
     '',
     table(['configuration', 'policies on', 'answer', 'reviews/s', 'vs null webhook', 'p99', 'errors', 'CPU µs/review', 'CPU vs first row'], rows),
     '',

@@ -366,7 +366,8 @@ if (wants('policies')) {
 if (only.size === 1 && only.has('policies') && results.policyCount && values.out === undefined && !quick) {
   const path = join(REPO_ROOT, 'bench', 'RESULTS.md');
   const old = readFileSync(path, 'utf8');
-  const section = renderPolicyCount(results.policyCount, results.command, machine.date);
+  machine.loadEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const section = renderPolicyCount(results.policyCount, results.command, machine.date, `${machine.loadStart} / ${machine.loadEnd}`);
   const start = old.indexOf(POLICY_COUNT_START);
   const end = old.indexOf(POLICY_COUNT_END);
   const at = old.indexOf('\n## Left out of this run');

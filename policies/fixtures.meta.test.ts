@@ -65,13 +65,15 @@ describe('policy list', () => {
     const builtIn = parseConfig(DEFAULT_CONFIG_YAML);
     const chart = (parse(read('charts/portcullis/values.yaml')) as { config: { policies: PolicyMap } }).config.policies;
     const deployed = deployedPolicies();
-    // chart values and deploy/ list every policy that is on by default, each at its default action; a policy that is
-    // off by default may be left out (the server fills in its defaults)
+    // chart values and deploy/ list policies without an action (the server's default applies, and podSecurity can turn
+    // a profile on: an explicit action would win over it) or at their default action; every policy that is on by
+    // default is listed, so users see it; a policy that is off by default may be left out
     for (const policy of POLICIES) {
       expect(builtIn.policies[policy.id]?.action, `default config: ${policy.id}`).toBe(policy.defaultAction);
       for (const [where, listed] of [['chart values', chart], ['deploy/portcullis.yaml', deployed]] as const) {
         if (policy.defaultAction === 'off' && listed[policy.id] === undefined) continue;
-        expect(listed[policy.id]?.action, `${where}: ${policy.id}`).toBe(policy.defaultAction);
+        expect(listed[policy.id], `${where}: ${policy.id}`).toBeDefined();
+        expect(listed[policy.id]?.action ?? policy.defaultAction, `${where}: ${policy.id}`).toBe(policy.defaultAction);
       }
     }
     for (const id of [...Object.keys(chart), ...Object.keys(deployed)]) expect(POLICY_IDS, `listed policy ${id}`).toContain(id);

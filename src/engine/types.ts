@@ -61,7 +61,12 @@ export type ImageFact =
       /** the compressed size of the platform image (sum of its manifest's layer sizes), when gathered */
       readonly compressedSize?: number;
     }
-  | { readonly status: 'error'; readonly message: string }
+  | {
+      readonly status: 'error';
+      /** why, as the registry client's error code (REGISTRY_UNREACHABLE, UNAUTHORIZED, ...): tests and policies read it */
+      readonly code?: string;
+      readonly message: string;
+    }
   | { readonly status: 'unavailable' };
 
 export interface SignatureFact {

@@ -41,7 +41,7 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
     } else if (result.error.code === 'REGISTRY_DISABLED') {
       facts.set(image, UNAVAILABLE);
     } else {
-      facts.set(image, { status: 'error', message: result.error.message });
+      facts.set(image, { status: 'error', code: result.error.code, message: result.error.message });
     }
   });
   return facts;

@@ -34,6 +34,7 @@ const VARIANTS: Array<[string, Values, string[]]> = [
   ['provided (inline)', {}, ['-f', providedFile]],
   ['provided (existing Secret)', { 'certificates.mode': 'provided', 'certificates.provided.secretName': 'my-tls', 'certificates.provided.caBundle': 'PEM' }, []],
   ['audit mode', { 'config.mode': 'audit' }, []],
+  ['Pod Security restricted preset', { 'config.podSecurity.level': 'restricted' }, []],
   [
     'everything on',
     {
@@ -209,6 +210,9 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     const config = parseConfig(cm.data['config.yaml']!);
     expect(config.mode).toBe(values['config.mode'] ?? 'enforce');
     expect(config.policies['require-signed-images']?.action).toBe('off');
+    const level = values['config.podSecurity.level'];
+    expect(config.podSecurity?.level).toBe(level);
+    expect(config.policies['restrict-seccomp']?.action).toBe(level ? 'deny' : 'warn');
   });
 
   it('renders the same two webhooks as deploy/webhook.yaml (release portcullis in namespace portcullis)', () => {
