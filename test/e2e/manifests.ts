@@ -65,3 +65,13 @@ export function namespace(name: string, labels: Record<string, string> = {}): st
 export function ephemeralContainerPatch(name: string, flavour: Flavour): string {
   return JSON.stringify({ spec: { ephemeralContainers: [{ ...container(name, flavour), targetContainerName: 'app' }] } });
 }
+
+// The require-signed-images block of a PortcullisConfig (under `policies:`): a cosign key trusted for one registry.
+export function signedImagesPolicy(registryHost: string, publicKeyFile: string, extra = ''): string {
+  return `  require-signed-images:
+    action: deny
+    authorities:
+      team-key: { keyFile: ${publicKeyFile}, ignoreTlog: true }
+    images:
+      - { pattern: "${registryHost}/**", authorities: [team-key] }${extra}`;
+}

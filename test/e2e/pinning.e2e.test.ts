@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterClient, waitForServiceAccount } from './cluster.js';
-import { compliantSecurityContext, namespace } from './manifests.js';
+import { compliantSecurityContext, namespace, signedImagesPolicy } from './manifests.js';
 import { startPortcullis, type Portcullis } from './portcullis.js';
 import { waitFor } from './proc.js';
 import { registerPinning, registerPortcullis, unregisterPortcullis } from './register.js';
@@ -83,12 +83,7 @@ registry:
   insecure: ["${registry.host}"]
   cache: { tagTtl: 0s }
 policies:
-  require-signed-images:
-    action: deny
-    authorities:
-      team-key: { keyFile: ${keys.pub}, ignoreTlog: true }
-    images:
-      - { pattern: "${registry.host}/**", authorities: [team-key] }
+${signedImagesPolicy(registry.host, keys.pub)}
   require-non-root-user: { action: deny }
   require-drop-all-capabilities: { action: deny }
   disallow-latest-tag: { action: deny }

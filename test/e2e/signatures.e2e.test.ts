@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clusterClient, waitForServiceAccount } from './cluster.js';
-import { compliantSecurityContext, namespace } from './manifests.js';
+import { compliantSecurityContext, namespace, signedImagesPolicy } from './manifests.js';
 import { startPortcullis, type Portcullis } from './portcullis.js';
 import { registerPortcullis, unregisterPortcullis } from './register.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -48,13 +48,7 @@ registry:
   enabled: true
   insecure: ["${registry.host}"]
 policies:
-  require-signed-images:
-    action: deny
-    authorities:
-      team-key: { keyFile: ${keys.pub}, ignoreTlog: true }
-    images:
-      - { pattern: "${registry.host}/**", authorities: [team-key] }
-    noMatch: allow
+${signedImagesPolicy(registry.host, keys.pub, '\n    noMatch: allow')}
   require-non-root-user: {action: deny}
   require-drop-all-capabilities: {action: deny}
   disallow-latest-tag: {action: deny}
