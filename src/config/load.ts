@@ -9,6 +9,8 @@ import { validatePolicies } from '../engine/registry.js';
 import { PortcullisError } from '../errors.js';
 import { POLICIES } from '../../policies/index.js';
 import { registrySchema } from './registry-schema.js';
+import { loadCustomPolicies } from '../custom/load.js';
+import type { CustomPolicy } from '../custom/policy.js';
 
 export interface ConfigProblem {
   readonly path: string;
@@ -71,6 +73,19 @@ function settingsFor(policy: Policy, raw: Raw, preset: Preset | undefined): Poli
   };
 }
 
+// A custom policy's settings: what its declaration says.
+function customSettings(policy: CustomPolicy): PolicySettings {
+  const { decl } = policy.custom;
+  return { action: policy.defaultAction, excludeImages: decl.exclude?.images ?? [], params: policy.defaults as Record<string, unknown> };
+}
+
+// The built-in list followed by the custom policies, checked like the built-ins.
+function withCustom(catalog: readonly Policy[], custom: readonly CustomPolicy[]): readonly Policy[] {
+  const all = [...catalog, ...custom];
+  validatePolicies(all);
+  return all;
+}
+
 function presetOf(raw: Raw): Preset | undefined {
   if (raw.level === undefined) return undefined;
   return { level: raw.level as PodSecurityLevel, action: (raw.action as Preset['action'] | undefined) ?? 'deny' };
@@ -104,7 +119,12 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
   const raw = obj(root.policies);
   const registry = obj(root.registry);
   const preset = presetOf(obj(root.podSecurity));
-  const policies = Object.fromEntries(catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]));
+  const custom = loadCustomPolicies(obj(root.customPolicies), catalog.map((p) => p.id));
+  if (custom.problems.length > 0) throw new ConfigError(source, custom.problems);
+  const policies = Object.fromEntries([
+    ...catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]),
+    ...custom.policies.map((p) => [p.id, customSettings(p)]),
+  ]);
   const problems = paramProblems(catalog, policies);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
@@ -112,7 +132,7 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
     registry: { ...registry, enabled: registry.enabled !== false },
     policies,
     ...(preset ? { podSecurity: preset } : {}),
-    catalog,
+    catalog: custom.policies.length > 0 ? withCustom(catalog, custom.policies) : catalog,
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
     pinning: pinningFrom(obj(root.pinning)),

@@ -55,6 +55,8 @@ export type ImageFact =
       readonly platform: string;
       /** the image config's Env ("NAME=value"), when gathered */
       readonly env?: readonly string[];
+      /** the image config's Labels, when gathered */
+      readonly labels?: Readonly<Record<string, string>>;
       /** the compressed size of the platform image (sum of its manifest's layer sizes), when gathered */
       readonly compressedSize?: number;
     }
@@ -81,10 +83,24 @@ export interface Facts {
   digest(image: string): DigestFact;
 }
 
+/** The admission request being reviewed, for policies that read the whole object (custom CEL policies). */
+export interface Review {
+  readonly group: string;
+  readonly kind: string;
+  readonly operation: string;
+  readonly namespace?: string;
+  readonly subresource?: string;
+  readonly dryRun?: boolean;
+  readonly object: unknown;
+  readonly oldObject?: unknown;
+}
+
 export interface CheckInput<P> {
   readonly pod: PodSite;
   readonly params: P;
   readonly facts: Facts;
+  /** the request (absent when a pod is checked without one) */
+  readonly review?: Review;
 }
 
 /** A policy: pure, synchronous check plus its metadata. */
