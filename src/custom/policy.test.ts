@@ -66,7 +66,7 @@ describe('custom CEL policies', () => {
   });
 
   it('per-container rules read image facts when the policy asks for them', async () => {
-    const facts = factsFor((ref) => ({ status: 'ok', digest: TEST_DIGEST, user: '1000', platform: 'linux/amd64', env: [], labels: ref.includes('good') ? { team: 'a' } : {} }));
+    const facts = factsFor((ref) => ({ status: 'ok', digest: TEST_DIGEST, user: '1000', platform: 'linux/amd64', env: [], labels: ref.includes('good') ? { team: 'a' } : ({} as Record<string, string>) }));
     const engine = engineOf({ directories: [EXAMPLES] }, facts);
     const d = await evaluateObject(engine, pod((s) => (s.containers[0].image = 'registry.example/bad:1')));
     expect(d.allowed).toBe(true);
