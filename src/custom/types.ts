@@ -1,16 +1,8 @@
 // A custom policy as the config declares it.
-import type { Action, Category, Severity } from '../engine/types.js';
+import type { Action, Category, CelRule, Severity } from '../engine/types.js';
 
-export interface CustomRuleDecl {
-  /** CEL, true when the object passes */
-  readonly expression: string;
-  /** the problem, as text */
-  readonly message?: string;
-  /** the problem, as a CEL string expression (wins over message when it evaluates) */
-  readonly messageExpression?: string;
-  /** how to fix it */
-  readonly fix?: string;
-}
+/** A custom rule is a CEL rule. */
+export type CustomRuleDecl = CelRule;
 
 export interface CustomPolicyDecl {
   readonly id: string;

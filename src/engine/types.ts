@@ -103,6 +103,23 @@ export interface CheckInput<P> {
   readonly review?: Review;
 }
 
+/** One CEL rule: true when the object passes; the problem as text or a CEL string; how to fix it. */
+export interface CelRule {
+  readonly expression: string;
+  readonly message?: string;
+  readonly messageExpression?: string;
+  readonly fix?: string;
+}
+
+/**
+ * A policy's rules in CEL, over `pod` (the pod spec), `params`, `object`, `oldObject`, `request` and, per container,
+ * `container`: what `portcullis vap` renders into a ValidatingAdmissionPolicy.
+ */
+export interface CelRules {
+  readonly validations?: readonly CelRule[];
+  readonly containerValidations?: readonly CelRule[];
+}
+
 /** A policy: pure, synchronous check plus its metadata. */
 export interface Policy<P extends object = object> {
   readonly id: string;
@@ -134,4 +151,6 @@ export interface Policy<P extends object = object> {
   readonly check?: (input: CheckInput<P>) => Finding[];
   /** checks one container; the engine visits each container once and asks every active policy */
   readonly checkContainer?: (site: ContainerSite, input: CheckInput<P>) => Finding | readonly Finding[] | undefined;
+  /** the same rules in CEL, when they can be expressed without image facts (the fail-safe policies) */
+  readonly cel?: CelRules;
 }
