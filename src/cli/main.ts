@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// portcullis command-line entry point: serve | audit | scan | cert | version.
+// portcullis command-line entry point: serve | audit | scan | cert | vap | version.
 import { runServe } from './serve.js';
 import { runAudit } from './audit.js';
 import { runScan } from './scan.js';
 import { runCert } from './cert.js';
+import { runVap } from './vap.js';
 import { runVersion } from './version.js';
 import { programName } from './program.js';
 
@@ -15,6 +16,7 @@ commands:
   scan    evaluate what runs in a cluster: scan [--namespace NS]... [-o FORMAT] [--write-reports]
           [--preview-enforce [--policy ID]...]
   cert    write a CA and serving certificate: cert --out-dir DIR [--san NAME]... [--force]
+  vap     render the fail-safe ValidatingAdmissionPolicies for a config: vap [--config FILE] [-o yaml|json]
   version print the version, the commit it was built from and the supported Kubernetes versions (also --version)
 
 run '${programName()} <command> --help' for its flags`;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   audit: runAudit,
   scan: runScan,
   cert: runCert,
+  vap: runVap,
   version: runVersion,
   '--version': runVersion,
 };
