@@ -112,14 +112,14 @@ function pinningFrom(raw: Raw): PinningSettings {
 
 // Validates a parsed document against this policy list (default: the built-ins) and fills in defaults;
 // throws ConfigError listing every problem.
-export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
+export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES, baseDir?: string): Config {
   const validate = validatorFor(catalog);
   if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
   const root = obj(doc);
   const raw = obj(root.policies);
   const registry = obj(root.registry);
   const preset = presetOf(obj(root.podSecurity));
-  const custom = loadCustomPolicies(obj(root.customPolicies), catalog.map((p) => p.id));
+  const custom = loadCustomPolicies(obj(root.customPolicies), catalog.map((p) => p.id), baseDir);
   if (custom.problems.length > 0) throw new ConfigError(source, custom.problems);
   const policies = Object.fromEntries([
     ...catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]),
@@ -140,7 +140,8 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
 }
 
 // Parses YAML text (one document) into a Config; syntax errors are reported with their line.
-export function parseConfig(text: string, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
+// Relative customPolicies.directories are read from baseDir (the config file's folder).
+export function parseConfig(text: string, source = 'config', catalog: readonly Policy[] = POLICIES, baseDir?: string): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -148,5 +149,5 @@ export function parseConfig(text: string, source = 'config', catalog: readonly P
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, reason: e.message.split('\n')[0] ?? e.code })),
     );
   }
-  return configFromObject(doc.toJS(), source, catalog);
+  return configFromObject(doc.toJS(), source, catalog, baseDir);
 }

@@ -1,7 +1,7 @@
 // The custom policies a config declares: inline under customPolicies.policies and as YAML files (one policy per
 // document) in customPolicies.directories; each validated and its CEL compiled once.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseAllDocuments } from 'yaml';
 import { compileCustomPolicy, CustomPolicyError } from './policy.js';
@@ -38,12 +38,13 @@ function filesIn(dir: string, problems: CustomPolicyProblem[]): Located[] {
   });
 }
 
-// Compiles the section's policies; problems name the policy, the rule and the column.
-export function loadCustomPolicies(section: { policies?: unknown[]; directories?: string[] }, taken: readonly string[]): { policies: CustomPolicy[]; problems: CustomPolicyProblem[] } {
+// Compiles the section's policies (directories relative to baseDir, the config file's folder); problems name the
+// policy, the rule and the column.
+export function loadCustomPolicies(section: { policies?: unknown[]; directories?: string[] }, taken: readonly string[], baseDir = process.cwd()): { policies: CustomPolicy[]; problems: CustomPolicyProblem[] } {
   const problems: CustomPolicyProblem[] = [];
   const located: Located[] = [
     ...(section.policies ?? []).map((decl, i) => ({ decl, path: `/customPolicies/policies/${i}` })),
-    ...(section.directories ?? []).flatMap((dir) => filesIn(dir, problems)),
+    ...(section.directories ?? []).flatMap((dir) => filesIn(resolve(baseDir, dir), problems)),
   ];
   const seen = new Set(taken);
   const policies: CustomPolicy[] = [];
