@@ -6,7 +6,7 @@ import { KINDS, objectOf, specWith, evaluateObject } from '../../test/helpers/po
 import { factsFor, TEST_DIGEST } from '../../test/helpers/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
 
-const EXAMPLES = 'examples/custom-policies';
+const EXAMPLES = 'examples/custom-policies/policies';
 const off = Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'off' }]));
 
 function configOf(customPolicies: Record<string, unknown>) {
