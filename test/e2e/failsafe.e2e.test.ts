@@ -4,7 +4,7 @@
 // dry run, and its verdict compared with the engine's. Then, with the webhook registered too, a denied Pod gets
 // one set of portcullis messages.
 import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -199,5 +199,22 @@ describe('fail-safe ValidatingAdmissionPolicies', () => {
     const message = (verdict as { message: string }).message;
     const lines = message.match(/\[disallow-privileged\][^\n;]*/g) ?? [];
     expect(lines).toEqual(['[disallow-privileged] container "app" (containers[0]): runs privileged (securityContext.privileged: true) — remove securityContext.privileged and add only the capabilities it needs']);
+  });
+
+  it('serve --fail-safe keeps the cluster\'s policies in step with the config file', async () => {
+    const configText = (on: string) => `apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\nregistry: {enabled: false}\npolicies:\n${POLICY_IDS.map((id) => `  ${id}: {action: ${id === on ? 'deny' : 'off'}}`).join('\n')}\n`;
+    const dir = join(workDir, 'sync');
+    const server = await startPortcullis({ dir, config: configText('disallow-host-path'), args: ['--fail-safe', '--kubeconfig', cluster.kubeconfig] });
+    const names = async () => (await cluster.kubectl(['get', 'validatingadmissionpolicies', '-l', 'app.kubernetes.io/managed-by=portcullis', '-o', 'name'])).stdout.split('\n').filter((n) => n && !/-(disallow|require|custom)[a-z-]*-\d+$|-custom$/.test(n));
+    try {
+      await waitFor('the fail-safe applied', async () => ((await names()).includes('validatingadmissionpolicy.admissionregistration.k8s.io/portcullis-disallow-host-path') ? true : undefined), { timeoutMs: 30_000 });
+      writeFileSync(join(dir, 'portcullis.yaml'), configText('disallow-host-namespaces'));
+      await waitFor('the fail-safe in step with the changed config', async () => {
+        const now = await names();
+        return now.includes('validatingadmissionpolicy.admissionregistration.k8s.io/portcullis-disallow-host-namespaces') && !now.includes('validatingadmissionpolicy.admissionregistration.k8s.io/portcullis-disallow-host-path') ? true : undefined;
+      }, { timeoutMs: 30_000 });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -16,6 +16,8 @@ export interface PortcullisOptions {
   /** Fixed port (default: a free one). */
   port?: number;
   logLevel?: string;
+  /** Extra `serve` flags. */
+  args?: string[];
 }
 
 export interface Portcullis {
@@ -38,7 +40,7 @@ export async function startPortcullis(opts: PortcullisOptions): Promise<Portcull
   const port = opts.port ?? (await freePort());
   const certDir = join(opts.dir, 'certs');
   const args = [CLI_PATH, 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir, '--tls-san', '127.0.0.1'];
-  args.push('--log-level', opts.logLevel ?? 'info');
+  args.push('--log-level', opts.logLevel ?? 'info', ...(opts.args ?? []));
   if (opts.config !== undefined) {
     const configPath = join(opts.dir, 'portcullis.yaml');
     writeFileSync(configPath, opts.config);
