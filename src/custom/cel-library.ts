@@ -1,7 +1,7 @@
 // The Kubernetes CEL library a ValidatingAdmissionPolicy author expects, for @bufbuild/cel: regex (find,
 // findAll), URLs, lists (isSorted, sum, min, max, indexOf, lastIndexOf), quantities; plus string and list
 // concatenation charged to the evaluation's allocation budget.
-import { celFunc, celMethod, celList, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
+import { celFunc, celMethod, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
 import type { CelFunc, CelList, CelMap, CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { RE2JS } from '@bufbuild/re2';
@@ -178,5 +178,16 @@ const budgeted: CelFunc[] = [
 /** Every function custom policies may call beyond the CEL standard library. */
 export const KUBERNETES_LIBRARY: readonly CelFunc[] = [...strings, ...regex, ...url, ...lists, ...quantity, ...budgeted];
 
-/** A list value for bindings (the CEL list of these values). */
-export const listOf = (values: readonly CelValue[]): CelList => celList(values);
+const matchers = new Map<string, RE2JS>();
+/** RE2 for `matches()`, each pattern compiled once (the standard library compiles it on every call). */
+export const CACHED_RE2 = {
+  compile(pattern: string): RE2JS {
+    let m = matchers.get(pattern);
+    if (!m) {
+      m = RE2JS.compile(pattern);
+      if (matchers.size > 1000) matchers.clear();
+      matchers.set(pattern, m);
+    }
+    return m;
+  },
+};

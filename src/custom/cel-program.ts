@@ -1,7 +1,7 @@
 // Compiles a CEL expression once (parse, check, plan) and runs it within the allocation budget.
 import { celEnv, CelScalar, isCelError, parse, plan } from '@bufbuild/cel';
 import type { CelEnv, CelInput, CelType, CelValue } from '@bufbuild/cel';
-import { KUBERNETES_LIBRARY } from './cel-library.js';
+import { CACHED_RE2, KUBERNETES_LIBRARY } from './cel-library.js';
 import { checkExpression } from './cel-check.js';
 import type { CelProblem } from './cel-check.js';
 import { resetBudget } from './cel-budget.js';
@@ -17,7 +17,7 @@ function envFor(variables: readonly string[]): CelEnv {
   const key = variables.join(',');
   let env = envs.get(key);
   if (!env) {
-    env = celEnv({ variables: Object.fromEntries(variables.map((v) => [v, CelScalar.DYN])), funcs: [...KUBERNETES_LIBRARY] });
+    env = celEnv({ variables: Object.fromEntries(variables.map((v) => [v, CelScalar.DYN])), funcs: [...KUBERNETES_LIBRARY], re2: CACHED_RE2 });
     envs.set(key, env);
   }
   return env;

@@ -1,11 +1,10 @@
 // A custom policy declaration compiled into a Policy the engine runs like a built-in: every CEL expression is
 // compiled once here; a rule that is false is a finding with its message; a rule that cannot be evaluated follows
 // the policy's onError.
-import { CelScalar } from '@bufbuild/cel';
+import { CelScalar, isCelList, isCelMap } from '@bufbuild/cel';
 import type { CelInput } from '@bufbuild/cel';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../engine/types.js';
-import { rawPodSpec } from '../workload/podspecs.js';
-import { isObject } from '../workload/k8s.js';
+import { podSpecPath } from '../workload/podspecs.js';
 import { compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VARIABLES } from './cel-program.js';
 import type { CelProgram } from './cel-program.js';
 import { celImage, celValue } from './cel-values.js';
@@ -60,40 +59,61 @@ function compileRules(decl: CustomPolicyDecl, key: 'validations' | 'containerVal
   });
 }
 
-const requests = new WeakMap<object, CelInput>();
-// The `request` variable: what a ValidatingAdmissionPolicy sees of the request.
-function requestOf(input: CheckInput<unknown>): CelInput {
+/** One review's variables, converted to CEL once and shared by every custom policy and container. */
+interface Converted {
+  readonly object: CelInput;
+  readonly oldObject: CelInput;
+  readonly request: CelInput;
+  readonly pod: CelInput;
+}
+
+const reviews = new WeakMap<object, Converted>();
+const paramSets = new WeakMap<object, CelInput>();
+
+// The pod spec inside the converted object (the same CEL map, not a second conversion).
+function podIn(object: CelInput, path: readonly string[] | undefined): CelInput {
+  let node: CelInput = object;
+  for (const key of path ?? []) node = isCelMap(node) ? ((node.get(key) as CelInput | undefined) ?? null) : null;
+  return node;
+}
+
+// The `object`, `oldObject`, `request` and `pod` variables of this review.
+function convertedOf(input: CheckInput<unknown>): Converted {
   const r = input.review;
-  if (!r) return { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false };
-  let out = requests.get(r);
-  if (!out) {
-    out = { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true };
-    requests.set(r, out);
+  const key = r ?? input.pod;
+  let c = reviews.get(key);
+  if (!c) {
+    const object = celValue(r ? r.object : { spec: input.pod.spec });
+    c = {
+      object,
+      oldObject: celValue(r?.oldObject ?? null),
+      request: r
+        ? { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true }
+        : { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false },
+      pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
+    };
+    reviews.set(key, c);
   }
-  return out;
+  return c;
+}
+
+function paramsOf(params: unknown): CelInput {
+  if (typeof params !== 'object' || params === null) return null;
+  let p = paramSets.get(params);
+  if (p === undefined) paramSets.set(params, (p = celValue(params)));
+  return p;
 }
 
 function podBindings(input: CheckInput<unknown>): Record<string, CelInput> {
-  const r = input.review;
-  const rawPod = r ? rawPodSpec(r.object, r.group, r.kind) : input.pod.spec;
-  return {
-    object: celValue(r?.object ?? { spec: input.pod.spec }),
-    oldObject: celValue(r?.oldObject ?? null),
-    request: requestOf(input),
-    params: celValue(input.params),
-    pod: celValue(rawPod ?? input.pod.spec),
-  };
+  const c = convertedOf(input);
+  return { object: c.object, oldObject: c.oldObject, request: c.request, params: paramsOf(input.params), pod: c.pod };
 }
 
 function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean): Record<string, CelInput> {
   const base = podBindings(input);
-  const pod = base.pod as Record<string, unknown>;
-  const list = isObject(pod) && Array.isArray(pod[site.list]) ? (pod[site.list] as CelInput[]) : [];
-  return {
-    ...base,
-    container: list[site.index] ?? celValue(site.container),
-    image: image ? celImage(input.facts.image(site.container.image)) : null,
-  };
+  const list = isCelMap(base.pod) ? base.pod.get(site.list) : undefined;
+  const container = isCelList(list) ? list.get(site.index) : undefined;
+  return { ...base, container: (container as CelInput | undefined) ?? celValue(site.container), image: image ? celImage(input.facts.image(site.container.image)) : null };
 }
 
 // Runs a policy's rules with these bindings; a finding for every rule that is false or cannot be evaluated.

@@ -1,14 +1,12 @@
 // JSON schema of a custom policy declaration (the config's customPolicies entries and policy files).
+const TEXT = { type: 'string', minLength: 1 } as const;
+
+/** A rule: CEL expression, message (text or CEL) and fix, each non-empty text. */
 const RULE = {
   type: 'object',
   additionalProperties: false,
   required: ['expression'],
-  properties: {
-    expression: { type: 'string', minLength: 1 },
-    message: { type: 'string', minLength: 1 },
-    messageExpression: { type: 'string', minLength: 1 },
-    fix: { type: 'string', minLength: 1 },
-  },
+  properties: Object.fromEntries(['expression', 'message', 'messageExpression', 'fix'].map((k) => [k, TEXT])),
 } as const;
 
 export const CUSTOM_POLICY_SCHEMA = {
@@ -18,13 +16,13 @@ export const CUSTOM_POLICY_SCHEMA = {
   anyOf: [{ required: ['validations'] }, { required: ['containerValidations'] }],
   properties: {
     id: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
-    title: { type: 'string', minLength: 1 },
-    description: { type: 'string', minLength: 1 },
+    title: TEXT,
+    description: TEXT,
     severity: { enum: ['critical', 'high', 'medium', 'low', 'info'] },
     category: { enum: ['Pod Security', 'Supply Chain', 'Best Practices'] },
     action: { enum: ['deny', 'warn', 'audit', 'off'] },
     onError: { enum: ['deny', 'allow'] },
-    exclude: { type: 'object', additionalProperties: false, properties: { images: { type: 'array', items: { type: 'string', minLength: 1 } } } },
+    exclude: { type: 'object', additionalProperties: false, properties: { images: { type: 'array', items: TEXT } } },
     image: { type: 'boolean' },
     params: { type: 'object' },
     validations: { type: 'array', items: RULE, minItems: 1 },
@@ -38,6 +36,6 @@ export const CUSTOM_POLICIES_SECTION = {
   additionalProperties: false,
   properties: {
     policies: { type: 'array', items: CUSTOM_POLICY_SCHEMA },
-    directories: { type: 'array', items: { type: 'string', minLength: 1 } },
+    directories: { type: 'array', items: TEXT },
   },
 } as const;

@@ -40,6 +40,9 @@ export class PolicyTestError extends PortcullisError<'POLICY_TEST_INVALID'> {
 }
 
 const VERDICT = { enum: ['pass', 'fail', 'skip'] };
+const TEXT = { type: 'string', minLength: 1 };
+/** policy settings by id, over the config's */
+const SETTINGS = { type: 'object', additionalProperties: { type: 'object' } };
 const SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -47,8 +50,8 @@ const SCHEMA = {
   properties: {
     apiVersion: { const: 'portcullis.dev/v1alpha1' },
     kind: { const: 'PolicyTest' },
-    config: { type: 'string', minLength: 1 },
-    policies: { type: 'object', additionalProperties: { type: 'object' } },
+    config: TEXT,
+    policies: SETTINGS,
     cases: {
       type: 'array',
       minItems: 1,
@@ -57,17 +60,17 @@ const SCHEMA = {
         additionalProperties: false,
         required: ['name', 'resource', 'expect'],
         properties: {
-          name: { type: 'string', minLength: 1 },
+          name: TEXT,
           resource: { type: 'object', required: ['apiVersion', 'kind'] },
           oldResource: { type: 'object' },
           operation: { enum: ['CREATE', 'UPDATE'] },
-          namespace: { type: 'string', minLength: 1 },
-          policies: { type: 'object', additionalProperties: { type: 'object' } },
+          namespace: TEXT,
+          policies: SETTINGS,
           expect: {
             type: 'object',
             minProperties: 1,
             additionalProperties: {
-              oneOf: [VERDICT, { type: 'object', additionalProperties: false, required: ['verdict'], properties: { verdict: VERDICT, message: { type: 'string', minLength: 1 } } }],
+              oneOf: [VERDICT, { type: 'object', additionalProperties: false, required: ['verdict'], properties: { verdict: VERDICT, message: TEXT } }],
             },
           },
         },
