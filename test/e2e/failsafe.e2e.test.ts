@@ -44,13 +44,18 @@ const allOff = () => Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'o
 const baseConfig = { apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortcullisConfig', registry: { enabled: false }, exclude: { namespaces: [] } };
 
 // The fixture object made acceptable to the API server's own validation: controllers get a selector matching
-// their template's labels, Jobs a restartPolicy they allow.
+// their template's labels, Jobs a restartPolicy they allow, privileged containers no allowPrivilegeEscalation: false.
 function valid(object: Json): Json {
   const o = structuredClone(object);
   const template = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template : o.kind === 'PodTemplate' ? o.template : o.kind === 'Pod' ? undefined : o.spec?.template;
   if (template && o.kind !== 'Job' && o.kind !== 'CronJob' && o.kind !== 'PodTemplate') {
     template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), app: 'failsafe' } };
     o.spec.selector = o.kind === 'ReplicationController' ? { app: 'failsafe' } : { matchLabels: { app: 'failsafe' } };
+  }
+  const spec = o.kind === 'Pod' ? o.spec : template?.spec;
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    // the API server refuses privileged: true with allowPrivilegeEscalation: false
+    if (c.securityContext?.privileged === true && c.securityContext.allowPrivilegeEscalation === false) delete c.securityContext.allowPrivilegeEscalation;
   }
   if ((o.kind === 'Job' || o.kind === 'CronJob') && template?.spec && (template.spec.restartPolicy ?? 'Always') === 'Always') template.spec.restartPolicy = 'Never';
   return o;
