@@ -29,14 +29,31 @@ export interface PolicyCountResults {
 
 type Settings = Record<string, Record<string, unknown>>;
 
-// A config YAML with exactly these policy settings (every other listed policy off) and this registry section.
-function configYaml(settings: Settings, registry: string, listed: readonly string[] = POLICIES.map((p) => p.id)): string {
+// A config YAML with exactly these policy settings (every other listed policy off), this registry section and these
+// custom policies.
+function configYaml(settings: Settings, registry: string, listed: readonly string[] = POLICIES.map((p) => p.id), custom: readonly object[] = []): string {
   const lines = listed.map((id) => `  ${id}: ${JSON.stringify(settings[id] ?? { action: 'off' })}`);
-  return `apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\nmode: enforce\nregistry: ${registry}\npolicies:\n${lines.join('\n')}\nexclude:\n  namespaces: [kube-system]\n`;
+  const customs = custom.length > 0 ? `customPolicies:\n  policies:\n${custom.map((c) => `    - ${JSON.stringify(c)}`).join('\n')}\n` : '';
+  return `apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\nmode: enforce\nregistry: ${registry}\npolicies:\n${lines.join('\n')}\n${customs}exclude:\n  namespaces: [kube-system]\n`;
 }
 
+const rule = (expression: string, message: string) => ({ expression, message, fix: 'see the policy' });
+/** Ten custom CEL policies a platform team might write, five per container and five over the pod; all pass pod-10c. */
+export const TEN_CUSTOM_POLICIES: readonly object[] = [
+  { id: 'c-no-host-aliases', title: 'No hostAliases', validations: [rule('!has(pod.hostAliases)', 'sets hostAliases')] },
+  { id: 'c-no-share-pid', title: 'No shared process namespace', validations: [rule('!has(pod.shareProcessNamespace) || !pod.shareProcessNamespace', 'shares its process namespace')] },
+  { id: 'c-dns-policy', title: 'Cluster DNS', validations: [rule("!has(pod.dnsPolicy) || pod.dnsPolicy in ['ClusterFirst', 'Default']", 'uses another DNS policy')] },
+  { id: 'c-few-containers', title: 'At most 20 containers', validations: [rule('size(pod.containers) <= 20', 'has more than 20 containers')] },
+  { id: 'c-unique-ports', title: 'Unique container ports', validations: [rule('pod.containers.all(c, !has(c.ports) || c.ports.all(p, p.containerPort > 0 && p.containerPort < 65536))', 'has a port out of range')] },
+  { id: 'c-image-registry', title: 'Images from the team registry', containerValidations: [rule("container.image.matches('^[a-z0-9.-]+(:[0-9]+)?/')", 'image from no registry')] },
+  { id: 'c-memory-budget', title: 'Memory limits within 4Gi', params: { max: '4Gi' }, containerValidations: [rule("!has(container.resources) || !has(container.resources.limits) || !('memory' in container.resources.limits) || !quantity(container.resources.limits.memory).isGreaterThan(quantity(params.max))", 'memory limit above the budget')] },
+  { id: 'c-env-names', title: 'Env names are identifiers', containerValidations: [rule("!has(container.env) || container.env.all(e, e.name.matches('^[A-Za-z_][A-Za-z0-9_]*$'))", 'env name is not an identifier')] },
+  { id: 'c-probe-ports', title: 'Probes use named or numbered ports', containerValidations: [rule('!has(container.livenessProbe) || !has(container.livenessProbe.httpGet) || has(container.livenessProbe.httpGet.port)', 'liveness probe without a port')] },
+  { id: 'c-name-length', title: 'Short container names', containerValidations: [rule('size(container.name) <= 40 && container.name.lowerAscii() == container.name', 'container name too long or not lowercase')] },
+];
+
 // The three configurations measured, and the registry host images are rewritten to (cached facts).
-function scenarios(registryHost: string): Array<{ name: string; settings: Settings; registry: string; images: boolean }> {
+function scenarios(registryHost: string): Array<{ name: string; settings: Settings; registry: string; images: boolean; custom?: readonly object[] }> {
   const five: Settings = Object.fromEntries(POLICIES.filter((p) => ORIGINAL.includes(p.id)).map((p) => [p.id, { action: p.defaultAction }]));
   const builtIn: Settings = Object.fromEntries(
     POLICIES.filter((p) => p.id !== 'require-signed-images' && !IMAGE_DEPENDENT.includes(p.id)).map((p) => [p.id, { action: 'deny' }]),
@@ -47,6 +64,7 @@ function scenarios(registryHost: string): Array<{ name: string; settings: Settin
     { name: '5 policies (the original defaults)', settings: five, registry: '{ enabled: true }', images: false },
     { name: 'all built-in, spec only', settings: builtIn, registry: '{ enabled: true }', images: false },
     { name: 'all built-in + image-dependent, cached facts', settings: withImages, registry: `{ enabled: true, insecure: ["${registryHost}"] }`, images: true },
+    { name: '10 custom CEL policies (built-ins off)', settings: {}, registry: '{ enabled: true }', images: false, custom: TEN_CUSTOM_POLICIES },
   ];
 }
 
@@ -104,14 +122,14 @@ export async function runPolicyCount(o: SectionOptions, captured: Payload, basel
     if (baselineCli) rows.push(await baselineRow(o, baselineCli, payload.body));
     for (const s of scenarios(registry.host)) {
       const body = s.images ? payload.body.replaceAll('registry.example.com/team/', `${registry.host}/bench/`) : payload.body;
-      const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] });
+      const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry, undefined, s.custom), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] });
       try {
         const probe = h2Client(target.base, o.certs.ca);
         const a = await probe.post('/validate', body); // also warms the image facts cache
         probe.close();
         o.log(`policy count: ${s.name}, pod-10c`);
         const m = await measure(o, target, body);
-        rows.push({ name: s.name, active: Object.values(s.settings).filter((v) => v.action !== 'off').length, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m });
+        rows.push({ name: s.name, active: Object.values(s.settings).filter((v) => v.action !== 'off').length + (s.custom?.length ?? 0), answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m });
       } finally {
         await target.stop();
       }

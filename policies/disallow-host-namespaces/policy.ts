@@ -21,6 +21,15 @@ function check({ pod }: CheckInput<HostNamespacesParams>): Finding[] {
   }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: one rule per field.
+const CEL = {
+  validations: FIELDS.map(([field, what]) => ({
+    expression: `!has(pod.${field}) || pod.${field} != true`,
+    message: `shares the host's ${what} namespace (spec.${field}: true)`,
+    fix: `remove spec.${field} or set it to false`,
+  })),
+};
+
 export const disallowHostNamespaces: Policy<HostNamespacesParams> = {
   id: 'disallow-host-namespaces',
   title: 'No host namespaces',
@@ -29,4 +38,5 @@ export const disallowHostNamespaces: Policy<HostNamespacesParams> = {
   ...BASELINE_CONTROL,
   ...NO_PARAMS,
   check,
+  cel: CEL,
 };

@@ -16,6 +16,17 @@ function check({ pod }: CheckInput<HostPathParams>): Finding[] {
     }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  validations: [
+    {
+      expression: '!has(pod.volumes) || !pod.volumes.exists(v, has(v.hostPath))',
+      messageExpression: "pod.volumes.filter(v, has(v.hostPath)).map(v, 'volume \"' + v.name + '\" mounts the host path \"' + (has(v.hostPath.path) ? v.hostPath.path : '') + '\"').join('; ')",
+      fix: 'replace the volume with an emptyDir, configMap, secret or persistentVolumeClaim',
+    },
+  ],
+};
+
 export const disallowHostPath: Policy<HostPathParams> = {
   id: 'disallow-host-path',
   title: 'No hostPath volumes',
@@ -24,4 +35,5 @@ export const disallowHostPath: Policy<HostPathParams> = {
   ...BASELINE_CONTROL,
   ...NO_PARAMS,
   check,
+  cel: CEL,
 };

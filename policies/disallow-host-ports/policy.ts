@@ -21,6 +21,17 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<HostPortsPar
     }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  containerValidations: [
+    {
+      expression: '!has(container.ports) || container.ports.all(p, !has(p.hostPort) || p.hostPort == 0 || p.hostPort in params.allowedHostPorts)',
+      messageExpression: "container.ports.filter(p, has(p.hostPort) && p.hostPort != 0 && !(p.hostPort in params.allowedHostPorts)).map(p, 'binds host port ' + string(p.hostPort) + (has(p.containerPort) ? ' (containerPort ' + string(p.containerPort) + ')' : '')).join('; ')",
+      fix: 'remove ports[].hostPort and expose the port through a Service',
+    },
+  ],
+};
+
 export const disallowHostPorts: Policy<HostPortsParams> = {
   id: 'disallow-host-ports',
   title: 'No host ports',
@@ -32,4 +43,5 @@ export const disallowHostPorts: Policy<HostPortsParams> = {
   },
   defaults: { allowedHostPorts: [] },
   checkContainer,
+  cel: CEL,
 };

@@ -22,6 +22,14 @@ function checkContainer(site: ContainerSite): Finding | undefined {
   return { container: site, problem: 'securityContext.windowsOptions.hostProcess is true', fix: `set it to false or ${FIX}` };
 }
 
+const HOST_PROCESS = (at: string) => `!has(${at}.securityContext) || !has(${at}.securityContext.windowsOptions) || !has(${at}.securityContext.windowsOptions.hostProcess) || ${at}.securityContext.windowsOptions.hostProcess != true`;
+
+// The rules in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  validations: [{ expression: HOST_PROCESS('pod'), message: 'spec.securityContext.windowsOptions.hostProcess is true', fix: `set it to false or ${FIX}` }],
+  containerValidations: [{ expression: HOST_PROCESS('container'), message: 'securityContext.windowsOptions.hostProcess is true', fix: `set it to false or ${FIX}` }],
+};
+
 export const disallowHostProcess: Policy<HostProcessParams> = {
   id: 'disallow-host-process',
   title: 'No Windows HostProcess containers',
@@ -31,4 +39,5 @@ export const disallowHostProcess: Policy<HostProcessParams> = {
   ...NO_PARAMS,
   check,
   checkContainer,
+  cel: CEL,
 };

@@ -15,6 +15,17 @@ function checkContainer(site: ContainerSite): Finding | undefined {
   return { container: site, problem: `allows privilege escalation (allowPrivilegeEscalation: ${value === undefined ? 'unset' : 'true'})`, fix: 'set securityContext.allowPrivilegeEscalation: false' };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  containerValidations: [
+    {
+      expression: 'has(container.securityContext) && has(container.securityContext.allowPrivilegeEscalation) && container.securityContext.allowPrivilegeEscalation == false',
+      messageExpression: "'allows privilege escalation (allowPrivilegeEscalation: ' + (has(container.securityContext) && has(container.securityContext.allowPrivilegeEscalation) ? 'true' : 'unset') + ')'",
+      fix: 'set securityContext.allowPrivilegeEscalation: false',
+    },
+  ],
+};
+
 export const disallowPrivilegeEscalation: Policy<PrivilegeEscalationParams> = {
   id: 'disallow-privilege-escalation',
   title: 'No privilege escalation',
@@ -24,4 +35,5 @@ export const disallowPrivilegeEscalation: Policy<PrivilegeEscalationParams> = {
   appliesToWindows: false,
   ...NO_PARAMS,
   checkContainer,
+  cel: CEL,
 };

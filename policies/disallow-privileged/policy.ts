@@ -13,6 +13,17 @@ function checkContainer(site: ContainerSite): Finding | undefined {
   return { container: site, problem: 'runs privileged (securityContext.privileged: true)', fix: 'remove securityContext.privileged and add only the capabilities it needs' };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  containerValidations: [
+    {
+      expression: '!has(container.securityContext) || !has(container.securityContext.privileged) || container.securityContext.privileged != true',
+      message: 'runs privileged (securityContext.privileged: true)',
+      fix: 'remove securityContext.privileged and add only the capabilities it needs',
+    },
+  ],
+};
+
 export const disallowPrivileged: Policy<PrivilegedParams> = {
   id: 'disallow-privileged',
   title: 'No privileged containers',
@@ -21,4 +32,5 @@ export const disallowPrivileged: Policy<PrivilegedParams> = {
   ...BASELINE_CONTROL,
   ...NO_PARAMS,
   checkContainer,
+  cel: CEL,
 };

@@ -16,6 +16,17 @@ function checkContainer(site: ContainerSite): Finding | undefined {
   };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  containerValidations: [
+    {
+      expression: 'has(container.securityContext) && has(container.securityContext.readOnlyRootFilesystem) && container.securityContext.readOnlyRootFilesystem == true',
+      messageExpression: "'root filesystem is writable (readOnlyRootFilesystem: ' + (has(container.securityContext) && has(container.securityContext.readOnlyRootFilesystem) ? string(container.securityContext.readOnlyRootFilesystem) : 'unset') + ')'",
+      fix: 'set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it writes',
+    },
+  ],
+};
+
 export const requireReadOnlyRootFilesystem: Policy<ReadOnlyRootParams> = {
   id: 'require-read-only-root-filesystem',
   title: 'Read-only root filesystem',
@@ -28,4 +39,5 @@ export const requireReadOnlyRootFilesystem: Policy<ReadOnlyRootParams> = {
   paramsSchema: {},
   defaults: {},
   checkContainer,
+  cel: CEL,
 };

@@ -40,6 +40,17 @@ function check({ pod, params }: CheckInput<SysctlsParams>): Finding[] {
     }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  validations: [
+    {
+      expression: '!has(pod.securityContext) || !has(pod.securityContext.sysctls) || pod.securityContext.sysctls.all(s, s.name in params.allowedSysctls)',
+      messageExpression: "pod.securityContext.sysctls.filter(s, !(s.name in params.allowedSysctls)).map(s, 'sets sysctl \"' + s.name + '\", which is not in the safe set').join('; ')",
+      fix: 'remove it from spec.securityContext.sysctls (set node-level sysctls on the node instead)',
+    },
+  ],
+};
+
 export const restrictSysctls: Policy<SysctlsParams> = {
   id: 'restrict-sysctls',
   title: 'Safe sysctls only',
@@ -51,4 +62,5 @@ export const restrictSysctls: Policy<SysctlsParams> = {
   },
   defaults: { allowedSysctls: SAFE_SYSCTLS },
   check,
+  cel: CEL,
 };

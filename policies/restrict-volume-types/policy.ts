@@ -24,6 +24,17 @@ function check({ pod, params }: CheckInput<VolumeTypesParams>): Finding[] {
     }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: a volume's type is its key other than name.
+const CEL = {
+  validations: [
+    {
+      expression: "!has(pod.volumes) || pod.volumes.all(v, v.all(k, k == 'name' || k in params.allowedTypes))",
+      messageExpression: "pod.volumes.filter(v, !v.all(k, k == 'name' || k in params.allowedTypes)).map(v, 'volume \"' + v.name + '\" is of type ' + v.filter(k, k != 'name').join(', ')).join('; ')",
+      fix: 'use an allowed volume type (a persistentVolumeClaim reaches other storage)',
+    },
+  ],
+};
+
 export const restrictVolumeTypes: Policy<VolumeTypesParams> = {
   id: 'restrict-volume-types',
   title: 'Restricted volume types',
@@ -35,4 +46,5 @@ export const restrictVolumeTypes: Policy<VolumeTypesParams> = {
   },
   defaults: { allowedTypes: RESTRICTED_VOLUME_TYPES },
   check,
+  cel: CEL,
 };

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// portcullis command-line entry point: serve | audit | scan | cert | version.
+// portcullis command-line entry point: serve | audit | scan | cert | test | vap | version.
 import './serve-node-settings.js'; // first: serve re-executes itself with the image's node settings
 import { runServe } from './serve.js';
 import { runAudit } from './audit.js';
 import { runScan } from './scan.js';
 import { runCert } from './cert.js';
+import { runVap } from './vap.js';
+import { runTest } from './test.js';
 import { runVersion } from './version.js';
 import { programName } from './program.js';
 
@@ -16,6 +18,8 @@ commands:
   scan    evaluate what runs in a cluster: scan [--namespace NS]... [-o FORMAT] [--write-reports]
           [--preview-enforce [--policy ID]...]
   cert    write a CA and serving certificate: cert --out-dir DIR [--san NAME]... [--force]
+  test    run policy test files: test PATH... [-o table|junit] (exit 1 on a mismatch)
+  vap     render the fail-safe ValidatingAdmissionPolicies for a config: vap [--config FILE] [-o yaml|json]
   version print the version, the commit it was built from and the supported Kubernetes versions (also --version)
 
 run '${programName()} <command> --help' for its flags`;
@@ -25,6 +29,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   audit: runAudit,
   scan: runScan,
   cert: runCert,
+  vap: runVap,
+  test: runTest,
   version: runVersion,
   '--version': runVersion,
 };

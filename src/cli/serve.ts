@@ -1,5 +1,6 @@
 // portcullis serve: the admission webhook over HTTPS.
 import { POLICIES } from '../../policies/index.js';
+import { keepFailSafeInStep } from '../failsafe/sync.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -36,7 +37,9 @@ const USAGE = `usage: portcullis serve [flags]
                         when it exists (default: the --webhook-config name)
   --service-name NAME   self mode: the Service the API server calls; its DNS names are the SANs (default portcullis)
   --namespace NS        self mode: namespace of the Secret and Service (default $POD_NAMESPACE)
-  --kubeconfig FILE     API credentials for self mode, the background audit and owner events (default: in-cluster)
+  --kubeconfig FILE     API credentials for self mode, the background audit, owner events and the fail-safe (default: in-cluster)
+  --fail-safe           keep the fail-safe ValidatingAdmissionPolicies (portcullis vap) in step with the config:
+                        applied on start and on every config change, stale ones deleted (docs/failsafe.md)
   --cert-validity D     self mode: serving certificate lifetime (default 90d)
   --cert-ca-validity D  self mode: CA lifetime (default 730d)
   --cert-renew-before X self mode: renew when less than X% of the lifetime, or less than a duration, remains (default 33%)
@@ -67,6 +70,7 @@ const FLAGS = {
   'service-name': { type: 'string', default: 'portcullis' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
+  'fail-safe': { type: 'boolean', default: false },
   'cert-validity': { type: 'string', default: '90d' },
   'cert-ca-validity': { type: 'string', default: '730d' },
   'cert-renew-before': { type: 'string', default: '33%' },
@@ -161,6 +165,12 @@ function seconds(value: string, flag: string): number {
   return n * 1000;
 }
 
+// The API client the fail-safe sync uses.
+async function failSafeClient(kubeconfig: string | undefined) {
+  const { createKubeClient, loadKubeConfig } = await import('../kube/client.js');
+  return createKubeClient(await loadKubeConfig(kubeconfig ? { kubeconfig } : {}), { maxSockets: 1 });
+}
+
 export async function runServe(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, FLAGS, USAGE);
   if (typeof parsed === 'number') return parsed;
@@ -194,6 +204,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const ownerEvents = await ownerEventsFromFlags(values, logger);
   const { app, readiness, drain } = await buildApp({ engine: runtime.engine, tls, logger, metrics, limits, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
   const exceptionWatch = await exceptions?.start();
+  const failSafe = values['fail-safe'] ? await failSafeClient(values.kubeconfig) : undefined;
+  if (failSafe) void keepFailSafeInStep(failSafe, runtime.config, logger);
+  app.addHook('onClose', async () => failSafe?.close());
   const audit = await startBackgroundAuditFromFlags(values, { engine: runtime.engine, config: () => runtime.config.current(), logger, registry: metrics });
   app.addHook('onClose', async () => {
     await audit?.stop();

@@ -9,6 +9,8 @@ import { validatePolicies } from '../engine/registry.js';
 import { PortcullisError } from '../errors.js';
 import { POLICIES } from '../../policies/index.js';
 import { registrySchema } from './registry-schema.js';
+import { loadCustomPolicies } from '../custom/load.js';
+import type { CustomPolicy } from '../custom/policy.js';
 
 export interface ConfigProblem {
   readonly path: string;
@@ -71,6 +73,19 @@ function settingsFor(policy: Policy, raw: Raw, preset: Preset | undefined): Poli
   };
 }
 
+// A custom policy's settings: what its declaration says.
+function customSettings(policy: CustomPolicy): PolicySettings {
+  const { decl } = policy.custom;
+  return { action: policy.defaultAction, excludeImages: decl.exclude?.images ?? [], params: policy.defaults as Record<string, unknown> };
+}
+
+// The built-in list followed by the custom policies, checked like the built-ins.
+function withCustom(catalog: readonly Policy[], custom: readonly CustomPolicy[]): readonly Policy[] {
+  const all = [...catalog, ...custom];
+  validatePolicies(all);
+  return all;
+}
+
 function presetOf(raw: Raw): Preset | undefined {
   if (raw.level === undefined) return undefined;
   return { level: raw.level as PodSecurityLevel, action: (raw.action as Preset['action'] | undefined) ?? 'deny' };
@@ -97,14 +112,19 @@ function pinningFrom(raw: Raw): PinningSettings {
 
 // Validates a parsed document against this policy list (default: the built-ins) and fills in defaults;
 // throws ConfigError listing every problem.
-export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
+export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES, baseDir?: string): Config {
   const validate = validatorFor(catalog);
   if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
   const root = obj(doc);
   const raw = obj(root.policies);
   const registry = obj(root.registry);
   const preset = presetOf(obj(root.podSecurity));
-  const policies = Object.fromEntries(catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]));
+  const custom = loadCustomPolicies(obj(root.customPolicies), catalog.map((p) => p.id), baseDir);
+  if (custom.problems.length > 0) throw new ConfigError(source, custom.problems);
+  const policies = Object.fromEntries([
+    ...catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]),
+    ...custom.policies.map((p) => [p.id, customSettings(p)]),
+  ]);
   const problems = paramProblems(catalog, policies);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
@@ -112,7 +132,7 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
     registry: { ...registry, enabled: registry.enabled !== false },
     policies,
     ...(preset ? { podSecurity: preset } : {}),
-    catalog,
+    catalog: custom.policies.length > 0 ? withCustom(catalog, custom.policies) : catalog,
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
     pinning: pinningFrom(obj(root.pinning)),
@@ -120,7 +140,8 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
 }
 
 // Parses YAML text (one document) into a Config; syntax errors are reported with their line.
-export function parseConfig(text: string, source = 'config', catalog: readonly Policy[] = POLICIES): Config {
+// Relative customPolicies.directories are read from baseDir (the config file's folder).
+export function parseConfig(text: string, source = 'config', catalog: readonly Policy[] = POLICIES, baseDir?: string): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -128,5 +149,5 @@ export function parseConfig(text: string, source = 'config', catalog: readonly P
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, reason: e.message.split('\n')[0] ?? e.code })),
     );
   }
-  return configFromObject(doc.toJS(), source, catalog);
+  return configFromObject(doc.toJS(), source, catalog, baseDir);
 }

@@ -1,5 +1,6 @@
 // JSON Schema of the PortcullisConfig file, built from the policy registry.
 import type { Policy } from '../engine/types.js';
+import { CUSTOM_POLICIES_SECTION } from '../custom/schema.js';
 
 const ACTIONS = ['deny', 'warn', 'audit', 'off'];
 const NAMESPACE = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 };
@@ -42,6 +43,7 @@ export function configSchema(policies: readonly Policy[], registrySchema: Record
         additionalProperties: false,
         properties: Object.fromEntries(policies.map((p) => [p.id, policySchema(p)])),
       },
+      customPolicies: CUSTOM_POLICIES_SECTION,
       exclude: {
         type: 'object',
         additionalProperties: false,

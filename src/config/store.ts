@@ -1,5 +1,6 @@
 // Holds the current config and reloads it when its file changes; a bad file keeps the last good config.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './types.js';
 import type { Policy } from '../engine/types.js';
@@ -28,7 +29,7 @@ function withOwnNamespace(config: Config): Config {
 export function loadConfigFile(path: string | undefined, catalog?: readonly Policy[], overrides: readonly ConfigOverride[] = []): Config {
   const text = path === undefined ? DEFAULT_CONFIG_YAML : readFileSync(path, 'utf8');
   const source = `${path ?? 'built-in default config'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
-  return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source, catalog));
+  return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source, catalog, path === undefined ? undefined : dirname(path)));
 }
 
 // A store that polls the file (which survives the symlink swaps of mounted ConfigMaps) and swaps in valid changes.

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config, PolicySettings } from '../config/types.js';
 import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
 import { isObject, WorkloadError } from '../workload/k8s.js';
-import type { ContainerSite, FactKind, Facts, Finding, Policy, PodSite } from './types.js';
+import type { ContainerSite, FactKind, Facts, Finding, Policy, PodSite, Review } from './types.js';
 import type { FactGatherer } from './facts.js';
 import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
@@ -141,7 +141,7 @@ type Found = Finding | readonly Finding[] | undefined;
 
 // Runs the active policies over the pod in one pass: each policy's pod check, then every container once, asking
 // each active policy about it (containers a policy excludes by image are not checked for it).
-function findingsOf(active: Active, pod: PodSite, facts: Facts): Array<Finding[] | undefined> {
+function findingsOf(active: Active, pod: PodSite, facts: Facts, review: Review): Array<Finding[] | undefined> {
   const found: Array<Finding[] | undefined> = new Array<Finding[] | undefined>(active.length);
   const add = (i: number, f: Found): void => {
     if (f === undefined) return;
@@ -149,7 +149,7 @@ function findingsOf(active: Active, pod: PodSite, facts: Facts): Array<Finding[]
       if (f.length > 0) (found[i] ??= []).push(...(f as readonly Finding[]));
     } else (found[i] ??= []).push(f as Finding);
   };
-  const inputs = active.map(([, settings]) => ({ pod, params: settings.params, facts }));
+  const inputs = active.map(([, settings]) => ({ pod, params: settings.params, facts, review }));
   for (let i = 0; i < active.length; i++) {
     const check = active[i]![0].check;
     if (check) add(i, check(inputs[i]!));
@@ -166,8 +166,8 @@ function findingsOf(active: Active, pod: PodSite, facts: Facts): Array<Finding[]
 }
 
 // Runs the active policies over the pod with these facts and joins their findings into the decision.
-function judge(active: Active, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean, extra: readonly Violation[]): Decision {
-  const found = findingsOf(active, pod, facts);
+function judge(active: Active, pod: PodSite, facts: Facts, novelty: Novelty | 'unchanged', audit: boolean, extra: readonly Violation[], review: Review): Decision {
+  const found = findingsOf(active, pod, facts, review);
   const violations: Violation[] = [...extra];
   for (let i = 0; i < active.length; i++) {
     const findings = found[i];
@@ -247,10 +247,10 @@ export function createEngine(options: EngineOptions): Engine {
       const unpinned = input.checkPinned === true ? unpinnedViolations(input, pod, config, active, audit) : [];
       const needs = factNeeds(active, pod);
       const except = (d: Decision) => applyExceptions(d, input, exceptionContext);
-      if (!needs) return except(judge(active, pod, NO_FACTS, novelty, audit, unpinned));
+      if (!needs) return except(judge(active, pod, NO_FACTS, novelty, audit, unpinned, input));
       return gatherer
         .gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
-        .then((facts) => except(judge(active, pod, facts, novelty, audit, unpinned)));
+        .then((facts) => except(judge(active, pod, facts, novelty, audit, unpinned, input)));
     },
     pin(input, { deadline }) {
       const config = options.config();

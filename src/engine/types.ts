@@ -58,6 +58,8 @@ export type ImageFact =
       readonly platform: string;
       /** the image config's Env ("NAME=value"), when gathered */
       readonly env?: readonly string[];
+      /** the image config's Labels, when gathered */
+      readonly labels?: Readonly<Record<string, string>>;
       /** the compressed size of the platform image (sum of its manifest's layer sizes), when gathered */
       readonly compressedSize?: number;
     }
@@ -130,10 +132,41 @@ export interface Facts {
   attestation(policy: string, image: string): AttestationFact;
 }
 
+/** The admission request being reviewed, for policies that read the whole object (custom CEL policies). */
+export interface Review {
+  readonly group: string;
+  readonly kind: string;
+  readonly operation: string;
+  readonly namespace?: string;
+  readonly subresource?: string;
+  readonly dryRun?: boolean;
+  readonly object: unknown;
+  readonly oldObject?: unknown;
+}
+
 export interface CheckInput<P> {
   readonly pod: PodSite;
   readonly params: P;
   readonly facts: Facts;
+  /** the request (absent when a pod is checked without one) */
+  readonly review?: Review;
+}
+
+/** One CEL rule: true when the object passes; the problem as text or a CEL string; how to fix it. */
+export interface CelRule {
+  readonly expression: string;
+  readonly message?: string;
+  readonly messageExpression?: string;
+  readonly fix?: string;
+}
+
+/**
+ * A policy's rules in CEL, over `pod` (the pod spec), `params`, `object`, `oldObject`, `request` and, per container,
+ * `container`: what `portcullis vap` renders into a ValidatingAdmissionPolicy.
+ */
+export interface CelRules {
+  readonly validations?: readonly CelRule[];
+  readonly containerValidations?: readonly CelRule[];
 }
 
 /** A policy: pure, synchronous check plus its metadata. */
@@ -167,4 +200,6 @@ export interface Policy<P extends object = object> {
   readonly check?: (input: CheckInput<P>) => Finding[];
   /** checks one container; the engine visits each container once and asks every active policy */
   readonly checkContainer?: (site: ContainerSite, input: CheckInput<P>) => Finding | readonly Finding[] | undefined;
+  /** the same rules in CEL, when they can be expressed without image facts (the fail-safe policies) */
+  readonly cel?: CelRules;
 }

@@ -34,6 +34,8 @@ export interface ImageFacts {
   user: string;
   /** the config's config.Env */
   env: readonly string[];
+  /** the config's config.Labels */
+  labels: Readonly<Record<string, string>>;
   /** bytes of the platform manifest's layers (compressed) */
   compressedSize: number;
 }
@@ -68,6 +70,7 @@ interface ManifestEntry {
   kind: 'manifest';
   user: string;
   env: readonly string[];
+  labels: Readonly<Record<string, string>>;
   compressedSize: number;
   platform: Platform;
   configDigest: string;
@@ -85,6 +88,7 @@ interface Resolved {
   platform: Platform;
   user: string;
   env: readonly string[];
+  labels: Readonly<Record<string, string>>;
   compressedSize: number;
 }
 
@@ -244,6 +248,7 @@ class FactsSource implements ImageFactsSource {
       platform: r.platform,
       user: r.user,
       env: r.env,
+      labels: r.labels,
       compressedSize: r.compressedSize,
     };
   }
@@ -254,7 +259,7 @@ class FactsSource implements ImageFactsSource {
 
   private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
     const m = this.digests.get(`${repoKey}@${digest}`);
-    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user, env: m.env, compressedSize: m.compressedSize };
+    if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user, env: m.env, labels: m.labels, compressedSize: m.compressedSize };
     const choice = this.digests.get(`${repoKey}@${digest}#${formatPlatform(platform)}`);
     if (!choice || choice.kind !== 'choice' || depth >= MAX_INDEX_DEPTH) return undefined;
     const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1);
@@ -294,8 +299,8 @@ class FactsSource implements ImageFactsSource {
     const cfg = parseImageConfig(blob, registry);
     const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
     const compressedSize = m.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, env: cfg.env, compressedSize, platform: imagePlatform, configDigest: config.digest });
-    return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, compressedSize };
+    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize, platform: imagePlatform, configDigest: config.digest });
+    return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize };
   }
 }
 

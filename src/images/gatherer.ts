@@ -37,7 +37,7 @@ export async function lookupImages(source: ImageFactsSource, request: FactReques
     const image = images[i] as string;
     if (result.ok) {
       const f = result.facts;
-      facts.set(image, { status: 'ok', digest: f.digest, user: f.user, platform: formatPlatform(f.platform), env: f.env, compressedSize: f.compressedSize });
+      facts.set(image, { status: 'ok', digest: f.digest, user: f.user, platform: formatPlatform(f.platform), env: f.env, labels: f.labels, compressedSize: f.compressedSize });
     } else if (result.error.code === 'REGISTRY_DISABLED') {
       facts.set(image, UNAVAILABLE);
     } else {

@@ -19,9 +19,11 @@ describe('manifest parsing', () => {
   it('reads config.User, empty when unset', () => {
     expect(parseImageConfig(enc({ os: 'linux', architecture: 'amd64', config: { User: 'nginx' } }), 'r').user).toBe('nginx');
     expect(parseImageConfig(enc({ os: 'linux', architecture: 'amd64' }), 'r').user).toBe('');
-    expect(parseImageConfig(enc({ os: 'linux', architecture: 'arm', variant: 'v7', config: null }), 'r')).toEqual({ user: '', env: [], os: 'linux', architecture: 'arm', variant: 'v7' });
+    expect(parseImageConfig(enc({ os: 'linux', architecture: 'arm', variant: 'v7', config: null }), 'r')).toEqual({ user: '', env: [], labels: {}, os: 'linux', architecture: 'arm', variant: 'v7' });
     expect(parseImageConfig(enc({ os: 'linux', architecture: 'amd64', config: { Env: ['PATH=/usr/bin', 'TOKEN=x'] } }), 'r').env).toEqual(['PATH=/usr/bin', 'TOKEN=x']);
     expect(() => parseImageConfig(enc({ os: 'linux', architecture: 'amd64', config: { Env: 'PATH=/' } }), 'r')).toThrowError(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    expect(parseImageConfig(enc({ os: 'linux', architecture: 'amd64', config: { Labels: { team: 'payments' } } }), 'r').labels).toEqual({ team: 'payments' });
+    expect(() => parseImageConfig(enc({ os: 'linux', architecture: 'amd64', config: { Labels: { n: 1 } } }), 'r')).toThrowError(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 
   it('only ever throws RegistryError on arbitrary bytes', () => {

@@ -49,6 +49,8 @@ export interface ImageConfig {
   user: string;
   /** config.Env, "NAME=value" entries */
   env: string[];
+  /** config.Labels */
+  labels: Record<string, string>;
   os: string;
   architecture: string;
   variant?: string;
@@ -124,7 +126,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   throw bad('INVALID_MANIFEST', registry, `expected an OCI or Docker v2 manifest or index, got media type "${mediaType.slice(0, 100)}"`);
 }
 
-// Parses an image config blob: os, architecture, variant, config.User and config.Env.
+// Parses an image config blob: os, architecture, variant, config.User, config.Env and config.Labels.
 export function parseImageConfig(bytes: Uint8Array, registry: string): ImageConfig {
   const doc = parseJsonObject(bytes, 'INVALID_CONFIG', registry, 'an image config');
   const { os, architecture, variant, config } = doc;
@@ -133,6 +135,7 @@ export function parseImageConfig(bytes: Uint8Array, registry: string): ImageConf
   }
   let user = '';
   let env: string[] = [];
+  let labels: Record<string, string> = {};
   if (config !== undefined && config !== null) {
     if (!isObject(config)) throw bad('INVALID_CONFIG', registry, 'expected "config" to be an object in the image config');
     if (config.User !== undefined && config.User !== null) {
@@ -143,6 +146,10 @@ export function parseImageConfig(bytes: Uint8Array, registry: string): ImageConf
       if (!Array.isArray(config.Env) || !config.Env.every((e) => typeof e === 'string')) throw bad('INVALID_CONFIG', registry, 'expected config.Env to be an array of strings');
       env = config.Env as string[];
     }
+    if (config.Labels !== undefined && config.Labels !== null) {
+      if (!isObject(config.Labels) || !Object.values(config.Labels).every((v) => typeof v === 'string')) throw bad('INVALID_CONFIG', registry, 'expected config.Labels to be an object of strings');
+      labels = config.Labels as Record<string, string>;
+    }
   }
-  return typeof variant === 'string' && variant !== '' ? { user, env, os, architecture, variant } : { user, env, os, architecture };
+  return typeof variant === 'string' && variant !== '' ? { user, env, labels, os, architecture, variant } : { user, env, labels, os, architecture };
 }

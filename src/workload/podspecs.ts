@@ -5,7 +5,7 @@ import { readPodSpec } from './spec.js';
 import type { JsonObject, PodSpec } from './k8s.js';
 
 /** Where the pod spec sits in each pod-carrying kind, keyed by "group/Kind" ("" is the core group). */
-const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
   '/Pod': ['spec'],
   '/PodTemplate': ['template', 'spec'],
   '/ReplicationController': ['spec', 'template', 'spec'],

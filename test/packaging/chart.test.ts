@@ -355,6 +355,19 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     expect(deployment(template({ ...NO_FEATURES, 'certificates.mode': 'certManager', 'audit.intervalMinutes': '5' })).spec.template.spec.automountServiceAccountToken).toBe(true);
   });
 
+  it('failSafe.enabled: the --fail-safe flag, the API token, and write access to ValidatingAdmissionPolicies only while on', () => {
+    const on = template({ ...NO_FEATURES, 'certificates.mode': 'certManager', 'failSafe.enabled': 'true' }, 'pc', 'security');
+    expect(deployment(on).spec.template.spec.containers[0]!.args).toContain('--fail-safe');
+    expect(deployment(on).spec.template.spec.automountServiceAccountToken).toBe(true);
+    expect((one(on, 'ClusterRole', 'pc-portcullis-failsafe') as RoleObject).rules).toEqual([
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingadmissionpolicies', 'validatingadmissionpolicybindings'], verbs: ['get', 'list', 'create', 'patch', 'delete'] },
+    ]);
+    expect((one(on, 'ClusterRoleBinding', 'pc-portcullis-failsafe') as Binding).subjects).toEqual([{ kind: 'ServiceAccount', name: 'pc-portcullis', namespace: 'security' }]);
+    const off = template({ ...NO_FEATURES, 'certificates.mode': 'certManager' }, 'pc', 'security');
+    expect(deployment(off).spec.template.spec.containers[0]!.args).not.toContain('--fail-safe');
+    expect(find(off, 'ClusterRole').map((o) => o.metadata.name)).not.toContain('pc-portcullis-failsafe');
+  });
+
   it('the values schema refuses a negative interval and unknown keys', () => {
     for (const set of ['audit.intervalMinutes=-1', 'audit.bogus=1', 'ownerEvents.enabled=maybe', 'policyReports.installCRDs=yes', 'audit.reportApi=v2', 'exceptions.maxDuration=soon', 'exceptions.namespaces={Team_A}']) {
       const res = helm(['template', 'x', CHART, '--kube-version', KUBE_VERSION, '--set', set]);

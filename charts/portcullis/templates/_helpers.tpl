@@ -86,7 +86,7 @@ app.kubernetes.io/part-of: portcullis
 
 {{/* Whether the pods talk to the Kubernetes API. */}}
 {{- define "portcullis.needsApi" -}}
-{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled .Values.exceptions.enabled }}true{{- end }}
+{{- if or (eq .Values.certificates.mode "self") (dig "registry" "usePullSecrets" false .Values.config) (eq (include "portcullis.auditOn" .) "true") .Values.ownerEvents.enabled .Values.exceptions.enabled .Values.failSafe.enabled }}true{{- end }}
 {{- end }}
 
 {{/* The securityContext of every portcullis container (values securityContext): by default it passes portcullis's own policies. */}}

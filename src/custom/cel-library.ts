@@ -1,0 +1,193 @@
+// The Kubernetes CEL library a ValidatingAdmissionPolicy author expects, for @bufbuild/cel: regex (find,
+// findAll), URLs, lists (isSorted, sum, min, max, indexOf, lastIndexOf), quantities; plus string and list
+// concatenation charged to the evaluation's allocation budget.
+import { celFunc, celMethod, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
+import type { CelFunc, CelList, CelMap, CelValue } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { RE2JS } from '@bufbuild/re2';
+import { charge } from './cel-budget.js';
+
+const { STRING, INT, BOOL, DOUBLE, DYN } = CelScalar;
+const LIST = listType(DYN);
+const MAP = mapType(STRING, DYN);
+
+const patterns = new Map<string, RegExp>();
+// A pattern checked as RE2 syntax (what the API server accepts) and compiled once.
+function re(pattern: string): RegExp {
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    RE2JS.compile(pattern);
+    compiled = new RegExp(pattern, 'gu');
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+const MAX_REGEX_INPUT = 65_536;
+
+// The first `limit` matches of the pattern in s (all when limit < 0).
+function findAll(s: string, pattern: string, limit: bigint): string[] {
+  if (s.length > MAX_REGEX_INPUT) throw new Error(`expected a string of at most ${MAX_REGEX_INPUT} characters to search, got ${s.length}`);
+  const r = re(pattern);
+  r.lastIndex = 0;
+  const out: string[] = [];
+  for (let m = r.exec(s); m && (limit < 0n || BigInt(out.length) < limit); m = r.exec(s)) {
+    out.push(m[0]);
+    if (m[0] === '') r.lastIndex++;
+  }
+  return out;
+}
+
+const regex: CelFunc[] = [
+  celMethod('find', STRING, [STRING], STRING, function (p) { return findAll(this, p, 1n)[0] ?? ''; }),
+  celMethod('findAll', STRING, [STRING], LIST, function (p) { return findAll(this, p, -1n); }),
+  celMethod('findAll', STRING, [STRING, INT], LIST, function (p, n) { return findAll(this, p, n); }),
+];
+
+/** A parsed URL, as a map: the url() value. */
+function parseUrl(s: string): Map<string, string> {
+  const u = new URL(s);
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !s.startsWith('/')) throw new Error(`expected an absolute URI or path, got "${s}"`);
+  return new Map([
+    ['scheme', u.protocol.replace(/:$/, '')],
+    ['host', u.host],
+    ['hostname', u.hostname.replace(/^\[|\]$/g, '')],
+    ['port', u.port],
+    ['path', u.pathname],
+    ['query', u.search.replace(/^\?/, '')],
+  ]);
+}
+
+const part = (name: string) => (target: CelMap): string => String(target.get(name) ?? '');
+
+const url: CelFunc[] = [
+  celFunc('url', [STRING], MAP, parseUrl),
+  celFunc('isURL', [STRING], BOOL, (s) => {
+    try {
+      parseUrl(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }),
+  celMethod('getScheme', MAP, [], STRING, function () { return part('scheme')(this); }),
+  celMethod('getHost', MAP, [], STRING, function () { return part('host')(this); }),
+  celMethod('getHostname', MAP, [], STRING, function () { return part('hostname')(this); }),
+  celMethod('getPort', MAP, [], STRING, function () { return part('port')(this); }),
+  celMethod('getEscapedPath', MAP, [], STRING, function () { return part('path')(this); }),
+];
+
+function compare(a: CelValue, b: CelValue): number {
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return Number(a) - Number(b);
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  throw new Error(`expected comparable list elements, got ${typeof a} and ${typeof b}`);
+}
+
+const items = (l: CelList): CelValue[] => [...l];
+function extreme(l: CelList, sign: number): CelValue {
+  const all = items(l);
+  if (all.length === 0) throw new Error('expected a non-empty list, got an empty one');
+  return all.reduce((best, v) => (compare(v, best) * sign > 0 ? v : best));
+}
+
+const lists: CelFunc[] = [
+  celMethod('isSorted', LIST, [], BOOL, function () {
+    const all = items(this);
+    return all.every((v, i) => i === 0 || compare(all[i - 1]!, v) <= 0);
+  }),
+  celMethod('sum', LIST, [], DYN, function () {
+    const all = items(this);
+    if (all.every((v) => typeof v === 'bigint')) return (all as bigint[]).reduce((s, v) => s + v, 0n);
+    return all.reduce<number>((s, v) => s + Number(v), 0);
+  }),
+  celMethod('min', LIST, [], DYN, function () { return extreme(this, -1) as never; }),
+  celMethod('max', LIST, [], DYN, function () { return extreme(this, 1) as never; }),
+  celMethod('indexOf', LIST, [DYN], INT, function (x) { return BigInt(items(this).findIndex((v) => safeCompare(v, x) === 0)); }),
+  celMethod('lastIndexOf', LIST, [DYN], INT, function (x) {
+    const all = items(this);
+    for (let i = all.length - 1; i >= 0; i--) if (safeCompare(all[i]!, x) === 0) return BigInt(i);
+    return -1n;
+  }),
+];
+
+function safeCompare(a: CelValue, b: CelValue): number {
+  try {
+    return compare(a, b);
+  } catch {
+    return 1;
+  }
+}
+
+const SUFFIXES: Record<string, number> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/;
+
+/** A Kubernetes resource quantity ("500m", "1Gi", "1e3"), as a map with its text and value. */
+function parseQuantity(s: string): Map<string, CelValue> {
+  const m = QUANTITY.exec(s);
+  if (!m) throw new Error(`expected a quantity such as 500m or 1Gi, got "${s}"`);
+  const value = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : SUFFIXES[m[3] ?? '']!);
+  return new Map<string, CelValue>([['quantity', s], ['value', value]]);
+}
+
+const amount = (q: CelMap): number => {
+  const v = q.get('value');
+  if (typeof v !== 'number') throw new Error('expected a quantity, got a map');
+  return v;
+};
+
+const quantity: CelFunc[] = [
+  celFunc('quantity', [STRING], MAP, parseQuantity),
+  celFunc('isQuantity', [STRING], BOOL, (s) => QUANTITY.test(s)),
+  celMethod('isGreaterThan', MAP, [MAP], BOOL, function (o) { return amount(this) > amount(o); }),
+  celMethod('isLessThan', MAP, [MAP], BOOL, function (o) { return amount(this) < amount(o); }),
+  celMethod('compareTo', MAP, [MAP], INT, function (o) { return BigInt(Math.sign(amount(this) - amount(o))); }),
+  celMethod('asApproximateFloat', MAP, [], DOUBLE, function () { return amount(this); }),
+  celMethod('asInteger', MAP, [], INT, function () {
+    const v = amount(this);
+    if (!Number.isSafeInteger(v)) throw new Error(`expected a quantity that is a whole number, got ${v}`);
+    return BigInt(v);
+  }),
+  celMethod('isInteger', MAP, [], BOOL, function () { return Number.isSafeInteger(amount(this)); }),
+  celMethod('add', MAP, [MAP], MAP, function (o) { return new Map<string, CelValue>([['quantity', ''], ['value', amount(this) + amount(o)]]); }),
+  celMethod('sub', MAP, [MAP], MAP, function (o) { return new Map<string, CelValue>([['quantity', ''], ['value', amount(this) - amount(o)]]); }),
+];
+
+// Concatenation charged to the allocation budget (overrides the standard _+_ for strings and lists).
+const budgeted: CelFunc[] = [
+  celFunc('_+_', [STRING, STRING], STRING, (l, r) => {
+    charge(l.length + r.length);
+    return l + r;
+  }),
+  celFunc('_+_', [LIST, LIST], LIST, (l, r) => {
+    charge(l.size + r.size);
+    return celListConcat(l, r);
+  }),
+  celMethod('join', LIST, [STRING], STRING, function (sep) {
+    const all = items(this).map(String);
+    charge(all.reduce((n, s) => n + s.length + sep.length, 0));
+    return all.join(sep);
+  }),
+];
+
+/** Every function custom policies may call beyond the CEL standard library. */
+export const KUBERNETES_LIBRARY: readonly CelFunc[] = [...strings, ...regex, ...url, ...lists, ...quantity, ...budgeted];
+
+const matchers = new Map<string, RE2JS>();
+/** RE2 for `matches()`, each pattern compiled once (the standard library compiles it on every call). */
+export const CACHED_RE2 = {
+  compile(pattern: string): RE2JS {
+    let m = matchers.get(pattern);
+    if (!m) {
+      m = RE2JS.compile(pattern);
+      if (matchers.size > 1000) matchers.clear();
+      matchers.set(pattern, m);
+    }
+    return m;
+  },
+};

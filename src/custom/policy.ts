@@ -1,0 +1,164 @@
+// A custom policy declaration compiled into a Policy the engine runs like a built-in: every CEL expression is
+// compiled once here; a rule that is false is a finding with its message; a rule that cannot be evaluated follows
+// the policy's onError.
+import { CelScalar, isCelList, isCelMap } from '@bufbuild/cel';
+import type { CelInput } from '@bufbuild/cel';
+import type { CheckInput, ContainerSite, Finding, Policy } from '../engine/types.js';
+import { podSpecPath } from '../workload/podspecs.js';
+import { compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VARIABLES } from './cel-program.js';
+import type { CelProgram } from './cel-program.js';
+import { celImage, celValue } from './cel-values.js';
+import type { CustomPolicyDecl, CustomRuleDecl } from './types.js';
+
+/** Where a bad expression is: /customPolicies/<id>/validations/0/expression, and the column. */
+export interface CustomPolicyProblem {
+  readonly path: string;
+  readonly reason: string;
+}
+
+export class CustomPolicyError extends Error {
+  readonly problems: readonly CustomPolicyProblem[];
+  constructor(problems: readonly CustomPolicyProblem[]) {
+    super(problems.map((p) => `${p.path}: ${p.reason}`).join('; '));
+    this.problems = problems;
+  }
+}
+
+export interface CompiledRule {
+  readonly decl: CustomRuleDecl;
+  readonly expression: CelProgram;
+  readonly message?: CelProgram;
+}
+
+/** A custom policy: a Policy plus its declaration and compiled rules (for `portcullis vap`). */
+export interface CustomPolicy extends Policy {
+  readonly custom: { readonly decl: CustomPolicyDecl; readonly rules: readonly CompiledRule[]; readonly containerRules: readonly CompiledRule[] };
+}
+
+function compileRules(decl: CustomPolicyDecl, key: 'validations' | 'containerValidations', problems: CustomPolicyProblem[]): CompiledRule[] {
+  const variables = key === 'validations' ? POD_VARIABLES : CONTAINER_VARIABLES;
+  return (decl[key] ?? []).flatMap((rule, i) => {
+    const at = (field: string) => `/customPolicies/${decl.id}/${key}/${i}/${field}`;
+    try {
+      const expression = compileCel(rule.expression, variables, CelScalar.BOOL);
+      const message = rule.messageExpression ? compileCel(rule.messageExpression, variables, CelScalar.STRING) : undefined;
+      return [{ decl: rule, expression, ...(message ? { message } : {}) }];
+    } catch (err) {
+      if (!(err instanceof CelCompileError)) throw err;
+      const field = (() => {
+        try {
+          compileCel(rule.expression, variables, CelScalar.BOOL);
+          return 'messageExpression';
+        } catch {
+          return 'expression';
+        }
+      })();
+      for (const p of err.problems) problems.push({ path: at(field), reason: `column ${p.column}: ${p.reason}` });
+      return [];
+    }
+  });
+}
+
+/** One review's variables, converted to CEL once and shared by every custom policy and container. */
+interface Converted {
+  readonly object: CelInput;
+  readonly oldObject: CelInput;
+  readonly request: CelInput;
+  readonly pod: CelInput;
+}
+
+const reviews = new WeakMap<object, Converted>();
+const paramSets = new WeakMap<object, CelInput>();
+
+// The pod spec inside the converted object (the same CEL map, not a second conversion).
+function podIn(object: CelInput, path: readonly string[] | undefined): CelInput {
+  let node: CelInput = object;
+  for (const key of path ?? []) node = isCelMap(node) ? ((node.get(key) as CelInput | undefined) ?? null) : null;
+  return node;
+}
+
+// The `object`, `oldObject`, `request` and `pod` variables of this review.
+function convertedOf(input: CheckInput<unknown>): Converted {
+  const r = input.review;
+  const key = r ?? input.pod;
+  let c = reviews.get(key);
+  if (!c) {
+    const object = celValue(r ? r.object : { spec: input.pod.spec });
+    c = {
+      object,
+      oldObject: celValue(r?.oldObject ?? null),
+      request: r
+        ? { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true }
+        : { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false },
+      pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
+    };
+    reviews.set(key, c);
+  }
+  return c;
+}
+
+function paramsOf(params: unknown): CelInput {
+  if (typeof params !== 'object' || params === null) return null;
+  let p = paramSets.get(params);
+  if (p === undefined) paramSets.set(params, (p = celValue(params)));
+  return p;
+}
+
+function podBindings(input: CheckInput<unknown>): Record<string, CelInput> {
+  const c = convertedOf(input);
+  return { object: c.object, oldObject: c.oldObject, request: c.request, params: paramsOf(input.params), pod: c.pod };
+}
+
+function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean): Record<string, CelInput> {
+  const base = podBindings(input);
+  const list = isCelMap(base.pod) ? base.pod.get(site.list) : undefined;
+  const container = isCelList(list) ? list.get(site.index) : undefined;
+  return { ...base, container: (container as CelInput | undefined) ?? celValue(site.container), image: image ? celImage(input.facts.image(site.container.image)) : null };
+}
+
+// Runs a policy's rules with these bindings; a finding for every rule that is false or cannot be evaluated.
+function runRules(decl: CustomPolicyDecl, rules: readonly CompiledRule[], bindings: Record<string, CelInput>, site?: ContainerSite): Finding[] | undefined {
+  let found: Finding[] | undefined;
+  for (const rule of rules) {
+    const outcome = rule.expression.run(bindings);
+    if (outcome.ok && outcome.value === true) continue;
+    const at = site ? { container: site } : {};
+    if (!outcome.ok || typeof outcome.value !== 'boolean') {
+      if (decl.onError === 'allow') continue;
+      const why = outcome.ok ? `expected a bool, got ${typeof outcome.value}` : outcome.error;
+      (found ??= []).push({ ...at, problem: `rule "${rule.decl.expression}" could not be evaluated: ${why}`, fix: 'fix the object or the policy (onError: deny)' });
+      continue;
+    }
+    const text = rule.message?.run(bindings);
+    const problem = text?.ok && typeof text.value === 'string' ? text.value : (rule.decl.message ?? `failed rule: ${rule.decl.expression}`);
+    (found ??= []).push({ ...at, problem, fix: rule.decl.fix ?? `see the policy ${decl.id}` });
+  }
+  return found;
+}
+
+const sentence = (title: string): string => `${title.charAt(0).toUpperCase()}${title.slice(1)}${title.endsWith('.') ? '' : '.'}`;
+
+// Compiles a declaration into a Policy; throws CustomPolicyError naming every expression that does not compile.
+export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
+  const problems: CustomPolicyProblem[] = [];
+  const rules = compileRules(decl, 'validations', problems);
+  const containerRules = compileRules(decl, 'containerValidations', problems);
+  if (problems.length > 0) throw new CustomPolicyError(problems);
+  const image = decl.image === true;
+  const params = decl.params ?? {};
+  return {
+    id: decl.id,
+    title: decl.title,
+    description: sentence(decl.description ?? decl.title),
+    severity: decl.severity ?? 'medium',
+    category: decl.category ?? 'Best Practices',
+    defaultAction: decl.action ?? 'deny',
+    facts: image && containerRules.length > 0 ? ['imageConfig'] : [],
+    appliesToWindows: true,
+    paramsSchema: Object.fromEntries(Object.keys(params).map((k) => [k, {}])),
+    defaults: params,
+    custom: { decl, rules, containerRules },
+    ...(rules.length > 0 ? { check: (input: CheckInput<object>) => runRules(decl, rules, podBindings(input)) ?? [] } : {}),
+    ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, image), site) } : {}),
+  };
+}

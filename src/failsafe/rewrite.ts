@@ -1,0 +1,83 @@
+// Rewrites a portcullis CEL expression for a ValidatingAdmissionPolicy: the free variables `pod` and `params`
+// become `variables.pod` and `variables.params` (object, oldObject and request are the API server's own).
+import { parse } from '@bufbuild/cel';
+
+type Expr = ReturnType<typeof parse>['expr'];
+
+const RENAMED: Readonly<Record<string, string>> = { pod: 'variables.pod', params: 'variables.params' };
+
+// The offsets of the free identifiers to rename, skipping names a comprehension binds.
+function freeIdents(e: Expr | undefined, bound: ReadonlySet<string>, positions: Record<string, number>, out: Array<[number, string]>): void {
+  if (!e) return;
+  const k = e.exprKind;
+  switch (k.case) {
+    case 'identExpr':
+      if (RENAMED[k.value.name] && !bound.has(k.value.name)) out.push([positions[String(e.id)] ?? -1, k.value.name]);
+      return;
+    case 'selectExpr':
+      return freeIdents(k.value.operand, bound, positions, out);
+    case 'callExpr':
+      freeIdents(k.value.target, bound, positions, out);
+      for (const a of k.value.args) freeIdents(a, bound, positions, out);
+      return;
+    case 'listExpr':
+      for (const a of k.value.elements) freeIdents(a, bound, positions, out);
+      return;
+    case 'structExpr':
+      for (const en of k.value.entries) {
+        if (en.keyKind.case === 'mapKey') freeIdents(en.keyKind.value, bound, positions, out);
+        freeIdents(en.value, bound, positions, out);
+      }
+      return;
+    case 'comprehensionExpr': {
+      const c = k.value;
+      freeIdents(c.iterRange, bound, positions, out);
+      freeIdents(c.accuInit, bound, positions, out);
+      const inner = new Set([...bound, c.iterVar, c.accuVar]);
+      freeIdents(c.loopCondition, inner, positions, out);
+      freeIdents(c.loopStep, inner, positions, out);
+      freeIdents(c.result, new Set([...bound, c.accuVar]), positions, out);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// The expression with pod and params read from the policy's variables.
+export function forApiServer(source: string): string {
+  const parsed = parse(source);
+  const found: Array<[number, string]> = [];
+  freeIdents(parsed.expr, new Set(), parsed.sourceInfo?.positions ?? {}, found);
+  let out = source;
+  for (const [offset, name] of [...new Map(found.map(([o, n]) => [o, n]))].sort((a, b) => b[0] - a[0])) {
+    if (offset < 0 || out.slice(offset, offset + name.length) !== name) throw new Error(`expected "${name}" at offset ${offset} of ${source}`);
+    out = `${out.slice(0, offset)}${RENAMED[name]}${out.slice(offset + name.length)}`;
+  }
+  return out;
+}
+
+// A JSON value as a CEL literal (map values wrapped in dyn() so mixed maps type-check).
+export function celLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : `${v}${Number.isInteger(v) ? '.0' : ''}`;
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(celLiteral).join(', ')}]`;
+  return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: dyn(${celLiteral(x)})`).join(', ')}}`;
+}
+
+// An image glob (the config's exclude.images) as an RE2 pattern: * within a path segment, ** across them.
+export function globToRegex(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+    } else if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return `^${out}$`;
+}
