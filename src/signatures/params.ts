@@ -1,6 +1,6 @@
 // Parameters of require-signed-images: authorities, image rules, noMatch/onError; schema, defaults, rule matching.
 
-import picomatch from 'picomatch';
+import { globMatcher } from '../engine/globs.js';
 import type { ContainerSite, PodSite } from '../engine/types.js';
 import { parseReference } from '../images/reference.js';
 
@@ -106,7 +106,6 @@ export const SIGNED_IMAGES_PARAMS_SCHEMA = {
   trustedRoot: { type: 'string' },
 } as const;
 
-const matchers = new Map<string, (s: string) => boolean>();
 
 // The name rules match: registry/repository, without tag or digest (docker.io/library/nginx for "nginx").
 export function ruleSubject(image: string): string | undefined {
@@ -122,15 +121,7 @@ export function ruleSubject(image: string): string | undefined {
 export function matchRule(params: SignedImagesParams, image: string): ImageRule | undefined {
   const subject = ruleSubject(image);
   if (subject === undefined) return undefined;
-  return params.images.find((rule) => {
-    let m = matchers.get(rule.pattern);
-    if (!m) {
-      m = picomatch(rule.pattern, { dot: true });
-      if (matchers.size > 1000) matchers.clear();
-      matchers.set(rule.pattern, m);
-    }
-    return m(subject);
-  });
+  return params.images.find((rule) => globMatcher(rule.pattern)(subject));
 }
 
 // Containers whose image needs a looked-up fact: those a rule matches (noMatch is decided without one).
