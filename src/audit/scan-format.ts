@@ -1,4 +1,5 @@
 // Output of `portcullis scan`: table, JSON/YAML (portcullis.dev/scan/v1), and the enforce preview.
+import { containerLabel } from '../engine/decision.js';
 import { stringify } from 'yaml';
 import type { Config } from '../config/types.js';
 import type { ScanResult, ScanStats } from './scan.js';
@@ -140,7 +141,7 @@ export function formatPreviewTable(preview: EnforcePreview): string {
       for (const w of p.workloads) {
         lines.push(`    ${w.kind}/${w.name} (${plural(w.pods, 'pod')})${w.alreadyEnforced ? ' [already denied for new objects; this one predates that]' : ''}`);
         for (const v of w.violations) {
-          const where = v.container ? `container "${v.container.name}" (${v.container.list}[${v.container.index}])` : 'pod';
+          const where = v.container ? containerLabel(v.container) : 'pod';
           lines.push(`      ${where}: ${v.problem}`, `        fix: ${v.fix}`);
         }
       }

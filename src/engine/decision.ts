@@ -34,10 +34,15 @@ export interface Decision {
   readonly exceptions?: readonly ExceptionUse[];
 }
 
+// Where a container sits, as denial lines name it: `container "app" (containers[0])`.
+export function containerLabel(c: { readonly name: string; readonly list: string; readonly index: number }): string {
+  return `container "${c.name}" (${c.list}[${c.index}])`;
+}
+
 // Formats one finding as the line users see.
 export function formatFinding(policy: string, finding: Finding): string {
   const where = finding.container
-    ? `container "${finding.container.name}" (${finding.container.list}[${finding.container.index}])`
+    ? containerLabel(finding.container)
     : 'pod';
   return `[${policy}] ${where}: ${finding.problem} — ${finding.fix}`;
 }

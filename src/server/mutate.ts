@@ -12,6 +12,7 @@ import type { Engine } from '../engine/evaluate.js';
 import { NOT_PINNED, PINNING_ID } from '../engine/pinning.js';
 import type { PinPlan } from '../engine/pinning.js';
 import { settleBy } from '../engine/deadline.js';
+import { containerLabel } from '../engine/decision.js';
 import { getOrCreate } from '../images/metrics.js';
 import type { AdmissionMetrics } from './metrics.js';
 
@@ -40,13 +41,11 @@ async function planFor(engine: Engine, review: AdmissionRequest, forceAudit: boo
   }
 }
 
-const where = (c: { name: string; list: string; index: number }) => `container "${c.name}" (${c.list}[${c.index}])`;
-
 // The warnings of a plan: what would have been pinned (audit, dry run) and what could not be.
 function warningsOf(plan: PinPlan, dryRun: boolean): string[] {
   const why = dryRun ? 'dry run' : 'audit mode';
-  const would = plan.apply ? [] : plan.pinned.map((p) => `[${PINNING_ID}] ${why}, not pinned: ${where(p.container)}: ${p.from} would be pinned to ${p.to}`);
-  const failed = plan.failed.map((f) => `[${PINNING_ID}] ${where(f.container)}: image "${f.image}" not pinned: ${f.reason} — the validating webhook checks it as it is`);
+  const would = plan.apply ? [] : plan.pinned.map((p) => `[${PINNING_ID}] ${why}, not pinned: ${containerLabel(p.container)}: ${p.from} would be pinned to ${p.to}`);
+  const failed = plan.failed.map((f) => `[${PINNING_ID}] ${containerLabel(f.container)}: image "${f.image}" not pinned: ${f.reason} — the validating webhook checks it as it is`);
   return [...would, ...failed];
 }
 
