@@ -1,6 +1,7 @@
 // JSON Patches (RFC 6902) of the mutating webhook: a Pod's images pinned to digests, and the annotation that says so.
 import type { ContainerList } from '../engine/types.js';
 import { isObject } from '../workload/k8s.js';
+import { pointerSegment } from '../kube/json-pointer.js';
 
 export const PINNED_ANNOTATION = 'portcullis.dev/pinned';
 
@@ -16,11 +17,6 @@ export interface ImagePin {
   readonly name: string;
   readonly image: string;
   readonly digest: string;
-}
-
-// Escapes one JSON Pointer segment (RFC 6901): "~" -> "~0", "/" -> "~1".
-function escapeSegment(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 // The annotation entries already on the Pod (from an earlier invocation), "name=digest" separated by commas.
@@ -41,7 +37,7 @@ function annotationOps(pod: unknown, pins: readonly ImagePin[]): PatchOperation[
   const entries = existingEntries(isObject(annotations) ? annotations[PINNED_ANNOTATION] : undefined);
   for (const pin of pins) entries.set(pin.name, pin.digest);
   const value = [...entries].map(([name, digest]) => `${name}=${digest}`).join(',');
-  if (isObject(annotations)) return [{ op: 'add', path: `/metadata/annotations/${escapeSegment(PINNED_ANNOTATION)}`, value }];
+  if (isObject(annotations)) return [{ op: 'add', path: `/metadata/annotations/${pointerSegment(PINNED_ANNOTATION)}`, value }];
   if (isObject(metadata)) return [{ op: 'add', path: '/metadata/annotations', value: { [PINNED_ANNOTATION]: value } }];
   return [{ op: 'add', path: '/metadata', value: { annotations: { [PINNED_ANNOTATION]: value } } }];
 }

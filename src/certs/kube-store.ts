@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
 import { PortcullisError } from '../errors.js';
 import { CONFLICT } from './store.js';
+import { pointerSegment } from '../kube/json-pointer.js';
 import type { CertStore, WebhookConfigLike, WebhookKind } from './store.js';
 import type { SecretLike } from './state.js';
 
@@ -91,7 +92,7 @@ export function kubeCertStore(kc: KubeConfig, options: KubeStoreOptions): CertSt
       if (!current.metadata?.annotations) ops.push({ op: 'add', path: '/metadata/annotations', value: {} });
       const webhookCount = current.webhooks?.length ?? 0;
       for (const [key, value] of Object.entries(annotations)) {
-        ops.push({ op: 'add', path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, value });
+        ops.push({ op: 'add', path: `/metadata/annotations/${pointerSegment(key)}`, value });
       }
       for (let i = 0; i < webhookCount; i++) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundleB64 });
       const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
