@@ -28,7 +28,7 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesPa
   if (ref instanceof ImageReferenceError) {
     return { container: site, problem: `image "${image}" is not a valid reference: ${ref.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
-  const repository = `${ref.registry}/${ref.repository}`;
+  const repository = ref.name;
   if (allowedBy(params.allowed, repository)) return undefined;
   const shown = params.allowed.length ? params.allowed.join(', ') : 'none configured';
   return {

@@ -11,7 +11,7 @@ import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
 import { choosePlatform, formatPlatform, type Platform } from './platform.js';
-import { parseReference, ImageReferenceError, type ImageReference } from './reference.js';
+import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
 import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
@@ -185,13 +185,8 @@ class FactsSource implements ImageFactsSource {
 
   private async lookupInner(image: string, opts: LookupOptions): Promise<FactsResult> {
     if (this.closed) return fail(new RegistryError('SOURCE_CLOSED', 'image facts source is closed'));
-    let ref: ImageReference;
-    try {
-      ref = parseReference(image);
-    } catch (err) {
-      const msg = err instanceof ImageReferenceError ? err.message : 'invalid image reference';
-      return fail(new RegistryError('INVALID_REFERENCE', msg, { cause: err }));
-    }
+    const ref = referenceOf(image);
+    if (ref instanceof ImageReferenceError) return fail(new RegistryError('INVALID_REFERENCE', ref.message, { cause: ref }));
     const platform = opts.platform ?? this.defaultPlatform;
     const cap = Date.now() + this.timeoutMs;
     const deadline = Number.isFinite(opts.deadline) ? Math.min(opts.deadline, cap) : cap;
@@ -202,7 +197,7 @@ class FactsSource implements ImageFactsSource {
 
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
     const at = top ? `@${top}` : `:${ref.tag ?? 'latest'}`;
-    const key = `${ref.registry}/${ref.repository}${at}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
+    const key = `${ref.name}${at}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
     const failed = this.failures.get(key);
     this.metrics.cache('failure', failed !== undefined);
     if (failed) return fail(failed);
@@ -254,7 +249,7 @@ class FactsSource implements ImageFactsSource {
   }
 
   private repoKey(ref: ImageReference): string {
-    return `${ref.registry}/${ref.repository}`;
+    return ref.name;
   }
 
   private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {

@@ -14,6 +14,8 @@ export interface ImageReference {
   readonly registry: string;
   /** repository path, with library/ added for official docker.io images */
   readonly repository: string;
+  /** registry/repository: what image rules, caches and messages name */
+  readonly name: string;
   readonly tag?: string;
   readonly digest?: string;
 }
@@ -87,6 +89,7 @@ export function parseReference(input: string): ImageReference {
     original: input,
     registry,
     repository,
+    name: `${registry}/${repository}`,
     ...(tagPart !== undefined ? { tag: tagPart } : {}),
     ...(digestPart !== undefined ? { digest: digestPart } : {}),
   };

@@ -2,7 +2,7 @@
 
 import { globMatcher } from '../engine/globs.js';
 import type { ContainerSite, PodSite } from '../engine/types.js';
-import { parseReference } from '../images/reference.js';
+import { ImageReferenceError, referenceOf } from '../images/reference.js';
 
 export interface KeylessIdentity {
   /** OIDC issuer the Fulcio certificate names (exact) */
@@ -109,12 +109,8 @@ export const SIGNED_IMAGES_PARAMS_SCHEMA = {
 
 // The name rules match: registry/repository, without tag or digest (docker.io/library/nginx for "nginx").
 export function ruleSubject(image: string): string | undefined {
-  try {
-    const ref = parseReference(image);
-    return `${ref.registry}/${ref.repository}`;
-  } catch {
-    return undefined;
-  }
+  const ref = referenceOf(image);
+  return ref instanceof ImageReferenceError ? undefined : ref.name;
 }
 
 // The first rule whose glob matches the image's registry/repository, or undefined.

@@ -5,7 +5,7 @@
 import { settleBy } from '../engine/deadline.js';
 import type { CallOptions, RepoRef } from '../images/client.js';
 import { RegistryError, toRegistryError } from '../images/errors.js';
-import { parseReference, type ImageReference } from '../images/reference.js';
+import { ImageReferenceError, referenceOf, type ImageReference } from '../images/reference.js';
 import type { ImageResolver } from '../images/resolver.js';
 import type { Authority, CompiledParams } from './authority.js';
 import { shortDigest } from './statement.js';
@@ -62,17 +62,13 @@ export async function settleTarget(image: string, params: SignedImagesParams, op
   }
   const compiled = deps.compiled(params);
   if (compiled.problems.length > 0) return early('unverified', 'CONFIG_INVALID', `cannot verify "${image}": the ${what} configuration is invalid: ${compiled.problems[0]}`);
-  let ref: ImageReference;
-  try {
-    ref = parseReference(image);
-  } catch (err) {
-    return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference: ${err instanceof Error ? err.message : 'invalid'}`);
-  }
+  const ref: ImageReference | ImageReferenceError = referenceOf(image);
+  if (ref instanceof ImageReferenceError) return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference: ${ref.message}`);
   const authorities = rule.authorities.map((n) => compiled.authorities.get(n)).filter((a): a is Authority => a !== undefined);
   const deadline = Math.min(opts.deadline, Date.now() + deps.timeoutMs);
   const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
   const call: CallOptions = { deadline, ...(opts.credentials ? { credentials: opts.credentials } : {}) };
-  const name = `${ref.registry}/${ref.repository}`;
+  const name = ref.name;
   let digest: string;
   try {
     digest = ref.digest ?? opts.digest ?? (await withDeadline(deps.resolver.digestOf(ref, call), deadline, ref.registry));
