@@ -2,7 +2,7 @@
 import type { Results, Run } from './run.js';
 import type { RealRegistryCase } from './images.js';
 import type { LoadResult } from './load.js';
-import type { PolicyCountResults } from './policies.js';
+import { NOT_MEASURED, type PolicyCountResults } from './policies.js';
 import type { ProcUsage } from './procstat.js';
 import type { MemoryResults } from './memory.js';
 import { WEBHOOK_BUCKETS, type ApiserverResults, type ApiserverRun } from './apiserver.js';
@@ -58,6 +58,9 @@ export function renderReport(r: Results): string {
   out.push('## Payloads and settings');
   out.push('');
   out.push(table(['payload', 'bytes', 'source'], r.payloads.map((p) => [p.name, int(p.bytes), p.source === 'captured' ? 'captured from kube-apiserver (bench/capture.ts)' : 'hand-built (bench/payloads.ts)'])));
+  out.push('');
+  out.push('The Pods\' images are pinned to a digest, as Pods reach /validate after the mutating webhook (a tag-only image');
+  out.push('would get a `[pinning]` warning per container: that path is the /mutate section\'s).');
   out.push('');
   const s = r.settings;
   out.push('Commands (each server started once, warmed up, then measured):');
@@ -288,10 +291,12 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
     POLICY_COUNT_START,
     `## Policy count (${pc.payload}, closed loop, 32 connections)`,
     '',
-    `Measured by \`${command}\` on ${date}. Each configuration turns on only the policies listed (every other one off); the`,
-    'image-dependent row rewrites the payload\'s images to a synthetic registry and warms the image facts cache first.',
-    'The payload is pod-10c with a liveness and a readiness probe added to each container, so every row is allowed and',
-    'the rows compare the cost of the checks, not of denial messages.',
+    `Measured by \`${command}\` on ${date}. Each configuration turns on only the policies listed (every other one off).`,
+    'The payload is pod-10c with a liveness and a readiness probe added to each container and every image pinned to a',
+    'digest, as reviews reach /validate after the mutating webhook, so every row is allowed without warnings and the rows',
+    'compare the cost of the checks, not of denial messages. The image-dependent row moves the images to signed',
+    'repositories of a synthetic registry (pinned to the digests it serves) and warms the image facts and signature caches',
+    `first. Not in any row: ${NOT_MEASURED.join(', ')} (the synthetic registry serves no in-toto attestations).`,
     `Null webhook: ${int(nullRps)} reviews/s, ${int(cpuPerReview(pc.nullWebhook.load, pc.nullWebhook.usage))} CPU µs/review. Load average (1, 5, 15 min) at start / end: ${load}`,
     '(well under 1 on a quiet machine; above that, other work shared the cores: compare the rows with each other).',
     '',

@@ -14,7 +14,7 @@ import { loadPayload, PAYLOADS, type Payload } from './payloads.js';
 import { startSampler, waitForQuietMachine, type ProcUsage } from './procstat.js';
 import { runProfile, type ProfileSummary } from './profile.js';
 import { runPinning, type PinningResults } from './pinning.js';
-import { labelBaseline, runPolicyCount, type PolicyCountResults } from './policies.js';
+import { labelBaseline, pinImages, runPolicyCount, type PolicyCountResults } from './policies.js';
 import { POLICY_COUNT_END, POLICY_COUNT_START, renderPolicyCount, renderReport } from './report.js';
 import { startNullWebhook, startPortcullis, startPsaWebhook, type Certs, type Target } from './targets.js';
 import { BENCH_BUILD, CLI, findTools, goTool, INSTALL_HINT, REPO_ROOT, shippedRuntime, useCli, versionOf } from './tools.js';
@@ -127,7 +127,12 @@ const workDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 const certDir = join(workDir, 'certs');
 execFileSync(process.execPath, [CLI, 'cert', '--out-dir', certDir, '--san', '127.0.0.1', '--san', 'localhost'], { stdio: 'pipe' });
 const certs: Certs = { dir: certDir, cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key'), ca: readFileSync(join(certDir, 'ca.crt'), 'utf8') };
-const payloads: Payload[] = PAYLOADS.map(loadPayload);
+// Pods as they reach /validate after the mutating webhook: images pinned to a digest (bench/policies.ts pinImages)
+const tagOnly: Payload[] = PAYLOADS.map(loadPayload);
+const payloads: Payload[] = tagOnly.map((p) => {
+  const body = pinImages(p.body);
+  return { ...p, body, bytes: Buffer.byteLength(body) };
+});
 const portcullisConfig = registryConfig([]);
 
 // --- machine and versions ------------------------------------------------------------------------------
@@ -358,7 +363,7 @@ if (wants('profile')) {
 
 if (wants('policies')) {
   if (values['baseline-label']) labelBaseline(values['baseline-label']);
-  results.policyCount = await runPolicyCount(common, payloads.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli']);
+  results.policyCount = await runPolicyCount(common, tagOnly.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli']);
 }
 
 // --- report ------------------------------------------------------------------------------------------------
