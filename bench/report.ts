@@ -349,8 +349,8 @@ function apiserverSection(a: ApiserverResults): string[] {
   out.push('');
   out.push(
     `kube-apiserver ${a.kubeApiserver} (test/e2e/cluster.ts: etcd + kube-apiserver, no controller manager, audit log off) with each webhook in turn registered as the only validating webhook for Pod CREATE in namespace \`bench\` (failurePolicy Fail, timeoutSeconds 10, a URL webhook on 127.0.0.1), and no webhook for reference. ` +
-      `The load: \`POST /api/v1/namespaces/bench/pods?dryRun=All\` of one restricted-compliant Pod (admission runs, nothing is stored), sent on schedule at each rate for ${a.seconds} s after ${a.warmSeconds} s not counted, over one HTTP/2 connection with the admin client certificate. ` +
-      'Webhooks on CPU 0; etcd, kube-apiserver and the client on CPU 1. Bucket shares are from kube-apiserver\'s own `apiserver_admission_webhook_admission_duration_seconds` (scraped before and after the window; each column is the share of calls in that bucket, not cumulative); client latency is from handing the request to the connection to its last byte.',
+      `The load: \`POST /api/v1/namespaces/bench/pods?dryRun=All\` of one restricted-compliant Pod, its image pinned to a digest as the mutating webhook leaves it (admission runs, nothing is stored), sent on schedule at each rate for ${a.seconds} s after ${a.warmSeconds} s not counted, over one HTTP/2 connection with the admin client certificate. ` +
+      'Etcd and kube-apiserver on CPU 1; the webhook under test and the client on CPU 0. Bucket shares are from kube-apiserver\'s own `apiserver_admission_webhook_admission_duration_seconds` (scraped before and after the window; each column is the share of calls in that bucket, not cumulative); client latency is from handing the request to the connection to its last byte.',
   );
   out.push('');
   const head = ['rate/s', 'webhook', 'created/s', 'errors', 'client p50 ms', 'client p99 ms', 'client max ms', 'webhook calls', ...bucketHeads()];
