@@ -196,6 +196,9 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     expect(c.image).toBe('ghcr.io/portcullis-dev/portcullis:0.1.0');
     expect(c.args?.[0]).toBe('serve');
     expect(c.args).toContain('--shutdown-delay=5');
+    // the grace portcullis takes ends 2 s before the kubelet's SIGKILL (30 - 5 - 2)
+    expect(c.args).toContain('--shutdown-grace=23');
+    expect(c.args).toEqual(expect.arrayContaining(['--header-timeout=10', '--request-timeout=30', '--idle-timeout=120', '--max-connections=512']));
     expect(c.args).toContain('--config=/etc/portcullis/config/config.yaml');
     expect(c.env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
     expect(c.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
