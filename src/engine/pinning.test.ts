@@ -61,8 +61,23 @@ describe('engine.pin', () => {
   it('never pins templates, deletions or other subresources', async () => {
     const e = engine();
     expect((await plan(e, input(objectOf(DEPLOYMENT, compliantSpec())))).skipped).toContain('only Pods');
-    expect((await plan(e, input(objectOf(POD, compliantSpec()), { operation: 'UPDATE' }))).skipped).toContain('never pinned');
+    expect((await plan(e, input(objectOf(POD, compliantSpec()), { operation: 'DELETE' }))).skipped).toContain('never pinned');
     expect((await plan(e, input(objectOf(POD, compliantSpec()), { operation: 'UPDATE', subresource: 'status' }))).skipped).toContain('never pinned');
+  });
+
+  it('pins the images a Pod update changes, and never touches an unchanged one (rewriting it would restart the container)', async () => {
+    const old = objectOf(POD, specWith((s) => s.containers.push({ name: 'side', image: 'registry.example.com/team/side:1.0' })));
+    const now = objectOf(POD, specWith((s) => s.containers.push({ name: 'side', image: 'registry.example.com/team/side:1.1' })));
+    const p = await plan(engine(), input(now, { operation: 'UPDATE', oldObject: old }));
+    expect(p.pinned.map((x) => [x.container.name, x.to])).toEqual([['side', `registry.example.com/team/side:1.1@${DIGEST}`]]);
+    // a label change: nothing to pin, and nothing looked up
+    const asked: string[][] = [];
+    expect((await plan(engine({}, ON, asked), input(old, { operation: 'UPDATE', oldObject: old }))).pinned).toEqual([]);
+    expect(asked).toEqual([]);
+    // re-applying the tag-only manifest over a pinned Pod pins it again (to the digest the tag names now)
+    const pinned = objectOf(POD, specWith((s) => (s.containers[0].image = `registry.example.com/team/app:1.4.2@${DIGEST}`)));
+    const reapplied = await plan(engine(), input(objectOf(POD, compliantSpec()), { operation: 'UPDATE', oldObject: pinned }));
+    expect(reapplied.pinned.map((x) => x.to)).toEqual([`registry.example.com/team/app:1.4.2@${DIGEST}`]);
   });
 
   it('pins only the new ephemeral containers of a kubectl debug update', async () => {
@@ -127,6 +142,13 @@ describe('validation of a Pod the mutating webhook did not pin', () => {
     const refused = await validate({ pinning: { required: true } });
     expect(refused.allowed).toBe(false);
     expect(refused.violations.map((v) => [v.policy, v.effect])).toEqual([['pinning', 'deny']]);
+  });
+
+  it('on a Pod update, names only the images the update changed', async () => {
+    const old = objectOf(POD, specWith((s) => s.containers.push({ name: 'side', image: 'registry.example.com/team/side:1.0' })));
+    const now = objectOf(POD, specWith((s) => s.containers.push({ name: 'side', image: 'registry.example.com/team/side:1.1' })));
+    const d = await validate({}, { operation: 'UPDATE', object: now, oldObject: old });
+    expect(d.violations.filter((v) => v.policy === 'pinning').map((v) => v.container?.name)).toEqual(['side']);
   });
 
   it('only warns in audit mode, and says nothing for dry runs, templates or digests', async () => {

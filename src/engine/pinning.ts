@@ -26,11 +26,13 @@ export function pinningOn(config: Config, active: ReadonlyArray<readonly [Policy
   return config.registry.enabled && active.some(([policy]) => policy.facts.length > 0);
 }
 
-// Why a request's Pod is not pinned at all, or undefined when it is: only Pod creations and `kubectl debug`.
+// Why a request's Pod is not pinned at all, or undefined when it is: Pod creations, Pod updates (the images they
+// change) and `kubectl debug`.
 export function pinningSkip(request: PinRequest, config: Config): string | undefined {
   if (request.group !== '' || request.kind !== 'Pod') return `kind ${request.kind} is never pinned (only Pods are)`;
   const debug = request.operation === 'UPDATE' && request.subresource === 'ephemeralcontainers';
-  if (!(request.operation === 'CREATE' && !request.subresource) && !debug) return `operation ${request.operation}${request.subresource ? ` on ${request.subresource}` : ''} is never pinned`;
+  const plain = (request.operation === 'CREATE' || request.operation === 'UPDATE') && !request.subresource;
+  if (!plain && !debug) return `operation ${request.operation}${request.subresource ? ` on ${request.subresource}` : ''} is never pinned`;
   if (request.namespace && config.pinning.excludeNamespaces.includes(request.namespace)) return `namespace ${request.namespace} is excluded from pinning`;
   return undefined;
 }
@@ -50,12 +52,29 @@ function pinnable(image: string, config: Config, active: ReadonlyArray<readonly 
   return !active.some(([policy, settings]) => policy.hidesFromPinning?.(image, settings.params) === true);
 }
 
-// The containers whose image the mutating webhook pins: new containers of the request, tag-only images.
+// The image each container of the old Pod ran, keyed by list and name ("containers/app").
+function oldImages(old: unknown): Map<string, unknown> {
+  const spec = (old as { spec?: Record<string, unknown> } | undefined)?.spec;
+  const images = new Map<string, unknown>();
+  for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
+    const items = spec?.[list];
+    if (!Array.isArray(items)) continue;
+    for (const c of items as Array<{ name?: unknown; image?: unknown }>) if (typeof c?.name === 'string') images.set(`${list}/${c.name}`, c.image);
+  }
+  return images;
+}
+
+// The containers whose image the mutating webhook pins, tag-only images of: every container of a created Pod, the
+// containers whose image a Pod update changes (an unchanged image is never touched: rewriting it would restart the
+// container), the new ephemeral containers of `kubectl debug`.
 export function pinTargets(request: PinRequest, pod: PodSite, config: Config, active: ReadonlyArray<readonly [Policy, PolicySettings]>): ContainerSite[] {
   const debug = request.subresource === 'ephemeralcontainers';
+  const update = request.operation === 'UPDATE' && !debug;
   const existing = debug ? oldEphemeral(request.oldObject) : new Set<string>();
+  const before = update ? oldImages(request.oldObject) : undefined;
   return pod.containers.filter((site) => {
     if (debug && (site.list !== 'ephemeralContainers' || existing.has(site.name))) return false;
+    if (before && before.get(`${site.list}/${site.name}`) === site.container.image) return false;
     return pinnable(site.container.image, config, active);
   });
 }

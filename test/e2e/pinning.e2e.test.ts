@@ -1,7 +1,7 @@
 // Digest pinning through a real kube-apiserver and kube-controller-manager, with both webhook configurations
 // registered: a Deployment applied by tag runs Pods pinned to the digest real cosign signed while the Deployment keeps
-// its tag; a tag moved to unsigned content makes a scale-up fail; kubectl debug containers are pinned; a server-side
-// dry run changes nothing. Against the distribution registry (referrers tag fallback) and the referrers-API registry.
+// its tag; a tag moved to unsigned content makes a scale-up fail; kubectl debug containers and images a Pod update
+// changes are pinned; a server-side dry run changes nothing. Against the distribution registry (referrers tag fallback) and the referrers-API registry.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,18 @@ pinning:
       const ephemeral = (pod.spec.ephemeralContainers as Json[]).find((c) => c.name === 'debugger') as Json;
       expect(ephemeral.image).toBe(`${debugTag}@${debugDigest}`);
       expect(pod.spec.containers[0].image).toBe(`${appTag}@${signedDigest}`);
+    });
+
+    it('pins the image a Pod update changes (kubectl set image)', async () => {
+      const name = ((await webPods())[0] as Json).metadata.name as string;
+      const set = await cluster.kubectl(['set', 'image', `pod/${name}`, '-n', NS, `app=${debugTag}`]);
+      expect(set.code, set.stderr).toBe(0);
+      const pod = await getJson(['get', 'pod', name, '-n', NS]);
+      expect(pod.spec.containers[0].image).toBe(`${debugTag}@${debugDigest}`);
+      expect(pod.metadata.annotations['portcullis.dev/pinned']).toContain(`app=${debugDigest}`);
+      // a label change updates the Pod without touching its images
+      expect((await cluster.kubectl(['label', `pod/${name}`, '-n', NS, 'checked=yes'])).code).toBe(0);
+      expect((await getJson(['get', 'pod', name, '-n', NS])).spec.containers[0].image).toBe(`${debugTag}@${debugDigest}`);
     });
 
     it('changes nothing on a server-side dry run, and says what it would have pinned', async () => {
