@@ -232,7 +232,7 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     expect(rendered.webhooks).toEqual(shipped.webhooks);
     for (const w of rendered.webhooks) {
       // Pods only, never templates: what GitOps applied is never changed
-      expect((w.rules as Array<{ operations: string[]; resources: string[] }>).map((r) => [r.operations, r.resources])).toEqual([[['CREATE'], ['pods']], [['UPDATE'], ['pods/ephemeralcontainers']]]);
+      expect((w.rules as Array<{ operations: string[]; resources: string[] }>).map((r) => [r.operations, r.resources])).toEqual([[['CREATE', 'UPDATE'], ['pods']], [['UPDATE'], ['pods/ephemeralcontainers']]]);
       expect(w).toMatchObject({ sideEffects: 'None', reinvocationPolicy: 'IfNeeded', failurePolicy: 'Ignore' });
     }
     expect(find(template({ 'pinning.webhook.enabled': 'false' }), 'MutatingWebhookConfiguration')).toHaveLength(0);
