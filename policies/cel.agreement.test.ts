@@ -7,9 +7,9 @@ import { compileCustomPolicy } from '../src/custom/policy.js';
 import { celParamsOf } from '../src/failsafe/cel-rules.js';
 import { createEngine } from '../src/engine/evaluate.js';
 import type { Policy } from '../src/engine/types.js';
-import { POD_SPEC_PATHS } from '../src/workload/podspecs.js';
 import { configWith } from '../test/helpers/engine.js';
-import { compliantSpec, KINDS, objectOf, evaluateObject } from '../test/helpers/pods.js';
+import { KINDS, objectOf, evaluateObject } from '../test/helpers/pods.js';
+import { POD_METADATA_CASES, withPodMetadata } from '../test/helpers/pod-metadata.js';
 import type { Json } from '../test/helpers/pods.js';
 import type { PolicyFixtures } from '../test/helpers/fixtures.js';
 import type { Config } from '../src/config/types.js';
@@ -61,31 +61,13 @@ describe('built-in policies in CEL agree with their checks', () => {
   }
 });
 
-// A compliant object of this kind with this metadata next to its pod spec.
-function withMetadata(kind: (typeof KINDS)[number], metadata: Json): Json {
-  const object = objectOf(kind, compliantSpec());
-  const path = Object.entries(POD_SPEC_PATHS).find(([key]) => key.endsWith(`/${kind.kind}`))![1];
-  let node = object;
-  for (const key of path.slice(0, -1)) node = node[key] as Json;
-  node.metadata = { ...(node.metadata as Json | undefined), ...metadata };
-  return object;
-}
-
-const METADATA_CASES: ReadonlyArray<{ policy: string; name: string; metadata: Json; denied: boolean }> = [
-  { policy: 'restrict-apparmor', name: 'annotation unconfined', metadata: { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'unconfined' } }, denied: true },
-  { policy: 'restrict-apparmor', name: 'annotation runtime/default', metadata: { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'runtime/default', team: 'a' } }, denied: false },
-  { policy: 'restrict-apparmor', name: 'annotation localhost profile', metadata: { annotations: { 'container.apparmor.security.beta.kubernetes.io/app': 'localhost/k8s-app' } }, denied: false },
-  { policy: 'require-probes', name: 'owned by a Job', metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'u' }] }, denied: false },
-  { policy: 'require-probes', name: 'owned by a ReplicaSet', metadata: { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u' }] }, denied: true },
-];
-
 describe('CEL rules reading the pod metadata agree with their checks', () => {
-  for (const c of METADATA_CASES) {
+  for (const c of POD_METADATA_CASES) {
     it(`${c.policy}: ${c.name}, every kind`, async () => {
       const policy = POLICIES.find((p) => p.id === c.policy)!;
       let denied = 0;
       for (const kind of KINDS) {
-        const [got, want] = await both(policy, undefined, { kind: kind.kind }, withMetadata(kind, c.metadata));
+        const [got, want] = await both(policy, undefined, { kind: kind.kind }, withPodMetadata(kind, c.metadata));
         expect(got).toEqual(want);
         if (!want.allowed) denied++;
       }
