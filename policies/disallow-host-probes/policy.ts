@@ -37,6 +37,24 @@ function checkContainer(site: ContainerSite): Finding[] | undefined {
   }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: the host fields set, as "field.httpGet.host "value"".
+const HANDLERS = ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle.postStart', 'lifecycle.preStop'];
+const present = (path: string): string => path.split('.').map((_, i, parts) => `has(container.${parts.slice(0, i + 1).join('.')})`).join(' && ');
+const hostAt = (field: string, action: string): string => {
+  const at = `${field}.${action}.host`;
+  return `(${present(at)} && container.${at} != '' ? '${at} "' + container.${at} + '"' : '')`;
+};
+const HOSTS = `[${HANDLERS.flatMap((f) => [hostAt(f, 'httpGet'), hostAt(f, 'tcpSocket')]).join(', ')}].filter(h, h != '')`;
+const CEL = {
+  containerValidations: [
+    {
+      expression: `size(${HOSTS}) == 0`,
+      messageExpression: `${HOSTS}.map(h, h + " sends the kubelet's request to another host").join('; ')`,
+      fix: "remove the host field (the kubelet then probes the pod's own IP)",
+    },
+  ],
+};
+
 export const disallowHostProbes: Policy<HostProbesParams> = {
   id: 'disallow-host-probes',
   title: 'No probe or lifecycle hosts',
@@ -45,4 +63,5 @@ export const disallowHostProbes: Policy<HostProbesParams> = {
   ...BASELINE_CONTROL,
   ...NO_PARAMS,
   checkContainer,
+  cel: CEL,
 };

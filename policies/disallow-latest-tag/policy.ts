@@ -5,6 +5,7 @@
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
 import { NAME_LIST } from '../common.js';
+import { IMAGE_HAS_DIGEST, IMAGE_TAG_PART, IMAGE_VALID } from '../image-cel.js';
 
 export interface LatestTagParams {
   readonly disallowedTags: readonly string[];
@@ -48,6 +49,28 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<LatestTagPar
   return checkImage(site, params);
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: the image string read with the reference grammar's
+// RE2 patterns (a reference that does not parse, then requireDigest, then the tag).
+const CEL = {
+  containerValidations: [
+    {
+      expression: IMAGE_VALID,
+      messageExpression: `'image "' + container.image + '" is not a valid reference'`,
+      fix: 'use registry/repository:tag or registry/repository@sha256:<digest>',
+    },
+    {
+      expression: `!${IMAGE_VALID} || !params.requireDigest || ${IMAGE_HAS_DIGEST}`,
+      messageExpression: `'image "' + container.image + '" is not pinned by digest'`,
+      fix: 'use repository@sha256:<digest> (tags can move)',
+    },
+    {
+      expression: `!${IMAGE_VALID} || params.requireDigest || ${IMAGE_HAS_DIGEST} || (${IMAGE_TAG_PART} != '' && !params.disallowedTags.exists(t, ':' + t == ${IMAGE_TAG_PART}))`,
+      messageExpression: `${IMAGE_TAG_PART} == '' ? 'image "' + container.image + '" has no tag, which means "latest"' : 'image "' + container.image + '" uses the mutable tag "' + ${IMAGE_TAG_PART}.substring(1) + '"'`,
+      fix: `${PIN_FIX}, e.g. repository:<version> or repository@sha256:<digest>`,
+    },
+  ],
+};
+
 export const disallowLatestTag: Policy<LatestTagParams> = {
   id: 'disallow-latest-tag',
   title: 'No mutable image tags',
@@ -64,4 +87,5 @@ export const disallowLatestTag: Policy<LatestTagParams> = {
   defaults: { disallowedTags: ['latest'], requireDigest: false },
   hidesFromPinning,
   checkContainer,
+  cel: CEL,
 };

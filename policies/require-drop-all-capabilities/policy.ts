@@ -37,6 +37,26 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<DropAllParam
   return [...(drop ? [drop] : []), ...addFindings(site, caps?.add ?? [], params.allowedCapabilities)];
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: the drop list, then the add list.
+const CAPS = 'container.securityContext.capabilities';
+const capList = (field: string): string => `(has(container.securityContext) && has(${CAPS}) && has(${CAPS}.${field}) ? ${CAPS}.${field} : [])`;
+const DROP = capList('drop');
+const ADD = capList('add');
+const CEL = {
+  containerValidations: [
+    {
+      expression: `'ALL' in ${DROP}`,
+      messageExpression: `${DROP}.exists(n, n.upperAscii() == 'ALL') ? 'capabilities.drop has "' + ${DROP}.filter(n, n.upperAscii() == 'ALL')[0] + '", expected exactly "ALL" (capability names are case-sensitive)' : 'does not drop all capabilities (capabilities.drop: ' + (size(${DROP}) > 0 ? '["' + ${DROP}.join('","') + '"]' : 'unset') + ')'`,
+      fix: 'set securityContext.capabilities.drop: ["ALL"]',
+    },
+    {
+      expression: `${ADD}.all(n, n in params.allowedCapabilities)`,
+      messageExpression: `${ADD}.filter(n, !(n in params.allowedCapabilities)).map(n, 'adds capability "' + n + '"').join(', ') + ' (allowed: ' + (size(params.allowedCapabilities) > 0 ? params.allowedCapabilities.join(', ') : 'none') + ')'`,
+      fix: 'remove it from securityContext.capabilities.add',
+    },
+  ],
+};
+
 export const requireDropAllCapabilities: Policy<DropAllParams> = {
   id: 'require-drop-all-capabilities',
   title: 'Drop all Linux capabilities',
@@ -52,4 +72,5 @@ export const requireDropAllCapabilities: Policy<DropAllParams> = {
   },
   defaults: { allowedCapabilities: ['NET_BIND_SERVICE'] },
   checkContainer,
+  cel: CEL,
 };

@@ -4,6 +4,7 @@
 // containers (they run to completion; restartable sidecars are checked), ephemeral containers, and Pods that run to
 // completion: Jobs and CronJobs, Pods owned by a Job, and Pods with restartPolicy Never or OnFailure.
 import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
+import { celPodMetadata } from '../common.js';
 
 export interface ProbesParams {
   /** the probes each long-running container needs */
@@ -34,6 +35,25 @@ function checkContainer(site: ContainerSite, { pod, params }: CheckInput<ProbesP
   };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy. Ephemeral and init containers are told apart by
+// name (names are unique across a pod's container lists); Job-owned Pods by the ownerReferences of the metadata.
+const inList = (list: string): string => `has(pod.${list}) && pod.${list}.exists(x, x.name == container.name)`;
+const EXEMPT_CONTAINER = `(${inList('ephemeralContainers')}) || ((${inList('initContainers')}) && !(has(container.restartPolicy) && container.restartPolicy == 'Always'))`;
+const OWNERS = `(${celPodMetadata('ownerReferences', '[]')})`;
+const RUNS_TO_COMPLETION = `object.kind == 'Job' || object.kind == 'CronJob' || ${OWNERS}.exists(o, has(o.kind) && o.kind == 'Job') || (has(pod.restartPolicy) && pod.restartPolicy != 'Always')`;
+const ACTIONS = ['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'];
+const probeSet = (field: string): string => `(has(container.${field}) && (${ACTIONS.map((a) => `has(container.${field}.${a})`).join(' || ')}))`;
+const MISSING = `params.probes.filter(p, !(p == 'liveness' ? ${probeSet('livenessProbe')} : p == 'readiness' ? ${probeSet('readinessProbe')} : ${probeSet('startupProbe')}))`;
+const CEL = {
+  containerValidations: [
+    {
+      expression: `${EXEMPT_CONTAINER} || ${RUNS_TO_COMPLETION} || size(${MISSING}) == 0`,
+      messageExpression: `'has no ' + ${MISSING}.map(p, p + 'Probe').join(' or ')`,
+      fix: 'add the missing probes (e.g. httpGet on a health endpoint, or tcpSocket on its port)',
+    },
+  ],
+};
+
 export const requireProbes: Policy<ProbesParams> = {
   id: 'require-probes',
   title: 'Liveness and readiness probes',
@@ -48,4 +68,5 @@ export const requireProbes: Policy<ProbesParams> = {
   },
   defaults: { probes: ['liveness', 'readiness'] },
   checkContainer,
+  cel: CEL,
 };

@@ -29,6 +29,21 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<ResourceLimi
 
 const RESOURCE_LIST = { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9./]*[a-z0-9])?$' }, uniqueItems: true };
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy. Ephemeral containers are told apart by name
+// (names are unique across a pod's container lists).
+const EPHEMERAL = 'has(pod.ephemeralContainers) && pod.ephemeralContainers.exists(e, e.name == container.name)';
+const lacks = (kind: string): string => `params.${kind}.filter(r, !(has(container.resources) && has(container.resources.${kind}) && r in container.resources.${kind}))`;
+const MISSING = `${lacks('requests')}.map(r, 'resources.requests.' + r) + ${lacks('limits')}.map(r, 'resources.limits.' + r)`;
+const CEL = {
+  containerValidations: [
+    {
+      expression: `(${EPHEMERAL}) || size(${MISSING}) == 0`,
+      messageExpression: `'has no ' + (${MISSING}).join(', ')`,
+      fix: 'set the missing requests and limits (e.g. cpu 500m, memory 256Mi, ephemeral-storage 1Gi)',
+    },
+  ],
+};
+
 export const requireResourceLimits: Policy<ResourceLimitsParams> = {
   id: 'require-resource-limits',
   title: 'Resource requests and limits',
@@ -41,4 +56,5 @@ export const requireResourceLimits: Policy<ResourceLimitsParams> = {
   paramsSchema: { requests: RESOURCE_LIST, limits: RESOURCE_LIST },
   defaults: { requests: ['cpu', 'memory'], limits: ['cpu', 'memory'] },
   checkContainer,
+  cel: CEL,
 };

@@ -7,7 +7,7 @@
 // spec.containers[*], spec.initContainers[*], spec.ephemeralContainers[*] .securityContext.appArmorProfile.type,
 // allowed values 'RuntimeDefault', 'Localhost', undefined.
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
-import { BASELINE_CONTROL, NO_PARAMS } from '../common.js';
+import { BASELINE_CONTROL, celPodMetadata, NO_PARAMS } from '../common.js';
 
 export type AppArmorParams = Record<string, never>;
 
@@ -38,6 +38,33 @@ function checkContainer(site: ContainerSite): Finding | undefined {
   return { container: site, problem: `securityContext.appArmorProfile.type is ${JSON.stringify(type)}`, fix: FIX };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: a profile whose type is absent reads as "".
+const profileOk = (sc: string): string => `!has(${sc}) || !has(${sc}.appArmorProfile) || (has(${sc}.appArmorProfile.type) && ${sc}.appArmorProfile.type in ['RuntimeDefault', 'Localhost'])`;
+const typeOf = (sc: string): string => `(has(${sc}.appArmorProfile.type) ? ${sc}.appArmorProfile.type : '')`;
+const ANNOTATIONS = `(${celPodMetadata('annotations', '{}')})`;
+const annotationBad = (k: string): string => `${k}.startsWith('${ANNOTATION_PREFIX}') && !(${ANNOTATIONS}[${k}] == '' || ${ANNOTATIONS}[${k}] == 'runtime/default' || ${ANNOTATIONS}[${k}].startsWith('localhost/'))`;
+const CEL = {
+  validations: [
+    {
+      expression: profileOk('pod.securityContext'),
+      messageExpression: `'spec.securityContext.appArmorProfile.type is "' + ${typeOf('pod.securityContext')} + '"'`,
+      fix: FIX,
+    },
+    {
+      expression: `!${ANNOTATIONS}.exists(k, ${annotationBad('k')})`,
+      messageExpression: `${ANNOTATIONS}.filter(k, ${annotationBad('k')}).map(k, 'annotation ' + k + ' is "' + ${ANNOTATIONS}[k] + '"').join('; ')`,
+      fix: 'set it to runtime/default or localhost/<profile>, or remove it',
+    },
+  ],
+  containerValidations: [
+    {
+      expression: profileOk('container.securityContext'),
+      messageExpression: `'securityContext.appArmorProfile.type is "' + ${typeOf('container.securityContext')} + '"'`,
+      fix: FIX,
+    },
+  ],
+};
+
 export const restrictAppArmor: Policy<AppArmorParams> = {
   id: 'restrict-apparmor',
   title: 'No AppArmor overrides',
@@ -47,4 +74,5 @@ export const restrictAppArmor: Policy<AppArmorParams> = {
   ...NO_PARAMS,
   check,
   checkContainer,
+  cel: CEL,
 };

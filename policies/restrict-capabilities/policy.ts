@@ -29,6 +29,18 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<Capabilities
     }));
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const ADD = 'container.securityContext.capabilities.add';
+const CEL = {
+  containerValidations: [
+    {
+      expression: `!has(container.securityContext) || !has(container.securityContext.capabilities) || !has(${ADD}) || ${ADD}.all(n, n in params.allowedCapabilities)`,
+      messageExpression: `${ADD}.filter(n, !(n in params.allowedCapabilities)).map(n, 'adds capability "' + n + '", which is not in the allowed set').join('; ') + ' (allowed: ' + (size(params.allowedCapabilities) > 0 ? params.allowedCapabilities.join(', ') : 'none') + ')'`,
+      fix: 'remove it from securityContext.capabilities.add',
+    },
+  ],
+};
+
 export const restrictCapabilities: Policy<CapabilitiesParams> = {
   id: 'restrict-capabilities',
   title: 'Only default capabilities added',
@@ -40,4 +52,5 @@ export const restrictCapabilities: Policy<CapabilitiesParams> = {
   },
   defaults: { allowedCapabilities: BASELINE_CAPABILITIES },
   checkContainer,
+  cel: CEL,
 };

@@ -5,7 +5,9 @@
 import picomatch from 'picomatch';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
+import type { CelGlobParams } from '../../src/failsafe/cel-rules.js';
 import { NAME_LIST } from '../common.js';
+import { IMAGE_REPOSITORY, IMAGE_VALID } from '../image-cel.js';
 
 export interface RegistriesParams {
   /** registry/repository globs, e.g. "registry.example.com/**", "docker.io/library/*" */
@@ -38,12 +40,30 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesPa
   };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: the normalized registry/repository read from the
+// image string with the reference grammar's RE2 patterns, matched against the allowed globs as RE2 patterns
+// (params.allowedPatterns, translated when the fail-safe is rendered).
+const CEL = {
+  containerValidations: [
+    {
+      expression: IMAGE_VALID,
+      messageExpression: `'image "' + container.image + '" is not a valid reference'`,
+      fix: 'use registry/repository:tag or registry/repository@sha256:<digest>',
+    },
+    {
+      expression: `!${IMAGE_VALID} || params.allowedPatterns.exists(p, (${IMAGE_REPOSITORY}).matches(p))`,
+      messageExpression: `'image "' + container.image + '" comes from ' + ${IMAGE_REPOSITORY} + ', which no allowed pattern matches (allowed: ' + (size(params.allowed) > 0 ? params.allowed.join(', ') : 'none configured') + ')'`,
+      fix: 'use an image from an allowed registry (mirror it there), or add its repository to policies.restrict-image-registries.allowed',
+    },
+  ],
+};
+
 // At config load: an enabled policy needs at least one pattern.
 function validateParams(params: RegistriesParams): string[] {
   return params.allowed.length === 0 ? ['restrict-image-registries: expected at least one pattern in allowed, got none'] : [];
 }
 
-export const restrictImageRegistries: Policy<RegistriesParams> = {
+export const restrictImageRegistries: Policy<RegistriesParams> & CelGlobParams = {
   id: 'restrict-image-registries',
   title: 'Trusted registries only',
   description: 'Every image comes from a registry/repository that matches one of the allowed globs.',
@@ -58,4 +78,6 @@ export const restrictImageRegistries: Policy<RegistriesParams> = {
   defaults: { allowed: [] },
   validateParams,
   checkContainer,
+  cel: CEL,
+  celGlobParams: ['allowed'],
 };

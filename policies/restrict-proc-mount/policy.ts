@@ -20,6 +20,17 @@ function checkContainer(site: ContainerSite, { pod, params }: CheckInput<ProcMou
   return { container: site, problem: `securityContext.procMount is ${JSON.stringify(procMount)}, which unmasks /proc`, fix: `remove securityContext.procMount or set it to Default${userns}` };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy.
+const CEL = {
+  containerValidations: [
+    {
+      expression: "!has(container.securityContext) || !has(container.securityContext.procMount) || container.securityContext.procMount == 'Default' || (params.level == 'baseline' && has(pod.hostUsers) && pod.hostUsers == false)",
+      messageExpression: `'securityContext.procMount is "' + container.securityContext.procMount + '", which unmasks /proc'`,
+      fix: 'remove securityContext.procMount or set it to Default (at level baseline, or run the pod in a user namespace: spec.hostUsers: false)',
+    },
+  ],
+};
+
 export const restrictProcMount: Policy<ProcMountParams> = {
   id: 'restrict-proc-mount',
   title: 'Default /proc mount',
@@ -28,4 +39,5 @@ export const restrictProcMount: Policy<ProcMountParams> = {
   ...BASELINE_CONTROL,
   ...LEVEL_PARAM,
   checkContainer,
+  cel: CEL,
 };

@@ -37,6 +37,34 @@ function checkContainer(site: ContainerSite, { pod, params }: CheckInput<Seccomp
   return { container: site, problem: 'runs without a seccomp profile (none on the container or the pod)', fix: 'set spec.securityContext.seccompProfile.type: RuntimeDefault (or on the container)' };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: a profile whose type is absent reads as "".
+const EXEMPT = "(params.level == 'restricted' && has(pod.os) && has(pod.os.name) && pod.os.name == 'windows')";
+const validType = (sc: string): string => `has(${sc}.seccompProfile.type) && ${sc}.seccompProfile.type in ['RuntimeDefault', 'Localhost']`;
+const typeOf = (sc: string): string => `(has(${sc}.seccompProfile.type) ? ${sc}.seccompProfile.type : '')`;
+const POD_SC = 'pod.securityContext';
+const C_SC = 'container.securityContext';
+const CEL = {
+  validations: [
+    {
+      expression: `${EXEMPT} || !has(${POD_SC}) || !has(${POD_SC}.seccompProfile) || (${validType(POD_SC)})`,
+      messageExpression: `'spec.securityContext.seccompProfile.type is "' + ${typeOf(POD_SC)} + '"'`,
+      fix: FIX.replace('set ', 'set spec.securityContext.'),
+    },
+  ],
+  containerValidations: [
+    {
+      expression: `${EXEMPT} || !has(${C_SC}) || !has(${C_SC}.seccompProfile) || (${validType(C_SC)})`,
+      messageExpression: `'securityContext.seccompProfile.type is "' + ${typeOf(C_SC)} + '"'`,
+      fix: FIX.replace('set ', 'set securityContext.'),
+    },
+    {
+      expression: `params.level != 'restricted' || ${EXEMPT} || (has(${C_SC}) && has(${C_SC}.seccompProfile)) || (has(${POD_SC}) && has(${POD_SC}.seccompProfile) && ${validType(POD_SC)})`,
+      message: 'runs without a seccomp profile (none on the container or the pod)',
+      fix: 'set spec.securityContext.seccompProfile.type: RuntimeDefault (or on the container)',
+    },
+  ],
+};
+
 export const restrictSeccomp: Policy<SeccompParams> = {
   id: 'restrict-seccomp',
   title: 'Seccomp profile',
@@ -46,4 +74,5 @@ export const restrictSeccomp: Policy<SeccompParams> = {
   ...LEVEL_PARAM,
   check,
   checkContainer,
+  cel: CEL,
 };

@@ -38,6 +38,20 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<SELinuxParam
   return { container: site, problem: `securityContext.seLinuxOptions sets ${found.join(', ')}`, fix: fix('securityContext', params.allowedTypes) };
 }
 
+// The rule in CEL, for the fail-safe ValidatingAdmissionPolicy: an absent type, user or role reads as "".
+const field = (o: string, f: string): string => `(has(${o}.${f}) ? ${o}.${f} : '')`;
+const selinuxProblems = (o: string): string =>
+  `[${field(o, 'type')} != '' && !(${field(o, 'type')} in params.allowedTypes) ? 'type "' + ${field(o, 'type')} + '"' : '', ${field(o, 'user')} != '' ? 'user "' + ${field(o, 'user')} + '"' : '', ${field(o, 'role')} != '' ? 'role "' + ${field(o, 'role')} + '"' : ''].filter(p, p != '')`;
+const selinuxRule = (sc: string, where: string) => ({
+  expression: `!has(${sc}) || !has(${sc}.seLinuxOptions) || size(${selinuxProblems(`${sc}.seLinuxOptions`)}) == 0`,
+  messageExpression: `'${where}.seLinuxOptions sets ' + ${selinuxProblems(`${sc}.seLinuxOptions`)}.join(', ')`,
+  fix: `remove ${where}.seLinuxOptions user and role, and use an allowed type (policies.restrict-selinux.allowedTypes) or none`,
+});
+const CEL = {
+  validations: [selinuxRule('pod.securityContext', 'spec.securityContext')],
+  containerValidations: [selinuxRule('container.securityContext', 'securityContext')],
+};
+
 export const restrictSELinux: Policy<SELinuxParams> = {
   id: 'restrict-selinux',
   title: 'No custom SELinux options',
@@ -50,4 +64,5 @@ export const restrictSELinux: Policy<SELinuxParams> = {
   defaults: { allowedTypes: ['container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'] },
   check,
   checkContainer,
+  cel: CEL,
 };

@@ -67,17 +67,32 @@ export function celLiteral(v: unknown): string {
   return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: dyn(${celLiteral(x)})`).join(', ')}}`;
 }
 
-// An image glob (the config's exclude.images) as an RE2 pattern: * within a path segment, ** across them.
-export function globToRegex(glob: string): string {
+/** Glob syntax picomatch reads that globToRegex leaves out: classes, braces, extglobs, negation, escapes. */
+const UNTRANSLATED = /[[\]{}()!\\]/;
+
+/** The globs picomatch matches through a fast path that wants a character after the dot (".*", "*.*", ...). */
+const DOT_STAR_FAST_PATH = /^(?:\.\*|\*\.\*|\*\*\/\*\.\*|\*\*\/\.\*)(?:\.\w+)*$/;
+
+// One path segment of a glob: `*` (and a `**` inside a segment) within the segment, `?` one character of it.
+function segmentToRegex(segment: string): string {
+  return segment.replace(/\*+|\?|[.+^${}()|[\]\\]/g, (m) => (m.startsWith('*') ? '[^/]*' : m === '?' ? '[^/]' : `\\${m}`));
+}
+
+// An image glob (the config's globs: picomatch with dot) as an RE2 pattern, for strings with no empty, "." or ".."
+// path segments (image references, registry/repository names): `*` and `?` within a path segment, a `**` segment
+// across any number of segments, none included. Undefined for glob syntax it does not translate.
+export function globToRegex(written: string): string | undefined {
+  if (UNTRANSLATED.test(written)) return undefined;
+  const glob = written.replace(/^(?:\.\/)+/, '');
+  const segments = glob.split('/').filter((seg, i, all) => !(seg === '**' && all[i - 1] === '**'));
   let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*' && glob[i + 1] === '*') {
-      out += '.*';
-      i++;
-    } else if (ch === '*') out += '[^/]*';
-    else if (ch === '?') out += '[^/]';
-    else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return `^${out}$`;
+  segments.forEach((seg, i) => {
+    const last = i === segments.length - 1;
+    // picomatch lets a trailing /** match nothing only after a segment that does not end in a star
+    const trailing = segments[i - 1]?.endsWith('*') ? '/.*' : '(?:/.*)?';
+    if (seg === '**') out += segments.length === 1 ? '.*' : last ? trailing : i === 0 ? '(?:.*/)?' : '/(?:.*/)?';
+    else out += (i > 0 && segments[i - 1] !== '**' ? '/' : '') + segmentToRegex(seg);
+  });
+  // picomatch's fast paths for these whole globs want a character after the dot
+  return `^${DOT_STAR_FAST_PATH.test(glob) ? out.replace('\\.[^/]*', '\\.[^/]+') : out}$`;
 }

@@ -4,7 +4,8 @@
 import type { Config, PolicySettings } from '../config/types.js';
 import type { CelRule, Policy } from '../engine/types.js';
 import { POD_SPEC_PATHS, CONTAINER_LISTS } from '../workload/podspecs.js';
-import { failSafeRules } from './cel-rules.js';
+import { celParamsOf, failSafeRules } from './cel-rules.js';
+import type { FailSafeRules } from './cel-rules.js';
 import { celLiteral, forApiServer, globToRegex } from './rewrite.js';
 
 export const VAP_API_VERSION = 'admissionregistration.k8s.io/v1';
@@ -65,7 +66,7 @@ function podValidation(policy: Policy, rule: CelRule): Record<string, unknown> {
 
 // The validations of a per-container rule: one per container list.
 function containerValidations(policy: Policy, rule: CelRule, settings: PolicySettings): Record<string, unknown>[] {
-  const skip = settings.excludeImages.length > 0 ? `container.image.matches(${quote(settings.excludeImages.map(globToRegex).join('|'))}) || ` : '';
+  const skip = settings.excludeImages.length > 0 ? `container.image.matches(${quote(settings.excludeImages.flatMap((glob) => globToRegex(glob) ?? []).join('|'))}) || ` : '';
   const passes = `(${skip}(${forApiServer(rule.expression)}))`;
   return CONTAINER_LISTS.map((list) => ({
     expression: `variables.unchanged || !has(variables.pod.${list}) || variables.pod.${list}.all(container, ${passes})`,
@@ -95,7 +96,7 @@ function bindings(name: string, settings: PolicySettings, config: Config): Recor
 }
 
 // The ValidatingAdmissionPolicy of one policy with its rules.
-function policyDocument(name: string, policy: Policy, settings: PolicySettings, rules: NonNullable<ReturnType<typeof failSafeRules> & { ok: true }>): Record<string, unknown> {
+function policyDocument(name: string, policy: Policy, settings: PolicySettings, rules: FailSafeRules & { ok: true }, params: object): Record<string, unknown> {
   const validations = [
     ...(rules.rules.validations ?? []).map((r) => podValidation(policy, r)),
     ...(rules.rules.containerValidations ?? []).flatMap((r) => containerValidations(policy, r, settings)),
@@ -110,12 +111,23 @@ function policyDocument(name: string, policy: Policy, settings: PolicySettings, 
       ...(policy.appliesToWindows ? {} : { matchConditions: [{ name: 'not-windows', expression: `!(has((${podSpecExpression('object')}).os) && has((${podSpecExpression('object')}).os.name) && (${podSpecExpression('object')}).os.name == 'windows')` }] }),
       variables: [
         { name: 'pod', expression: podSpecExpression('object') },
-        { name: 'params', expression: celLiteral(settings.params) },
+        { name: 'params', expression: celLiteral(params) },
         { name: 'unchanged', expression: `request.operation == 'UPDATE' && oldObject != null && (${podSpecExpression('oldObject')}) == variables.pod` },
       ],
       validations,
     },
   };
+}
+
+// A policy's rules and the parameters they read at these settings, or why the API server cannot run them.
+function renderable(policy: Policy, settings: PolicySettings): { ok: true; rules: FailSafeRules & { ok: true }; params: object } | { ok: false; reason: string } {
+  const rules = failSafeRules(policy);
+  if (!rules.ok) return rules;
+  const params = celParamsOf(policy, settings.params);
+  if (!params.ok) return params;
+  const excluded = settings.excludeImages.find((glob) => globToRegex(glob) === undefined);
+  if (excluded !== undefined) return { ok: false, reason: `exclude.images pattern "${excluded}" uses glob syntax the fail-safe does not translate to RE2` };
+  return { ok: true, rules, params: params.params };
 }
 
 // The fail-safe policies for this config: every enabled policy, rendered or listed as inexpressible.
@@ -125,13 +137,13 @@ export function renderFailSafe(config: Config): FailSafe {
   for (const policy of config.catalog) {
     const settings = config.policies[policy.id];
     if (!settings || settings.action === 'off') continue;
-    const rules = failSafeRules(policy);
-    if (!rules.ok) {
-      inexpressible.push({ policy: policy.id, reason: rules.reason });
+    const found = renderable(policy, settings);
+    if (!found.ok) {
+      inexpressible.push({ policy: policy.id, reason: found.reason });
       continue;
     }
     const name = `portcullis-${policy.id}`;
-    documents.push(policyDocument(name, policy, settings, rules), ...bindings(name, settings, config));
+    documents.push(policyDocument(name, policy, settings, found.rules, found.params), ...bindings(name, settings, config));
   }
   return { documents, inexpressible };
 }

@@ -34,7 +34,13 @@ const domain = `${host}(?::[0-9]+)?`;
 const tag = '[\\w][\\w.-]{0,127}';
 const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
 const namePath = `${pathComponent}(?:/${pathComponent})*`;
-const referenceRe = new RegExp(`^((?:${domain}/)?${namePath})(?::(${tag}))?(?:@(${digest}))?$`);
+/** A registry host with an optional port (the patterns are RE2 syntax too: the fail-safe's CEL uses them). */
+export const DOMAIN_PATTERN = domain;
+/** The name part of a reference: [registry/]repository. */
+export const NAME_PATTERN = `(?:${domain}/)?${namePath}`;
+/** The reference grammar, anchored. */
+export const REFERENCE_PATTERN = `^(${NAME_PATTERN})(?::(${tag}))?(?:@(${digest}))?$`;
+const referenceRe = new RegExp(REFERENCE_PATTERN);
 const anchoredDomain = new RegExp(`^${domain}$`);
 
 // Splits a name into registry and repository the way docker does: the first component is a registry
@@ -54,6 +60,8 @@ function splitName(name: string): { registry: string; repository: string } {
 
 /** Encoded lengths of the digest algorithms registries accept (lowercase hex). */
 const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+/** The digests registries accept, as an anchored pattern: a known algorithm and its exact lowercase hex length. */
+export const DIGEST_PATTERN = `^(?:${Object.entries(DIGEST_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[a-f0-9]{${n}}`).join('|')})$`;
 
 // Checks a digest the way distribution's digest package does: a known algorithm and its exact lowercase hex length.
 function checkDigest(digest: string, input: string): void {

@@ -17,6 +17,7 @@ import { renderFailSafe } from '../../src/failsafe/vap.js';
 import { readTestFile, testFilePaths } from '../../src/policytest/files.js';
 import { groupOf } from '../../src/workload/podspecs.js';
 import { KINDS, objectOf } from '../helpers/pods.js';
+import { POD_METADATA_CASES, withPodMetadata } from '../helpers/pod-metadata.js';
 import type { PolicyFixtures } from '../helpers/fixtures.js';
 import { clusterClient, waitForServiceAccount } from './cluster.js';
 import { namespace } from './manifests.js';
@@ -43,8 +44,14 @@ const CUSTOM_DIR = join(REPO_ROOT, 'examples', 'custom-policies');
 const allOff = () => Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'off' }]));
 const baseConfig = { apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortcullisConfig', registry: { enabled: false }, exclude: { namespaces: [] } };
 
+/** securityContext fields the API server refuses on a windows pod, its own and its containers'. */
+const LINUX_ONLY_POD = ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'runAsUser', 'runAsGroup', 'fsGroup', 'fsGroupChangePolicy', 'supplementalGroups', 'sysctls'];
+const LINUX_ONLY_CONTAINER = ['seLinuxOptions', 'seccompProfile', 'appArmorProfile', 'capabilities', 'readOnlyRootFilesystem', 'privileged', 'allowPrivilegeEscalation', 'procMount', 'runAsUser', 'runAsGroup'];
+
 // The fixture object made acceptable to the API server's own validation: controllers get a selector matching
-// their template's labels, Jobs a restartPolicy they allow, privileged containers no allowPrivilegeEscalation: false.
+// their template's labels, Jobs a restartPolicy they allow, privileged containers no allowPrivilegeEscalation: false,
+// windows pods none of the Linux-only fields, init containers with lifecycle hooks restartPolicy: Always. The engine
+// judges the same object.
 function valid(object: Json): Json {
   const o = structuredClone(object);
   const template = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template : o.kind === 'PodTemplate' ? o.template : o.kind === 'Pod' ? undefined : o.spec?.template;
@@ -56,30 +63,41 @@ function valid(object: Json): Json {
   for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
     // the API server refuses privileged: true with allowPrivilegeEscalation: false
     if (c.securityContext?.privileged === true && c.securityContext.allowPrivilegeEscalation === false) delete c.securityContext.allowPrivilegeEscalation;
+    if (spec.os?.name === 'windows') for (const f of LINUX_ONLY_CONTAINER) delete c.securityContext?.[f];
   }
+  if (spec?.os?.name === 'windows') for (const f of LINUX_ONLY_POD) delete spec.securityContext?.[f];
+  for (const c of spec?.initContainers ?? []) if (c.lifecycle) c.restartPolicy = 'Always';
   if ((o.kind === 'Job' || o.kind === 'CronJob') && template?.spec && (template.spec.restartPolicy ?? 'Always') === 'Always') template.spec.restartPolicy = 'Never';
   return o;
 }
 
-// The built-in groups: each CEL policy at each distinct parameter set of its fixtures.
+// The built-in groups: each CEL policy at each distinct parameter set of its fixtures, and the pod metadata cases.
 async function builtinGroups(): Promise<Group[]> {
   const groups = new Map<string, Group>();
+  const groupFor = (id: string, params: Record<string, unknown> = {}): Group => {
+    const key = `${id} ${JSON.stringify(params)}`;
+    let g = groups.get(key);
+    if (!g) {
+      const n = groups.size;
+      const config = configFromObject({ ...baseConfig, policies: { ...allOff(), [id]: { action: 'deny', ...params } } });
+      g = { name: `${id}-${n}`, namespace: `fs-${n}`, config, samples: [] };
+      groups.set(key, g);
+    }
+    return g;
+  };
   for (const policy of POLICIES.filter((p) => p.cel)) {
     const { fixtures } = (await import(`../../policies/${policy.id}/fixtures.ts`)) as { fixtures: PolicyFixtures };
     for (const f of [...fixtures.pass, ...fixtures.fail]) {
-      const key = `${policy.id} ${JSON.stringify(f.params ?? {})}`;
-      let g = groups.get(key);
-      if (!g) {
-        const n = groups.size;
-        const config = configFromObject({ ...baseConfig, policies: { ...allOff(), [policy.id]: { action: 'deny', ...(f.params ?? {}) } } });
-        g = { name: `${policy.id}-${n}`, namespace: `fs-${n}`, config, samples: [] };
-        groups.set(key, g);
-      }
+      const g = groupFor(policy.id, f.params);
       for (const kind of KINDS) {
         if ((f.podOnly && kind.kind !== 'Pod') || f.skipKinds?.includes(kind.kind)) continue;
         g.samples.push({ label: `${policy.id}: ${f.name} (${kind.kind})`, object: valid(objectOf(kind, f.spec, `s${g.samples.length}`, g.namespace)) });
       }
     }
+  }
+  for (const c of POD_METADATA_CASES) {
+    const g = groupFor(c.policy);
+    for (const kind of KINDS) g.samples.push({ label: `${c.policy}: ${c.name} (${kind.kind})`, object: valid(withPodMetadata(kind, c.metadata, `s${g.samples.length}`, g.namespace)) });
   }
   return [...groups.values()];
 }
