@@ -122,7 +122,7 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
-    ? createConfigStore(options.configPath, options.logger, undefined, options.policies)
+    ? createConfigStore(options.configPath, options.logger, { ...(options.policies ? { catalog: options.policies } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) })
     : staticConfigStore(loadConfigFile(options.configPath, options.policies, options.overrides));
   const current = () => config.current();
   let facts = factsFor(current, options);

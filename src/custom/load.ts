@@ -19,11 +19,14 @@ interface Located {
   readonly file?: true;
 }
 
+/** The files of a custom-policy directory that are read: *.yaml and *.yml (not the `..data` links of a ConfigMap). */
+export const POLICY_FILE = /\.ya?ml$/;
+
 // Every policy document in the directory's .yaml/.yml files, in file-name order.
 function filesIn(dir: string, problems: CustomPolicyProblem[]): Located[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+    names = readdirSync(dir).filter((n) => POLICY_FILE.test(n)).sort();
   } catch (err) {
     problems.push({ path: `/customPolicies/directories/${dir}`, reason: `expected a readable directory, got ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
     return [];
