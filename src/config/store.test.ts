@@ -61,8 +61,8 @@ describe('the config store and custom-policy directories', () => {
     const from = lines.length;
     writeFileSync(join(dir, 'policies', 'host-network.yaml'), policy('no-host-network', 'pod.hostNetwork.shout()'));
     const failed = await logged('config reload failed; keeping the last good config', from);
-    expect(failed.problems[0].path).toBe(`${join(dir, 'policies', 'host-network.yaml')} document 0: /customPolicies/no-host-network/validations/0/expression`);
-    expect(failed.problems[0].reason).toMatch(/^column \d+: /);
+    expect(failed.err.problems[0].path).toBe(`${join(dir, 'policies', 'host-network.yaml')} document 0: /customPolicies/no-host-network/validations/0/expression`);
+    expect(failed.err.problems[0].reason).toMatch(/^column \d+: /);
     expect(customIds(s.current())).toEqual(['no-host-network']);
     expect((await metrics.getSingleMetricAsString('portcullis_config_last_reload_successful')).trim()).toMatch(/ 0$/);
 
@@ -100,7 +100,7 @@ describe('the config store and custom-policy directories', () => {
     const from = lines.length;
     renameSync(join(dir, 'one'), join(dir, 'moved'));
     const failed = await logged('config reload failed; keeping the last good config', from);
-    expect(failed.problems[0]).toMatchObject({ path: `/customPolicies/directories/${join(dir, 'one')}`, reason: 'expected a readable directory, got ENOENT' });
+    expect(failed.err.problems[0]).toMatchObject({ path: `/customPolicies/directories/${join(dir, 'one')}`, reason: 'expected a readable directory, got ENOENT' });
     expect(customIds(s.current())).toEqual(['from-one']);
 
     let changed = next(s);
