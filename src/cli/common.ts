@@ -5,7 +5,7 @@ import { ConfigError } from '../config/load.js';
 import { parsePolicyAction, parseSet } from '../config/overrides.js';
 import type { ConfigOverride } from '../config/overrides.js';
 import { createRuntime } from './runtime.js';
-import type { ExceptionSource } from '../engine/exceptions.js';
+import type { ExceptionStore } from '../exceptions/store.js';
 import type { Runtime } from './runtime.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'sarif', 'junit'] as const;
@@ -33,7 +33,7 @@ export interface RuntimeFlags {
   readonly policyActions?: readonly string[];
   readonly offline: boolean;
   /** PolicyExceptions read from --exceptions files */
-  readonly exceptions?: ExceptionSource | undefined;
+  readonly exceptions?: ExceptionStore | undefined;
 }
 
 function printConfigError(err: ConfigError, label: string): number {

@@ -3,6 +3,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Policy } from '../engine/types.js';
 import type { CustomPolicy } from '../custom/policy.js';
+import type { Config } from './types.js';
 import { policySettingsSchema } from './schema.js';
 import { toProblem } from './problems.js';
 import type { ConfigProblem } from './problems.js';
@@ -39,4 +40,9 @@ export function customSettingsProblems(raw: Readonly<Record<string, unknown>>, c
     ajv.removeSchema(schema); // declarations change on reload: keep no compiled schema of an old one
     return problems;
   });
+}
+
+/** The ids of the config's custom policies. */
+export function customPolicyIds(config: Config): string[] {
+  return config.catalog.filter((p) => 'custom' in p).map((p) => p.id);
 }
