@@ -2,7 +2,7 @@
 import { POLICIES } from '../../policies/index.js';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
-import { parsePolicyAction, parseSet } from '../config/overrides.js';
+import { parsePolicyAction, parseSet, sourceWith } from '../config/overrides.js';
 import type { ConfigOverride } from '../config/overrides.js';
 import { createRuntime } from './runtime.js';
 import type { ExceptionStore } from '../exceptions/store.js';
@@ -54,7 +54,7 @@ export async function openRuntime(flags: RuntimeFlags, logger: Logger): Promise<
     return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline, policies: POLICIES, ...(flags.exceptions ? { exceptions: flags.exceptions } : {}) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const label = `config ${flags.config ?? '(built-in)'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
+    const label = sourceWith(`config ${flags.config ?? '(built-in)'}`, overrides);
     return printConfigError(err, label);
   }
 }

@@ -49,3 +49,8 @@ export function applyOverrides(text: string, overrides: readonly ConfigOverride[
   for (const o of overrides) doc.setIn(o.path, doc.createNode(o.value));
   return doc.toString();
 }
+
+// A config's name in messages, with the overrides applied to it: `portcullis.yaml with --set a.b=c`.
+export function sourceWith(source: string, overrides: readonly ConfigOverride[]): string {
+  return overrides.length > 0 ? `${source} with ${overrides.map((o) => o.flag).join(' ')}` : source;
+}

@@ -9,7 +9,7 @@ import type { Config } from './types.js';
 import type { Policy } from '../engine/types.js';
 import { parseConfig } from './load.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
-import { applyOverrides } from './overrides.js';
+import { applyOverrides, sourceWith } from './overrides.js';
 import type { ConfigOverride } from './overrides.js';
 import { watchDirectories } from './dir-watch.js';
 import { getOrCreate } from '../images/metrics.js';
@@ -33,7 +33,7 @@ function withOwnNamespace(config: Config): Config {
 // ConfigError when it is invalid.
 export function loadConfigFile(path: string | undefined, catalog?: readonly Policy[], overrides: readonly ConfigOverride[] = []): Config {
   const text = path === undefined ? DEFAULT_CONFIG_YAML : readFileSync(path, 'utf8');
-  const source = `${path ?? 'built-in default config'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
+  const source = sourceWith(path ?? 'built-in default config', overrides);
   return withOwnNamespace(parseConfig(applyOverrides(text, overrides), source, catalog, path === undefined ? undefined : dirname(path)));
 }
 
