@@ -7,6 +7,7 @@ import { parsePolicyAction, parseSet, applyOverrides } from './overrides.js';
 import { configSchema, CONFIG_KEYS } from './schema.js';
 import { registrySchema } from './registry-schema.js';
 import { POLICIES } from '../../policies/index.js';
+import { renderFailSafe } from '../failsafe/vap.js';
 
 const HEAD = 'apiVersion: portcullis.dev/v1alpha1\nkind: PortcullisConfig\n';
 const DECL = `customPolicies:
@@ -85,6 +86,13 @@ describe('policies.<custom-id>: overrides of a custom policy', () => {
     expect(config.mode).toBe('audit');
     const denied = parseConfig(`${HEAD}podSecurity: { level: restricted, action: audit }\n${DECL.replace('action: warn', 'action: deny')}`);
     expect(denied.policies['limit-replicas']?.action).toBe('deny');
+  });
+
+  it('the fail-safe ValidatingAdmissionPolicy takes the overridden action and parameters', () => {
+    const config = parseConfig(`${HEAD}${DECL}policies:\n  limit-replicas: { action: deny, maxReplicas: 3 }\n`);
+    const docs = renderFailSafe(config).documents.filter((d) => JSON.stringify(d).includes('portcullis-limit-replicas'));
+    expect(JSON.stringify(docs[0])).toContain('{\\"maxReplicas\\": dyn(3)');
+    expect(docs[1]).toMatchObject({ kind: 'ValidatingAdmissionPolicyBinding', spec: { validationActions: ['Deny'] } });
   });
 
   it('lists the directories it read, resolved from the config file folder', () => {
