@@ -129,6 +129,22 @@ describe('portcullis audit: strict about what it did not check', () => {
     expect(badAction.stderr).toContain('--policy');
   });
 
+  it('applies --set and --policy to custom policies by their id; an unknown id is refused, named', () => {
+    const config = `${root}examples/custom-policies/config.yaml`;
+    const big = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', namespace: 'shop' }, spec: { securityContext: { runAsNonRoot: true, runAsUser: 10001 }, containers: [{ name: 'app', image: 'registry.example.com/app:1.0', resources: { limits: { memory: '6Gi' } }, securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] } });
+    const denied = audit(['-f', '-', '--config', config], big);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toContain('[limit-container-memory] container "app" (containers[0]): memory limit 6Gi is above 4Gi');
+    expect(audit(['-f', '-', '--config', config, '--set', 'limit-container-memory.maxMemory=8Gi'], big).code).toBe(0);
+    const warned = audit(['-f', '-', '--config', config, '--policy', 'limit-container-memory=warn'], big);
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/warn {2}\[limit-container-memory\]/);
+    const typo = audit(['-f', '-', '--config', config, '--policy', 'limit-memory=off'], big);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('got "limit-memory"');
+    expect(typo.stderr).toContain('--policy limit-memory=off');
+  });
+
   it('marks each violation with its effect: a warn is not listed as a deny', () => {
     const r = audit(['-f', `${fixtures}/bad.yaml`, '--policy', 'require-read-only-root-filesystem=warn']);
     expect(r.code).toBe(1);

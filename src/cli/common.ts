@@ -2,10 +2,10 @@
 import { POLICIES } from '../../policies/index.js';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.js';
-import { parsePolicyAction, parseSet } from '../config/overrides.js';
+import { parsePolicyAction, parseSet, sourceWith } from '../config/overrides.js';
 import type { ConfigOverride } from '../config/overrides.js';
 import { createRuntime } from './runtime.js';
-import type { ExceptionSource } from '../engine/exceptions.js';
+import type { ExceptionStore } from '../exceptions/store.js';
 import type { Runtime } from './runtime.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'sarif', 'junit'] as const;
@@ -33,7 +33,7 @@ export interface RuntimeFlags {
   readonly policyActions?: readonly string[];
   readonly offline: boolean;
   /** PolicyExceptions read from --exceptions files */
-  readonly exceptions?: ExceptionSource | undefined;
+  readonly exceptions?: ExceptionStore | undefined;
 }
 
 function printConfigError(err: ConfigError, label: string): number {
@@ -54,7 +54,7 @@ export async function openRuntime(flags: RuntimeFlags, logger: Logger): Promise<
     return await createRuntime({ configPath: flags.config, overrides, logger, watch: false, offline: flags.offline, policies: POLICIES, ...(flags.exceptions ? { exceptions: flags.exceptions } : {}) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const label = `config ${flags.config ?? '(built-in)'}${overrides.length > 0 ? ` with ${overrides.map((o) => o.flag).join(' ')}` : ''}`;
+    const label = sourceWith(`config ${flags.config ?? '(built-in)'}`, overrides);
     return printConfigError(err, label);
   }
 }

@@ -11,7 +11,8 @@ import { createEngine } from '../engine/evaluate.js';
 import type { Engine } from '../engine/evaluate.js';
 import { NO_FACT_GATHERER } from '../engine/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
-import type { ExceptionSource } from '../engine/exceptions.js';
+import type { ExceptionStore } from '../exceptions/store.js';
+import { customPolicyIds } from '../config/custom-settings.js';
 import { createImageFactsSource } from '../images/facts.js';
 import type { ImageFactsSource } from '../images/facts.js';
 import { registryTimings, resolveRegistryOptions } from '../images/options.js';
@@ -49,8 +50,9 @@ export interface RuntimeOptions {
   readonly offline?: boolean;
   /** the policy list (policies/index.ts); the config is validated against it and the engine runs it */
   readonly policies?: readonly Policy[];
-  /** PolicyExceptions the engine applies (the server's informer, the CLI's --exceptions files) */
-  readonly exceptions?: ExceptionSource;
+  /** PolicyExceptions the engine applies (the server's informer, the CLI's --exceptions files); told the config's
+   * custom policy ids */
+  readonly exceptions?: ExceptionStore;
 }
 
 interface Facts {
@@ -122,7 +124,7 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = options.watch
-    ? createConfigStore(options.configPath, options.logger, undefined, options.policies)
+    ? createConfigStore(options.configPath, options.logger, { ...(options.policies ? { catalog: options.policies } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) })
     : staticConfigStore(loadConfigFile(options.configPath, options.policies, options.overrides));
   const current = () => config.current();
   let facts = factsFor(current, options);
@@ -132,6 +134,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     facts = factsFor(current, options);
     void closeFacts(old);
   });
+  const exceptions = options.exceptions;
+  if (exceptions) {
+    exceptions.setCustomPolicyIds(customPolicyIds(config.current()));
+    config.onChange((next) => exceptions.setCustomPolicyIds(customPolicyIds(next)));
+  }
   const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
   const engine = createEngine({ config: current, facts: gatherer, ...(options.exceptions ? { exceptions: options.exceptions } : {}) });
   return {

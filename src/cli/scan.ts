@@ -16,7 +16,7 @@ import { ManifestError } from '../audit/manifests.js';
 import { DurationError } from '../certs/duration.js';
 import { progressBar } from '../audit/progress.js';
 import { packageVersion } from '../audit/version.js';
-import { POLICIES, POLICY_IDS } from '../../policies/index.js';
+import { POLICIES } from '../../policies/index.js';
 import { stringify } from 'yaml';
 import { useColor } from '../audit/table.js';
 import { parseCommand } from './flags.js';
@@ -84,7 +84,6 @@ export async function runScan(argv: string[]): Promise<number> {
   const policyActions = (values.policy ?? []).filter((p) => p.includes('='));
   const previewPolicies = (values.policy ?? []).filter((p) => !p.includes('='));
   if (previewPolicies.length && !values['preview-enforce']) return fail('--policy ID: only with --preview-enforce (to change an action: --policy ID=ACTION)');
-  for (const p of previewPolicies) if (!POLICY_IDS.includes(p)) return fail(`--policy: expected one of ${POLICY_IDS.join(', ')}, got "${p}"`);
   const pageSize = Number(values['page-size']);
   if (!Number.isInteger(pageSize) || pageSize < 1) return fail(`--page-size: expected a positive integer, got "${values['page-size']}"`);
 
@@ -103,6 +102,12 @@ export async function runScan(argv: string[]): Promise<number> {
   }
   const runtime = await openRuntime({ config: values.config, set: values.set, policyActions, offline: values.offline, exceptions }, logger);
   if (typeof runtime === 'number') return runtime;
+  const known = runtime.config.current().catalog.map((p) => p.id);
+  const unknown = previewPolicies.find((p) => !known.includes(p));
+  if (unknown !== undefined) {
+    await runtime.close();
+    return fail(`--policy: expected a built-in or declared custom policy id (${known.join(', ')}), got "${unknown}"`);
+  }
   let client;
   try {
     client = createKubeClient(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}) }));

@@ -1,6 +1,6 @@
 // Parses and validates a PortcullisConfig document into a Config with defaults filled in.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import type { PodSecurityLevel, Policy } from '../engine/types.js';
 import type { Config, PinningSettings, PolicySettings } from './types.js';
@@ -9,13 +9,13 @@ import { validatePolicies } from '../engine/registry.js';
 import { PortcullisError } from '../errors.js';
 import { POLICIES } from '../../policies/index.js';
 import { registrySchema } from './registry-schema.js';
+import { toProblem } from './problems.js';
+import type { ConfigProblem } from './problems.js';
 import { loadCustomPolicies } from '../custom/load.js';
+import { customSettingsProblems } from './custom-settings.js';
 import type { CustomPolicy } from '../custom/policy.js';
 
-export interface ConfigProblem {
-  readonly path: string;
-  readonly reason: string;
-}
+export type { ConfigProblem } from './problems.js';
 
 export class ConfigError extends PortcullisError<'CONFIG_INVALID'> {
   readonly problems: readonly ConfigProblem[];
@@ -39,17 +39,6 @@ function validatorFor(policies: readonly Policy[]): ValidateFunction {
   return validate;
 }
 
-function toProblem(err: ErrorObject): ConfigProblem {
-  const path = err.instancePath === '' ? '/' : err.instancePath;
-  if (err.keyword === 'additionalProperties') {
-    return { path, reason: `unknown key "${String((err.params as { additionalProperty: string }).additionalProperty)}"` };
-  }
-  if (err.keyword === 'enum') {
-    return { path, reason: `expected one of ${JSON.stringify((err.params as { allowedValues: unknown[] }).allowedValues)}` };
-  }
-  return { path, reason: err.message ?? err.keyword };
-}
-
 type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw => (typeof v === 'object' && v !== null ? (v as Raw) : {});
 
@@ -62,21 +51,16 @@ function profileParams(policy: Policy, level: PodSecurityLevel): object | undefi
   return level === 'restricted' ? (profiles.restricted ?? profiles.baseline) : profiles.baseline;
 }
 
-// A policy's settings: its defaults, then the podSecurity preset, then what the file says for it (which wins).
-function settingsFor(policy: Policy, raw: Raw, preset: Preset | undefined): PolicySettings {
+// A policy's settings: its defaults (a custom policy's: its declaration), then the podSecurity preset, then what the
+// file says for it (which wins; exclude.images replaces the default list).
+function settingsFor(policy: Policy, raw: Raw, preset: Preset | undefined, excludeImages: readonly string[] = []): PolicySettings {
   const { action, exclude, ...params } = raw;
   const profile = preset ? profileParams(policy, preset.level) : undefined;
   return {
     action: (action as PolicySettings['action'] | undefined) ?? (profile && preset ? preset.action : policy.defaultAction),
-    excludeImages: (obj(exclude).images as string[] | undefined) ?? [],
+    excludeImages: (obj(exclude).images as string[] | undefined) ?? excludeImages,
     params: { ...policy.defaults, ...profile, ...params },
   };
-}
-
-// A custom policy's settings: what its declaration says.
-function customSettings(policy: CustomPolicy): PolicySettings {
-  const { decl } = policy.custom;
-  return { action: policy.defaultAction, excludeImages: decl.exclude?.images ?? [], params: policy.defaults as Record<string, unknown> };
 }
 
 // The built-in list followed by the custom policies, checked like the built-ins.
@@ -114,16 +98,18 @@ function pinningFrom(raw: Raw): PinningSettings {
 // throws ConfigError listing every problem.
 export function configFromObject(doc: unknown, source = 'config', catalog: readonly Policy[] = POLICIES, baseDir?: string): Config {
   const validate = validatorFor(catalog);
-  if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map(toProblem));
+  if (!validate(doc)) throw new ConfigError(source, (validate.errors ?? []).map((e) => toProblem(e)));
   const root = obj(doc);
   const raw = obj(root.policies);
   const registry = obj(root.registry);
   const preset = presetOf(obj(root.podSecurity));
   const custom = loadCustomPolicies(obj(root.customPolicies), catalog.map((p) => p.id), baseDir);
   if (custom.problems.length > 0) throw new ConfigError(source, custom.problems);
+  const unknown = customSettingsProblems(raw, catalog, custom.policies);
+  if (unknown.length > 0) throw new ConfigError(source, unknown);
   const policies = Object.fromEntries([
     ...catalog.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), preset)]),
-    ...custom.policies.map((p) => [p.id, customSettings(p)]),
+    ...custom.policies.map((p) => [p.id, settingsFor(p, obj(raw[p.id]), undefined, p.custom.decl.exclude?.images)]),
   ]);
   const problems = paramProblems(catalog, policies);
   if (problems.length > 0) throw new ConfigError(source, problems);
@@ -136,6 +122,7 @@ export function configFromObject(doc: unknown, source = 'config', catalog: reado
     excludeNamespaces: (obj(root.exclude).namespaces as string[] | undefined) ?? ['kube-system'],
     auditNamespaces: (obj(root.audit).namespaces as string[] | undefined) ?? [],
     pinning: pinningFrom(obj(root.pinning)),
+    customPolicyDirectories: custom.directories,
   };
 }
 

@@ -1,8 +1,9 @@
 // Command-line overrides of the config (`--set ID.PARAM=VALUE`, `--policy ID=ACTION`), applied to the YAML before
 // validation, so they are checked exactly like the same keys in the config file.
 import { parse, parseDocument } from 'yaml';
-import { POLICY_IDS } from '../../policies/index.js';
 import { ConfigError } from './load.js';
+import { CONFIG_KEYS } from './schema.js';
+import { POLICY_ID_PATTERN } from '../custom/schema.js';
 
 export interface ConfigOverride {
   /** the key path in the PortcullisConfig document, e.g. ['policies', 'disallow-latest-tag', 'requireDigest'] */
@@ -14,23 +15,27 @@ export interface ConfigOverride {
 
 const ACTIONS = ['deny', 'warn', 'audit', 'off'];
 
-// `ID.KEY=VALUE` (a policy's action, exclude.images or parameter) or `KEY.KEY=VALUE` (mode, exclude.namespaces,
-// registry.enabled, ...); VALUE is YAML: `true`, `3`, `[NET_BIND_SERVICE, CHOWN]`, `deny`.
+const ID = new RegExp(POLICY_ID_PATTERN);
+const isConfigKey = (key: string): boolean => (CONFIG_KEYS as readonly string[]).includes(key);
+
+// `ID.KEY=VALUE` (a built-in or custom policy's action, exclude.images or parameter) or `KEY.KEY=VALUE` (mode,
+// exclude.namespaces, registry.enabled, ...); VALUE is YAML: `true`, `3`, `[NET_BIND_SERVICE, CHOWN]`, `deny`.
+// Policy ids are checked when the config is loaded (custom ids are only known then).
 export function parseSet(flag: string): ConfigOverride {
   const eq = flag.indexOf('=');
   const keys = (eq === -1 ? '' : flag.slice(0, eq)).split('.');
   if (eq === -1 || keys.some((k) => k === '')) {
     throw new ConfigError('--set', [{ path: flag, reason: 'expected KEY=VALUE, e.g. disallow-latest-tag.requireDigest=true' }]);
   }
-  const path = POLICY_IDS.includes(keys[0]!) ? ['policies', ...keys] : keys;
+  const path = keys.length > 1 && !isConfigKey(keys[0]!) && ID.test(keys[0]!) ? ['policies', ...keys] : keys;
   return { path, value: parse(flag.slice(eq + 1)) as unknown, flag: `--set ${flag}` };
 }
 
-// `ID=ACTION`: a policy's action (deny, warn, audit, off).
+// `ID=ACTION`: a built-in or custom policy's action (deny, warn, audit, off).
 export function parsePolicyAction(flag: string): ConfigOverride {
   const [id = '', action = ''] = flag.split('=', 2);
-  if (!POLICY_IDS.includes(id) || !ACTIONS.includes(action)) {
-    throw new ConfigError('--policy', [{ path: flag, reason: `expected ID=ACTION with ID one of ${POLICY_IDS.join(', ')} and ACTION one of ${ACTIONS.join(', ')}` }]);
+  if (!ID.test(id) || !ACTIONS.includes(action)) {
+    throw new ConfigError('--policy', [{ path: flag, reason: `expected ID=ACTION with ID a policy id and ACTION one of ${ACTIONS.join(', ')}, got "${flag}"` }]);
   }
   return { path: ['policies', id, 'action'], value: action, flag: `--policy ${flag}` };
 }
@@ -43,4 +48,9 @@ export function applyOverrides(text: string, overrides: readonly ConfigOverride[
   if (doc.contents === null) return applyOverrides('{}\n', overrides);
   for (const o of overrides) doc.setIn(o.path, doc.createNode(o.value));
   return doc.toString();
+}
+
+// A config's name in messages, with the overrides applied to it: `portcullis.yaml with --set a.b=c`.
+export function sourceWith(source: string, overrides: readonly ConfigOverride[]): string {
+  return overrides.length > 0 ? `${source} with ${overrides.map((o) => o.flag).join(' ')}` : source;
 }

@@ -33,4 +33,6 @@ export interface Config {
   /** namespaces decided in audit mode whatever the global mode */
   readonly auditNamespaces: readonly string[];
   readonly pinning: PinningSettings;
+  /** customPolicies.directories, resolved: the server watches them and reloads on a change */
+  readonly customPolicyDirectories?: readonly string[];
 }

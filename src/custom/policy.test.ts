@@ -124,7 +124,7 @@ describe('custom CEL policies', () => {
   });
 
   it('refuses a custom id that a built-in has, and a bad declaration', () => {
-    expect(() => configOf({ policies: [{ id: 'disallow-privileged', title: 'x', validations: [{ expression: 'true' }] }] })).toThrow(/already taken/);
+    expect(() => configOf({ policies: [{ id: 'disallow-privileged', title: 'x', validations: [{ expression: 'true' }] }] })).toThrow(/expected an id no built-in policy has, got "disallow-privileged"/);
     expect(() => configOf({ policies: [{ id: 'x', title: 'x' }] })).toThrow(ConfigError);
   });
 

@@ -1,6 +1,9 @@
 // JSON schema of a custom policy declaration (the config's customPolicies entries and policy files).
 const TEXT = { type: 'string', minLength: 1 } as const;
 
+/** The shape of a policy id, built-in or custom. */
+export const POLICY_ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
+
 /** A rule: CEL expression, message (text or CEL) and fix, each non-empty text. */
 const RULE = {
   type: 'object',
@@ -15,7 +18,7 @@ export const CUSTOM_POLICY_SCHEMA = {
   required: ['id', 'title'],
   anyOf: [{ required: ['validations'] }, { required: ['containerValidations'] }],
   properties: {
-    id: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+    id: { type: 'string', pattern: POLICY_ID_PATTERN },
     title: TEXT,
     description: TEXT,
     severity: { enum: ['critical', 'high', 'medium', 'low', 'info'] },

@@ -52,8 +52,13 @@ export interface ExceptionProblem {
 
 export type ExceptionReading = { readonly ok: true; readonly exception: PolicyException } | { readonly ok: false; readonly id: string; readonly problems: readonly ExceptionProblem[] };
 
+/** How an exception names a custom policy: `custom:<id>` (the CRD lists the built-in ids; custom ids are the config's). */
+export const CUSTOM_POLICY_PREFIX = 'custom:';
+
 export interface ReadOptions {
   readonly policyIds: readonly string[];
+  /** the config's custom policy ids, named `custom:<id>` in spec.policies (default: none) */
+  readonly customPolicyIds?: readonly string[];
   readonly maxDurationMs: number;
   /** epoch milliseconds: the expiry may be at most maxDurationMs after this */
   readonly now: number;
@@ -86,11 +91,22 @@ function readTerms(spec: Record<string, unknown>, options: ReadOptions, problems
   return { reason, expires };
 }
 
+// Why spec.policies may not name p: a built-in id, or custom:<id> of a custom policy the config declares.
+function unknownPolicy(p: string, options: ReadOptions): string | undefined {
+  const custom = options.customPolicyIds ?? [];
+  if (p.startsWith(CUSTOM_POLICY_PREFIX) ? custom.includes(p.slice(CUSTOM_POLICY_PREFIX.length)) : options.policyIds.includes(p)) return undefined;
+  if (custom.includes(p)) return `expected "${CUSTOM_POLICY_PREFIX}${p}" for the custom policy, got "${p}"`;
+  return `expected one of ${[...options.policyIds, ...custom.map((id) => `${CUSTOM_POLICY_PREFIX}${id}`)].join(', ')}, got "${p}"`;
+}
+
 // Checks what the exception selects: known policies, named namespaces, and a workload selector narrower than "all".
 function readScope(spec: Record<string, unknown>, options: ReadOptions, problems: ExceptionProblem[]) {
   const policies = strings(spec.policies, 'spec.policies', problems);
   if (policies.length === 0) problems.push({ code: 'MISSING_POLICIES', message: 'spec.policies: expected at least one policy id, got none' });
-  for (const p of policies) if (!options.policyIds.includes(p)) problems.push({ code: 'UNKNOWN_POLICY', message: `spec.policies: expected one of ${options.policyIds.join(', ')}, got "${p}"` });
+  for (const p of policies) {
+    const problem = unknownPolicy(p, options);
+    if (problem) problems.push({ code: 'UNKNOWN_POLICY', message: `spec.policies: ${problem}` });
+  }
   const match = isObject(spec.match) ? spec.match : {};
   const namespaces = strings(match.namespaces, 'spec.match.namespaces', problems);
   if (namespaces.length === 0) problems.push({ code: 'MISSING_NAMESPACES', message: 'spec.match.namespaces: expected at least one namespace, got none' });
@@ -111,7 +127,8 @@ function readScope(spec: Record<string, unknown>, options: ReadOptions, problems
   const containers = strings(spec.containers, 'spec.containers', problems);
   const images = strings(spec.images, 'spec.images', problems);
   for (const i of images) if (WILDCARD_ONLY.test(i)) problems.push({ code: 'MATCHES_EVERYTHING', message: `spec.images: expected a glob with a literal part, got "${i}"` });
-  return { policies, namespaces, kinds, names, ...(selector ? { selector } : {}), containers, images };
+  const ids = policies.map((p) => (p.startsWith(CUSTOM_POLICY_PREFIX) ? p.slice(CUSTOM_POLICY_PREFIX.length) : p));
+  return { policies: ids, namespaces, kinds, names, ...(selector ? { selector } : {}), containers, images };
 }
 
 // Reads one PolicyException object; every problem is listed, and any problem means the exception is ignored.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from './evaluate.js';
-import { readException } from './exception-spec.js';
+import { CUSTOM_POLICY_PREFIX, readException } from './exception-spec.js';
+import { POLICY_ID_PATTERN } from '../custom/schema.js';
 import type { PolicyException } from './exception-spec.js';
 import type { ExceptionUse } from './exceptions.js';
 import { configWith } from '../../test/helpers/engine.js';
@@ -133,12 +134,12 @@ describe('reading a PolicyException', () => {
 });
 
 describe('the PolicyException CRD', () => {
-  it('lists exactly the built-in policy ids (the schema refuses an unknown one)', async () => {
+  it('lists exactly the built-in policy ids, and custom:<id> for custom policies (the schema refuses anything else)', async () => {
     const { readFileSync } = await import('node:fs');
     const { parse } = await import('yaml');
     const crd = parse(readFileSync(new URL('../../deploy/crds/portcullis.dev_policyexceptions.yaml', import.meta.url), 'utf8'));
     const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
-    expect(spec.properties.policies.items.enum).toEqual([...POLICY_IDS]);
+    expect(spec.properties.policies.items.anyOf).toEqual([{ enum: [...POLICY_IDS] }, { pattern: `^${CUSTOM_POLICY_PREFIX}${POLICY_ID_PATTERN.slice(1)}` }]);
     expect(spec.required).toEqual(expect.arrayContaining(['reason', 'expires', 'policies', 'match']));
   });
 });

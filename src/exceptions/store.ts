@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { DEFAULT_MAX_EXCEPTION_MS, readException } from '../engine/exception-spec.js';
+import { CUSTOM_POLICY_PREFIX, DEFAULT_MAX_EXCEPTION_MS, readException } from '../engine/exception-spec.js';
 import type { ExceptionProblem, PolicyException } from '../engine/exception-spec.js';
 import type { ExceptionSource, ExceptionSubject, ExceptionUse } from '../engine/exceptions.js';
 import { isObject } from '../workload/k8s.js';
@@ -27,6 +27,9 @@ export interface ExceptionStore extends ExceptionSource {
   readonly size: () => number;
   /** logs each exception that expired since the last sweep (`exception expired`); returns their ids */
   sweep(): string[];
+  /** the config's custom policy ids (`custom:<id>` in spec.policies): an exception naming one waits for the first
+   * call, and those naming any are read again when the ids change */
+  setCustomPolicyIds(ids: readonly string[]): void;
 }
 
 function metricOf<T>(registry: Registry, name: string, make: () => T): T {
@@ -36,6 +39,12 @@ function metricOf<T>(registry: Registry, name: string, make: () => T): T {
 function keyOf(obj: unknown): string {
   const meta = isObject(obj) && isObject(obj.metadata) ? obj.metadata : {};
   return `${String(meta.namespace ?? '')}/${String(meta.name ?? '')}`;
+}
+
+// Whether the object names a custom policy (`custom:<id>`) in spec.policies.
+function namesCustom(obj: unknown): boolean {
+  const policies = isObject(obj) && isObject(obj.spec) ? obj.spec.policies : undefined;
+  return Array.isArray(policies) && policies.some((p) => typeof p === 'string' && p.startsWith(CUSTOM_POLICY_PREFIX));
 }
 
 // Creates an empty store.
@@ -53,6 +62,9 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     ? metricOf(options.metrics, 'portcullis_exceptions', () => new Gauge({ name: 'portcullis_exceptions', help: 'PolicyExceptions read, by state (valid, ignored)', labelNames: ['state'] as const, registers }))
     : undefined;
   const ignored = new Set<string>();
+  /** the objects that name custom policies, read again when the custom ids change */
+  const customObjects = new Map<string, unknown>();
+  let customPolicyIds: readonly string[] | undefined;
   /** ids of exceptions already reported expired (an updated expiry reports again) */
   const expired = new Set<string>();
   const refresh = () => {
@@ -73,7 +85,16 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     },
     upsert(obj) {
       const key = keyOf(obj);
-      const reading = readException(obj, { policyIds: options.policyIds, maxDurationMs, now: now() });
+      if (namesCustom(obj)) customObjects.set(key, obj);
+      else customObjects.delete(key);
+      if (customPolicyIds === undefined && customObjects.has(key)) {
+        // the config is not loaded yet: setCustomPolicyIds() reads it
+        valid.delete(key);
+        ignored.delete(key);
+        refresh();
+        return [];
+      }
+      const reading = readException(obj, { policyIds: options.policyIds, customPolicyIds: customPolicyIds ?? [], maxDurationMs, now: now() });
       if (reading.ok) {
         valid.set(key, reading.exception);
         expired.delete(`${reading.exception.id}@${reading.exception.expires}`);
@@ -91,11 +112,17 @@ export function createExceptionStore(options: ExceptionStoreOptions): ExceptionS
     },
     remove(obj) {
       const key = keyOf(obj);
+      customObjects.delete(key);
       const existed = valid.delete(key) || ignored.delete(key);
       if (existed) logger.info({ exception: key }, 'exception removed');
       refresh();
     },
     size: () => valid.size,
+    setCustomPolicyIds(ids) {
+      if (customPolicyIds?.join() === ids.join()) return;
+      customPolicyIds = [...ids];
+      for (const obj of [...customObjects.values()]) this.upsert(obj);
+    },
     sweep() {
       const t = now();
       const out: string[] = [];

@@ -24,6 +24,21 @@ describe('portcullis test', () => {
     expect(results.length).toBeGreaterThanOrEqual(14);
   });
 
+  it('takes settings for custom ids in policies:, and refuses an id no policy has, naming it', async () => {
+    const results = await run(['examples/custom-policies/tests']);
+    expect(results.find((r) => r.case.startsWith('the same pod where this cluster') && r.policy === 'limit-container-memory')).toMatchObject({ got: 'pass', ok: true });
+    const dir = tmpTest(`apiVersion: portcullis.dev/v1alpha1
+kind: PolicyTest
+config: ${join(process.cwd(), 'examples/custom-policies/config.yaml')}
+policies: { limit-memory: { maxMemory: 8Gi } }
+cases:
+  - name: typo
+    resource: ${POD}
+    expect: { disallow-privileged: fail }
+`);
+    await expect(run([dir])).rejects.toThrow(/expected a built-in or declared custom policy id, got "limit-memory"/);
+  });
+
   it('the built-in policies fixtures, as test files, meet every expectation', async () => {
     const results = await run(['examples/builtin-fixtures']);
     expect(results.filter((r) => !r.ok)).toEqual([]);

@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
 import { configFromObject } from '../config/load.js';
+import { applyOverrides, sourceWith } from '../config/overrides.js';
+import type { ConfigOverride } from '../config/overrides.js';
 import type { Config } from '../config/types.js';
 import { createEngine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
@@ -24,16 +26,17 @@ export interface CaseResult {
 
 type Raw = Record<string, unknown>;
 
-// The config of a file's case: the file's config (or the built-in one) with the file's and case's policy settings.
-function configFor(file: TestFile, c: TestCase, catalog: readonly Policy[], cache: Map<string, Config>): Config {
+// The config of a file's case: the file's config (or the built-in one) with the command line's overrides, then the
+// file's and case's policy settings.
+function configFor(file: TestFile, c: TestCase, catalog: readonly Policy[], cache: Map<string, Config>, overrides: readonly ConfigOverride[]): Config {
   const key = JSON.stringify([file.config, file.policies, c.policies]);
   let config = cache.get(key);
   if (!config) {
-    const text = file.config ? readFileSync(file.config, 'utf8') : DEFAULT_CONFIG_YAML;
+    const text = applyOverrides(file.config ? readFileSync(file.config, 'utf8') : DEFAULT_CONFIG_YAML, overrides);
     const doc = (parseDocument(text).toJS() ?? {}) as Raw;
     const policies = { ...((doc.policies as Raw | undefined) ?? {}) } as Record<string, Raw>;
     for (const [id, settings] of [...Object.entries(file.policies), ...Object.entries(c.policies)]) policies[id] = { ...(policies[id] ?? {}), ...settings };
-    config = configFromObject({ ...doc, policies }, file.config ?? 'built-in config', catalog, file.config ? dirname(file.config) : undefined);
+    config = configFromObject({ ...doc, policies }, sourceWith(file.config ?? 'built-in config', overrides), catalog, file.config ? dirname(file.config) : undefined);
     cache.set(key, config);
   }
   return config;
@@ -51,13 +54,14 @@ function matches(expected: Expectation, got: Verdict, messages: readonly string[
   return expected.verdict === got && (expected.message === undefined || messages.some((m) => m.includes(expected.message!)));
 }
 
-// Runs every case of the files; one result per case and expected policy.
-export async function runPolicyTests(files: readonly TestFile[], catalog: readonly Policy[]): Promise<CaseResult[]> {
+// Runs every case of the files (their configs with these `--set`/`--policy` overrides); one result per case and
+// expected policy.
+export async function runPolicyTests(files: readonly TestFile[], catalog: readonly Policy[], overrides: readonly ConfigOverride[] = []): Promise<CaseResult[]> {
   const cache = new Map<string, Config>();
   const results: CaseResult[] = [];
   for (const file of files) {
     for (const c of file.cases) {
-      const config = configFor(file, c, catalog, cache);
+      const config = configFor(file, c, catalog, cache, overrides);
       const engine = createEngine({ config: () => config });
       const r = c.resource as { apiVersion: string; kind: string };
       const decision = await engine.evaluate(

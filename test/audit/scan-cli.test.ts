@@ -32,7 +32,7 @@ describe('portcullis scan: usage and connection errors exit 2', () => {
   it('rejects an unknown output, a --policy without --preview-enforce, an unknown policy and SARIF previews', () => {
     expect(scan(['--output', 'xml']).code).toBe(2);
     expect(scan(['--policy', 'disallow-latest-tag']).stderr).toContain('only with --preview-enforce');
-    expect(scan(['--preview-enforce', '--policy', 'nope']).stderr).toContain('expected one of');
+    expect(scan(['--kubeconfig', kubeconfig, '--preview-enforce', '--policy', 'nope']).stderr).toContain('expected a built-in or declared custom policy id');
     expect(scan(['--preview-enforce', '-o', 'sarif']).code).toBe(2);
     expect(scan(['--page-size', '0']).code).toBe(2);
   });

@@ -181,6 +181,16 @@ describe('bad exceptions', () => {
   });
 });
 
+describe('exceptions for custom policies', () => {
+  it('the CRD takes custom:<id>; portcullis ignores one naming no custom policy of its config, with an Event', async () => {
+    const created = await create(exception('custom-typo', SYSTEM, { match: { namespaces: [SHOP], names: ['custom-*'] }, policies: ['custom:no-such-policy'] }));
+    expect(created.code, show(created)).toBe(0);
+    const line = await waitFor('the ignored-exception log line', async () => portcullis.logLines().find((l) => l.msg === 'exception ignored: it applies nowhere until fixed' && l.exception === `${SYSTEM}/custom-typo`), { timeoutMs: 15 * SEC });
+    expect(line.codes).toBe('UNKNOWN_POLICY');
+    expect(line.problems).toContain('got "custom:no-such-policy"');
+  });
+});
+
 interface ReportResult {
   policy: string;
   result: string;

@@ -32,9 +32,15 @@ describe('values.schema.json', () => {
   it('accepts the default values and refuses a config the server would refuse', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(valuesSchema);
     expect(validate(defaults), JSON.stringify(validate.errors)).toBe(true);
-    const typo = structuredClone(defaults);
-    typo.config.policies['disallow-latest-tags'] = { action: 'deny' };
-    expect(validate(typo)).toBe(false);
+    // an id that is not built-in may be a custom policy's (known to the server only): its settings' shape is checked
+    const custom = structuredClone(defaults);
+    custom.config.policies['limit-replicas'] = { action: 'warn', maxReplicas: 3 };
+    expect(validate(custom), JSON.stringify(validate.errors)).toBe(true);
+    custom.config.policies['limit-replicas'] = { action: 'block' };
+    expect(validate(custom)).toBe(false);
+    const badId = structuredClone(defaults);
+    badId.config.policies['Limit_Replicas'] = { action: 'deny' };
+    expect(validate(badId)).toBe(false);
     const badAction = structuredClone(defaults);
     badAction.config.policies['disallow-latest-tag'].action = 'block';
     expect(validate(badAction)).toBe(false);
@@ -44,7 +50,8 @@ describe('values.schema.json', () => {
 describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('chart values through helm', () => {
   it('helm template fails on a config typo, naming it', () => {
     for (const [flag, needle] of [
-      ['config.policies.disallow-latest-tags.action=deny', 'disallow-latest-tags'],
+      ['config.policies.disallow-latest-tags.action=block', '/config/policies/disallow-latest-tags/action'],
+      ['config.policies.disallow-latest-tag.requireDigests=true', 'requireDigests'],
       ['config.policies.disallow-latest-tag.action=block', '/config/policies/disallow-latest-tag/action'],
       ['config.registry.timeout=soon', 'timeout'],
     ]) {

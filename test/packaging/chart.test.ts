@@ -371,6 +371,18 @@ describe.runIf(requireTool('helm', haveHelm, INSTALL.helm))('helm chart charts/p
     expect(find(off, 'ClusterRole').map((o) => o.metadata.name)).not.toContain('pc-portcullis-failsafe');
   });
 
+  it('customPolicyConfigMaps: each mounted read-only under /etc/portcullis/custom-policies and added to customPolicies.directories', () => {
+    const objs = template({ ...NO_FEATURES, 'certificates.mode': 'certManager', 'customPolicyConfigMaps[0]': 'team-a', 'customPolicyConfigMaps[1]': 'team-b', 'config.customPolicies.directories[0]': '/extra' }, 'pc', 'security');
+    const pod = deployment(objs).spec.template.spec;
+    expect(pod.volumes).toEqual(expect.arrayContaining([{ name: 'custom-policies-0', configMap: { name: 'team-a' } }, { name: 'custom-policies-1', configMap: { name: 'team-b' } }]));
+    expect(pod.containers[0]!.volumeMounts).toEqual(expect.arrayContaining([{ name: 'custom-policies-1', mountPath: '/etc/portcullis/custom-policies/team-b', readOnly: true }]));
+    const cm = one(objs, 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(parse(cm.data['config.yaml']!).customPolicies).toEqual({ directories: ['/extra', '/etc/portcullis/custom-policies/team-a', '/etc/portcullis/custom-policies/team-b'] });
+    const none = template({ ...NO_FEATURES, 'certificates.mode': 'certManager' }, 'pc', 'security');
+    expect(parse((one(none, 'ConfigMap') as K8sObject & { data: Record<string, string> }).data['config.yaml']!).customPolicies).toBeUndefined();
+    expect(helm(['template', 'x', CHART, '--kube-version', KUBE_VERSION, '--set', 'customPolicyConfigMaps[0]=Team_A']).code).not.toBe(0);
+  });
+
   it('the values schema refuses a negative interval and unknown keys', () => {
     for (const set of ['audit.intervalMinutes=-1', 'audit.bogus=1', 'ownerEvents.enabled=maybe', 'policyReports.installCRDs=yes', 'audit.reportApi=v2', 'exceptions.maxDuration=soon', 'exceptions.namespaces={Team_A}']) {
       const res = helm(['template', 'x', CHART, '--kube-version', KUBE_VERSION, '--set', set]);

@@ -131,3 +131,18 @@ app.kubernetes.io/part-of: portcullis
 {{- define "portcullis.exceptionNamespaces" -}}
 {{- if .Values.exceptions.namespaces }}{{ join "," .Values.exceptions.namespaces }}{{ else }}{{ .Release.Namespace }}{{ end }}
 {{- end }}
+
+{{/* The PortcullisConfig: .Values.config with each customPolicyConfigMaps mount added to customPolicies.directories. */}}
+{{- define "portcullis.config" -}}
+{{- $config := deepCopy .Values.config }}
+{{- if .Values.customPolicyConfigMaps }}
+{{- $custom := deepCopy (default (dict) $config.customPolicies) }}
+{{- $dirs := default (list) $custom.directories }}
+{{- range .Values.customPolicyConfigMaps }}
+{{- $dirs = append $dirs (printf "/etc/portcullis/custom-policies/%s" .) }}
+{{- end }}
+{{- $_ := set $custom "directories" $dirs }}
+{{- $_ := set $config "customPolicies" $custom }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
