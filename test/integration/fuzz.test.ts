@@ -150,7 +150,8 @@ function apply(root: Json, m: Mutation): void {
         else delete parent[key];
         break;
       case 'replace':
-        parent[key] = m.value;
+        // a copy: fast-check's constants ([], {}, [{}]) are shared objects, and placing one inside itself makes a cycle
+        parent[key] = structuredClone(m.value);
         break;
       case 'retype':
         parent[key] = retyped(child);
@@ -160,7 +161,7 @@ function apply(root: Json, m: Mutation): void {
         break;
       case 'duplicate':
         parent[key] = Array.isArray(child) ? [...child, ...child] : child;
-        if (!Array.isArray(parent)) parent[`${String(key)}Extra`] = m.value;
+        if (!Array.isArray(parent)) parent[`${String(key)}Extra`] = structuredClone(m.value);
         break;
     }
     return;
@@ -178,8 +179,8 @@ function mutatedFrom(base: fc.Arbitrary<Json>): fc.Arbitrary<unknown> {
     for (const m of ms) apply(review.request.object, m);
     return review;
   }) },
-  { weight: 2, arbitrary: fc.tuple(base, fc.constantFrom('apiVersion', 'kind', 'request'), replacement).map(([review, key, value]) => ({ ...review, [key]: value })) },
-  { weight: 2, arbitrary: fc.tuple(base, fc.constantFrom('uid', 'kind', 'operation', 'object', 'oldObject', 'dryRun', 'namespace', 'subResource', 'userInfo'), replacement).map(([review, key, value]) => ({ ...review, request: { ...review.request, [key]: value } })) },
+  { weight: 2, arbitrary: fc.tuple(base, fc.constantFrom('apiVersion', 'kind', 'request'), replacement).map(([review, key, value]) => ({ ...review, [key]: structuredClone(value) })) },
+  { weight: 2, arbitrary: fc.tuple(base, fc.constantFrom('uid', 'kind', 'operation', 'object', 'oldObject', 'dryRun', 'namespace', 'subResource', 'userInfo'), replacement).map(([review, key, value]) => ({ ...review, request: { ...review.request, [key]: structuredClone(value) } })) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
   { weight: 1, arbitrary: base },
 );
