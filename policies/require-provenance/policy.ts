@@ -4,7 +4,7 @@
 // (provenance.ts) and matches builder id, source repository and ref (evaluate.ts).
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
 import { precheckAttestation, type AttestationWording } from '../../src/signatures/attest-findings.js';
-import { ruleSites } from '../../src/signatures/params.js';
+import { ruleSites } from '../require-signed-images/params.js';
 import { evaluateProvenance } from './evaluate.js';
 import { PROVENANCE_DEFAULTS, PROVENANCE_PARAMS_SCHEMA, provenanceProblems, type ProvenanceParams } from './params.js';
 

@@ -45,6 +45,8 @@ function fixFor(fact: AttestationFact, w: AttestationWording): string {
   switch (fact.code) {
     case 'UNTRUSTED_SIGNER':
       return `attest with a key or identity of the rule's authorities (${w.attest}), or add its signer as an authority`;
+    case 'KEY_MISMATCH':
+      return `attest with the key of the rule's authorities (${w.attest}), or add the signer's key as an authority; if that key made it, the envelope was altered: attest again`;
     case 'SIGNATURE_INVALID':
       return `the attestation was changed after it was signed: attest again (${w.attest}) and find who rewrote it`;
     case 'OTHER_DIGEST':
