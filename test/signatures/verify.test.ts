@@ -450,6 +450,26 @@ describe('through the engine (signatureFactGatherer)', () => {
     const denied = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = unsigned.ref))));
     expect(denied.allowed).toBe(false);
     expect(denied.message).toMatch(/^\[require-signed-images\] container "app" \(containers\[0\]\): .+ has no signature \(looked for OCI referrers .+ — sign the image digest/);
+    expect(denied.violations.map((v) => v.code)).toEqual(['NOT_FOUND']);
+  });
+
+  it('names the code in PolicyReport results and SARIF', async () => {
+    const { engineWith } = await import('../helpers/engine.js');
+    const { evaluateObject, objectOf, KINDS, specWith } = await import('../helpers/pods.js');
+    const { signatureFactGatherer } = await import('../../src/signatures/index.js');
+    const { buildPolicyReports } = await import('../../src/audit/reports.js');
+    const { sarifLog } = await import('../../src/audit/sarif.js');
+    const { POLICIES } = await import('../../policies/index.js');
+    const img = await image();
+    await legacySignWithKey(w, img, other.privateKey);
+    const p = params();
+    const engine = engineWith({ 'require-signed-images': { ...p } }, { facts: signatureFactGatherer(verifier(), { params: () => p }) });
+    const pod = KINDS[0] as (typeof KINDS)[number];
+    const decision = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = img.ref))));
+    const subject = { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web', uid: 'web', pods: 1, decision, policies: ['require-signed-images'] };
+    const report = buildPolicyReports([subject], { now: new Date(), policies: POLICIES }).namespaced.get('shop');
+    expect(report?.results).toMatchObject([{ policy: 'require-signed-images', result: 'fail', properties: { codes: 'KEY_MISMATCH' } }]);
+    expect(sarifLog([subject], { version: 'test', policies: POLICIES }).runs[0]?.results).toMatchObject([{ ruleId: 'require-signed-images', properties: { code: 'KEY_MISMATCH' } }]);
   });
 });
 
