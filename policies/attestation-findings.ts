@@ -1,9 +1,9 @@
 // What every attestation policy reports before it reads a predicate: no authorities, an invalid reference, an image
 // no rule matches (noMatch), a registry error (onError), look-ups disabled, an attestation that does not verify.
 
-import type { AttestationFact, ContainerSite, Facts, Finding, VerifiedAttestation } from '../engine/types.js';
+import type { AttestationFact, ContainerSite, Facts, Finding, VerifiedAttestation } from '../src/engine/types.js';
+import { matchRule, ruleSubject } from '../src/signatures/params.js';
 import type { AttestationParams } from './attestation-params.js';
-import { matchRule, ruleSubject } from './params.js';
 
 /** how a policy names what it wants, for messages: "vulnerability scan", "SLSA provenance" */
 export interface AttestationWording {
