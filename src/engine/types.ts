@@ -85,25 +85,7 @@ export type ImageFact =
  * (matchReference). WRONG_PREDICATE_TYPE: an attestation, not a signature. MALFORMED: unreadable, or over a limit.
  * REGISTRY_ERROR: the registry failed or timed out. UNAVAILABLE: not looked up. CLOSED: the verifier is shutting down.
  */
-export type SignatureCode =
-  | 'VERIFIED'
-  | 'NOT_CONFIGURED'
-  | 'NO_RULE'
-  | 'NO_RULE_ALLOWED'
-  | 'INVALID_REFERENCE'
-  | 'CONFIG_INVALID'
-  | 'NOT_FOUND'
-  | 'UNTRUSTED_SIGNER'
-  | 'KEY_MISMATCH'
-  | 'SIGNATURE_INVALID'
-  | 'TLOG_MISSING'
-  | 'OTHER_DIGEST'
-  | 'WRONG_REFERENCE'
-  | 'WRONG_PREDICATE_TYPE'
-  | 'MALFORMED'
-  | 'REGISTRY_ERROR'
-  | 'UNAVAILABLE'
-  | 'CLOSED';
+export type SignatureCode = VerificationCode | 'TLOG_MISSING' | 'WRONG_REFERENCE';
 
 /** A signature verification's answer: a code and the facts a message needs (names, digests, counts; never a secret). */
 export interface SignatureFact {
@@ -134,8 +116,8 @@ export type DigestFact =
   | { readonly status: 'error'; readonly code: string; readonly message: string }
   | { readonly status: 'unavailable' };
 
-/** Why an attestation fact is what it is; policies render messages from it, tests assert it. */
-export type AttestationCode =
+/** What a verification of signed material (signatures, attestations) can answer; each fact's doc says what it means. */
+export type VerificationCode =
   | 'VERIFIED'
   | 'NOT_CONFIGURED'
   | 'NO_RULE'
@@ -152,6 +134,9 @@ export type AttestationCode =
   | 'REGISTRY_ERROR'
   | 'UNAVAILABLE'
   | 'CLOSED';
+
+/** Why an attestation fact is what it is; policies render messages from it, tests assert it. */
+export type AttestationCode = VerificationCode;
 
 /** One attestation whose signature an authority verified and whose subject names the image digest. */
 export interface VerifiedAttestation {
