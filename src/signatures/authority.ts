@@ -22,12 +22,13 @@ export interface Authority {
 }
 
 /**
- * Why one found signature does not count for one authority. other-key: it names another key (a bundle's key hint, a
- * certificate); mismatch: it does not verify with the key and names none (another key, or altered: ECDSA cannot
- * tell); invalid: it names the authority's key or a trusted identity but does not verify (altered, untrusted chain);
- * no-tlog: no transparency log entry; reference: valid, for another repository (matchReference).
+ * Why one found signature does not verify for one authority. other-key: it names another key (a bundle's key hint, a
+ * certificate); other-identity: a valid certificate of another identity; mismatch: it does not verify with the key
+ * and names none (another key, or altered: ECDSA cannot tell); invalid: it names the authority's key or a trusted
+ * identity but does not verify (altered, untrusted chain, expired); no-tlog: no transparency log entry;
+ * no-certificate: a bare key for a keyless authority.
  */
-export type FailureKind = 'defect' | 'other-key' | 'other-identity' | 'mismatch' | 'invalid' | 'no-tlog' | 'no-certificate' | 'reference';
+export type FailureKind = 'other-key' | 'other-identity' | 'mismatch' | 'invalid' | 'no-tlog' | 'no-certificate';
 
 /** The result of trying one found signature against one authority. */
 export type Outcome = { readonly ok: true; readonly note: string } | { readonly ok: false; readonly kind: FailureKind; readonly note: string };

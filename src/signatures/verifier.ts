@@ -75,14 +75,12 @@ export const OUTCOME_CACHE_BYTES = 8 * 2 ** 20;
 const PRIORITY: readonly SignatureCode[] = ['SIGNATURE_INVALID', 'WRONG_REFERENCE', 'UNTRUSTED_SIGNER', 'KEY_MISMATCH', 'TLOG_MISSING', 'OTHER_DIGEST', 'WRONG_PREDICATE_TYPE', 'MALFORMED'];
 
 const OUTCOME_CODES: Readonly<Record<FailureKind, SignatureCode>> = {
-  defect: 'MALFORMED',
   'other-key': 'UNTRUSTED_SIGNER',
   'other-identity': 'UNTRUSTED_SIGNER',
   'no-certificate': 'UNTRUSTED_SIGNER',
   mismatch: 'KEY_MISMATCH',
   invalid: 'SIGNATURE_INVALID',
   'no-tlog': 'TLOG_MISSING',
-  reference: 'WRONG_REFERENCE',
 };
 
 const DEFECT_CODES: Readonly<Record<DefectCode, SignatureCode>> = { 'other-digest': 'OTHER_DIGEST', 'not-wanted': 'WRONG_PREDICATE_TYPE', malformed: 'MALFORMED' };
