@@ -1,6 +1,6 @@
 // Parameters of require-provenance: the attestation authorities and rules (as require-signed-images), the SLSA
 // predicate types that count, the builders allowed, and the source repository (and optionally ref) globs.
-import { ATTESTATION_PARAMS_SCHEMA, attestationDefaults, type AttestationParams } from '../../src/signatures/attestation-params.js';
+import { ATTESTATION_PARAMS_SCHEMA, attestationDefaults, type AttestationParams } from '../attestation-params.js';
 import { signatureParamsProblems } from '../../src/signatures/validate.js';
 import { SLSA_V02, SLSA_V1 } from './provenance.js';
 

@@ -3,8 +3,8 @@
 // SLSA provenance attestations (src/signatures, at the digest the review resolved); this check reads them
 // (provenance.ts) and matches builder id, source repository and ref (evaluate.ts).
 import type { CheckInput, Finding, Policy } from '../../src/engine/types.js';
-import { precheckAttestation, type AttestationWording } from '../../src/signatures/attest-findings.js';
-import { ruleSites } from '../../src/signatures/params.js';
+import { precheckAttestation, type AttestationWording } from '../attestation-findings.js';
+import { ruleSites } from '../require-signed-images/params.js';
 import { evaluateProvenance } from './evaluate.js';
 import { PROVENANCE_DEFAULTS, PROVENANCE_PARAMS_SCHEMA, provenanceProblems, type ProvenanceParams } from './params.js';
 

@@ -1,28 +1,29 @@
 // require-signed-images
 // Rule: "Every image carries a valid signature from a trusted authority." Verification is gathered by
-// the engine as a signature fact (src/signatures); this check turns the fact into findings.
+// the engine as a signature fact (src/signatures); this check turns the fact's code into findings (messages.ts).
 // The first image rule whose glob matches registry/repository applies; images no rule matches follow noMatch.
-import type { CheckInput, ContainerSite, Finding, PodSite, Policy } from '../../src/engine/types.js';
-import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, matchRule, ruleSites, ruleSubject, type SignedImagesParams } from '../../src/signatures/params.js';
+import type { CheckInput, ContainerSite, Finding, Policy, SignatureCode, SignatureFact } from '../../src/engine/types.js';
+import { matchRule, ruleSubject } from '../../src/signatures/params.js';
 import { signatureParamsProblems } from '../../src/signatures/validate.js';
+import { FIX, problemOf } from './messages.js';
+import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, ruleSites, type SignedImagesParams } from './params.js';
 
-export type { SignedImagesParams } from '../../src/signatures/params.js';
+export type { SignedImagesParams } from './params.js';
 
-const SIGN_FIX = 'sign the image digest with a trusted key or identity (cosign sign), or add its signer as an authority';
+/** the code of the warning for a signature verified through a tag (tags move) */
+export const VERIFIED_AT_TAG = 'VERIFIED_AT_TAG';
+
+// The finding for a code the fact (or the rule matching here) gives.
+function finding(site: ContainerSite, code: SignatureCode, fact: SignatureFact = { status: 'unverified', code }): Finding {
+  return { container: site, code, problem: problemOf(fact, site.container.image), fix: FIX[code] };
+}
 
 // Checks that a container's image has a verified signature from the authorities of its rule.
 function checkContainer(site: ContainerSite, { params, facts }: CheckInput<SignedImagesParams>): Finding[] {
   const image = site.container.image;
-  if (params.images.length === 0) {
-    return [{ container: site, problem: `cannot verify the signature of "${image}": no signature authorities are configured`, fix: 'configure policies.require-signed-images.authorities and images, or set its action: off' }];
-  }
-  if (ruleSubject(image) === undefined) {
-    return [{ container: site, problem: `cannot verify the signature of "${image}": not a valid image reference`, fix: 'use an image reference of the form registry/repository[:tag]@sha256:<digest>' }];
-  }
-  if (!matchRule(params, image)) {
-    if (params.noMatch === 'allow') return [];
-    return [{ container: site, problem: `"${image}" matches no image pattern with signature authorities (noMatch: deny)`, fix: 'add an images rule for it in policies.require-signed-images, or set noMatch: allow' }];
-  }
+  if (params.images.length === 0) return [finding(site, 'NOT_CONFIGURED')];
+  if (ruleSubject(image) === undefined) return [finding(site, 'INVALID_REFERENCE')];
+  if (!matchRule(params, image)) return params.noMatch === 'allow' ? [] : [finding(site, 'NO_RULE')];
   const sig = facts.signature(image);
   switch (sig.status) {
     case 'verified':
@@ -30,16 +31,14 @@ function checkContainer(site: ContainerSite, { params, facts }: CheckInput<Signe
       return [{
         container: site,
         advisory: true,
+        code: VERIFIED_AT_TAG,
         problem: `signature verified at the digest tag "${sig.verifiedAtTag}" names now, but tags move`,
         fix: 'pin the image by digest (disallow-latest-tag requireDigest: true)',
       }];
     case 'error':
-      if (params.onError === 'allow') return [];
-      return [{ container: site, problem: sig.message, fix: 'retry when the registry answers, or set policies.require-signed-images.onError: allow' }];
-    case 'unavailable':
-      return [{ container: site, problem: `cannot verify the signature of "${image}": ${sig.message}`, fix: 'enable registry look-ups (registry.enabled: true), or set policies.require-signed-images.action: off' }];
+      return params.onError === 'allow' ? [] : [finding(site, sig.code, sig)];
     default:
-      return [{ container: site, problem: sig.message, fix: SIGN_FIX }];
+      return [finding(site, sig.code, sig)];
   }
 }
 

@@ -138,6 +138,7 @@ export function sarifLog(subjects: readonly AuditSubject[], options: SarifOption
         properties: {
           resource: resourceId(s),
           ...(v.container ? { container: v.container.name } : {}),
+          ...(v.code ? { code: v.code } : {}),
           effect: v.effect,
           deniesWhenEnforced: deniesWhenEnforced(v),
           fix: v.fix,

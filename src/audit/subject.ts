@@ -67,6 +67,7 @@ export function violationJson(v: Violation, line?: number | null) {
     deniesWhenEnforced: deniesWhenEnforced(v),
     container: v.container ?? null,
     ...(line !== undefined ? { line } : {}),
+    ...(v.code ? { code: v.code } : {}),
     problem: v.problem,
     fix: v.fix,
     message: v.message,

@@ -19,7 +19,7 @@ export interface FactGatherer {
 /** Facts when nothing can be looked up: every image fact is unavailable. */
 export const NO_FACTS: Facts = {
   image: () => ({ status: 'unavailable' }),
-  signature: () => ({ status: 'unavailable', message: 'signature verification is not configured' }),
+  signature: () => ({ status: 'unavailable', code: 'UNAVAILABLE', reason: 'signature verification is not configured' }),
   digest: () => ({ status: 'unavailable' }),
   attestation: () => ({ status: 'unavailable', code: 'UNAVAILABLE', message: 'attestation verification is not configured', attestations: [] }),
 };

@@ -71,9 +71,41 @@ export type ImageFact =
     }
   | { readonly status: 'unavailable' };
 
+/**
+ * Why a signature fact is what it is; the policy renders the message from it (and the detail), tests assert it.
+ * VERIFIED: enough authorities verified a signature of the digest. NO_RULE_ALLOWED: no rule matches, noMatch: allow.
+ * NOT_CONFIGURED: no image rules. NO_RULE: no rule matches (noMatch: deny). INVALID_REFERENCE: not an image reference.
+ * CONFIG_INVALID: the authorities cannot be used (bad key, unreadable trusted root). NOT_FOUND: no signature at all.
+ * UNTRUSTED_SIGNER: a valid signature by another identity, or a bundle naming another key. KEY_MISMATCH: a signature
+ * that does not verify with the authority's key and names no key: signed by another key, or its payload was altered
+ * (an ECDSA signature cannot tell). SIGNATURE_INVALID: it names the authority's key (or a trusted identity) but does not
+ * verify: the signed content was altered, or its certificate or log entry is not trusted. TLOG_MISSING: no
+ * transparency log entry, which the authority requires. OTHER_DIGEST: a signature of another image (a copied
+ * signature, a referrer of another subject). WRONG_REFERENCE: a valid signature naming another repository
+ * (matchReference). WRONG_PREDICATE_TYPE: an attestation, not a signature. MALFORMED: unreadable, or over a limit.
+ * REGISTRY_ERROR: the registry failed or timed out. UNAVAILABLE: not looked up. CLOSED: the verifier is shutting down.
+ */
+export type SignatureCode = VerificationCode | 'TLOG_MISSING' | 'WRONG_REFERENCE';
+
+/** A signature verification's answer: a code and the facts a message needs (names, digests, counts; never a secret). */
 export interface SignatureFact {
   readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
-  readonly message: string;
+  readonly code: SignatureCode;
+  /** the image as checked, once its digest is known: registry/repository[:tag]@sha256:ab12… */
+  readonly image?: string;
+  /** the digest checked */
+  readonly digest?: string;
+  /** the authorities that verified it (VERIFIED), or the rule's authorities that did not */
+  readonly authorities?: readonly string[];
+  /** signatures needed from distinct authorities (the rule's count), and how many verified */
+  readonly need?: number;
+  readonly verified?: number;
+  /** signatures found for the digest */
+  readonly found?: number;
+  /** what the signatures behind the code show (or the one that verified), e.g. "signature over another digest (sha256:9d0e…)" */
+  readonly evidence?: readonly string[];
+  /** the cause in its source's words: the registry error, the configuration problem, why nothing was looked up */
+  readonly reason?: string;
   /** set when a tag-only reference was verified at the digest the tag names now (tags move) */
   readonly verifiedAtTag?: string;
 }
@@ -84,8 +116,8 @@ export type DigestFact =
   | { readonly status: 'error'; readonly code: string; readonly message: string }
   | { readonly status: 'unavailable' };
 
-/** Why an attestation fact is what it is; policies render messages from it, tests assert it. */
-export type AttestationCode =
+/** What a verification of signed material (signatures, attestations) can answer; each fact's doc says what it means. */
+export type VerificationCode =
   | 'VERIFIED'
   | 'NOT_CONFIGURED'
   | 'NO_RULE'
@@ -96,11 +128,15 @@ export type AttestationCode =
   | 'WRONG_PREDICATE_TYPE'
   | 'OTHER_DIGEST'
   | 'UNTRUSTED_SIGNER'
+  | 'KEY_MISMATCH'
   | 'SIGNATURE_INVALID'
   | 'MALFORMED'
   | 'REGISTRY_ERROR'
   | 'UNAVAILABLE'
   | 'CLOSED';
+
+/** Why an attestation fact is what it is; policies render messages from it, tests assert it. */
+export type AttestationCode = VerificationCode;
 
 /** One attestation whose signature an authority verified and whose subject names the image digest. */
 export interface VerifiedAttestation {

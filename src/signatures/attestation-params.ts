@@ -1,19 +1,9 @@
-// Parameters every attestation policy shares: the authorities and image rules of require-signed-images (same schema,
-// same compilation), and the in-toto predicate types that count.
+// Parameters of an attestation verification: the signature parameters (authorities, image rules) and the in-toto
+// predicate types that count. The schema and defaults are the attestation policies' (policies/attestation-params.ts).
 
-import { SIGNED_IMAGES_DEFAULTS, SIGNED_IMAGES_PARAMS_SCHEMA, type SignedImagesParams } from './params.js';
+import type { SignedImagesParams } from './params.js';
 
 export interface AttestationParams extends SignedImagesParams {
   /** in-toto predicate types that count (the statement's predicateType, exact) */
   readonly predicateTypes: readonly string[];
-}
-
-export const ATTESTATION_PARAMS_SCHEMA = {
-  ...SIGNED_IMAGES_PARAMS_SCHEMA,
-  predicateTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 512 } },
-} as const;
-
-// Defaults for an attestation policy counting these predicate types.
-export function attestationDefaults(predicateTypes: readonly string[]): AttestationParams {
-  return { ...SIGNED_IMAGES_DEFAULTS, predicateTypes };
 }

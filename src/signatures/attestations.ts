@@ -30,8 +30,9 @@ interface AuthorityOutcome {
 
 /** bytes of verified predicates kept in the outcome cache */
 const CACHE_BYTES = 64 * 1024 * 1024;
-/** most telling first: an altered envelope, an untrusted signer, another image's attestation, another predicate type */
-const PRIORITY: readonly AttestationCode[] = ['SIGNATURE_INVALID', 'UNTRUSTED_SIGNER', 'OTHER_DIGEST', 'WRONG_PREDICATE_TYPE', 'MALFORMED', 'NOT_FOUND'];
+/** most telling first: an altered envelope, an untrusted signer, one that does not verify with the key, another image's
+ * attestation, another predicate type */
+const PRIORITY: readonly AttestationCode[] = ['SIGNATURE_INVALID', 'UNTRUSTED_SIGNER', 'KEY_MISMATCH', 'OTHER_DIGEST', 'WRONG_PREDICATE_TYPE', 'MALFORMED', 'NOT_FOUND'];
 
 const fact = (status: AttestationFact['status'], code: AttestationCode, message: string, extra: Partial<AttestationFact> = {}): AttestationFact => ({ status, code, message, attestations: [], ...extra });
 
@@ -144,7 +145,7 @@ function evaluate(a: Authority, candidates: readonly Candidate[], types: Readonl
       continue;
     }
     const untrusted = o.kind === 'other-key' || o.kind === 'other-identity' || o.kind === 'no-certificate';
-    problems.push({ code: untrusted ? 'UNTRUSTED_SIGNER' : 'SIGNATURE_INVALID', note: `${c.where}: ${o.note}` });
+    problems.push({ code: untrusted ? 'UNTRUSTED_SIGNER' : o.kind === 'mismatch' ? 'KEY_MISMATCH' : 'SIGNATURE_INVALID', note: `${c.where}: ${o.note}` });
   }
   if (attestations.length > 0) return { ok: true, code: 'VERIFIED', notes: [], found: candidates.length, attestations };
   const code = PRIORITY.find((p) => problems.some((x) => x.code === p)) ?? 'NOT_FOUND';

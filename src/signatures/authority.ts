@@ -21,10 +21,17 @@ export interface Authority {
   check(candidate: Candidate): Outcome;
 }
 
+/**
+ * Why one found signature does not verify for one authority. other-key: it names another key (a bundle's key hint, a
+ * certificate); other-identity: a valid certificate of another identity; mismatch: it does not verify with the key
+ * and names none (another key, or altered: ECDSA cannot tell); invalid: it names the authority's key or a trusted
+ * identity but does not verify (altered, untrusted chain, expired); no-tlog: no transparency log entry;
+ * no-certificate: a bare key for a keyless authority.
+ */
+export type FailureKind = 'other-key' | 'other-identity' | 'mismatch' | 'invalid' | 'no-tlog' | 'no-certificate';
+
 /** The result of trying one found signature against one authority. */
-export type Outcome =
-  | { readonly ok: true; readonly note: string }
-  | { readonly ok: false; readonly kind: 'defect' | 'other-key' | 'other-identity' | 'invalid' | 'no-certificate' | 'reference'; readonly note: string };
+export type Outcome = { readonly ok: true; readonly note: string } | { readonly ok: false; readonly kind: FailureKind; readonly note: string };
 
 export interface CompiledParams {
   readonly authorities: ReadonlyMap<string, Authority>;
@@ -84,6 +91,22 @@ function validityProblem(entity: SignedEntity): string | undefined {
   return undefined;
 }
 
+// A signature that does not verify with the authority's key, by what it names: that key (altered), another key or a
+// certificate (another signer), or nothing (a legacy .sig layer: another key or an altered payload, no way to tell).
+function signatureMismatch(entity: SignedEntity, hint: string, describe: string): Outcome {
+  if (entity.key.$case === 'certificate') return { ok: false, kind: 'other-key', note: `signed with a certificate for ${certIdentity(entity)}, not ${describe}` };
+  const named = entity.key.hint;
+  if (named === hint) return { ok: false, kind: 'invalid', note: `names ${describe} but does not verify: the signed content was altered` };
+  if (named !== '') return { ok: false, kind: 'other-key', note: `signed by another key (its key hint names ${hintName(named)}, not ${describe})` };
+  return { ok: false, kind: 'mismatch', note: `does not verify with ${describe}: signed by another key, or its payload was altered` };
+}
+
+// A bundle's key hint for messages: 'key sha256:ab12…' when it is a key id, else its first characters.
+function hintName(hint: string): string {
+  const id = Buffer.from(hint, 'base64');
+  return id.length === 32 ? `key sha256:${id.toString('hex').slice(0, 12)}…` : `key ${JSON.stringify(hint.slice(0, 24))}`;
+}
+
 function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | undefined): Authority {
   const key = readKey(spec, `authorities.${name}`);
   const id = keyId(key);
@@ -111,12 +134,9 @@ function keyAuthority(name: string, spec: AuthoritySpec, root: LoadedRoot | unde
         verifier.verify(asKey);
         return { ok: true, note: `signed by ${this.describe}` };
       } catch (err) {
-        if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') {
-          if (entity.key.$case === 'public-key' && entity.key.hint === hint) return { ok: false, kind: 'invalid', note: `names ${this.describe} but does not verify: the signed content was altered` };
-          return { ok: false, kind: 'other-key', note: 'signed by another key' };
-        }
+        if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') return signatureMismatch(entity, hint, this.describe);
         if (err instanceof VerificationError && err.code === 'TLOG_ERROR' && entity.tlogEntries.length === 0) {
-          return { ok: false, kind: 'invalid', note: 'no transparency log entry (the authority does not set ignoreTlog: true)' };
+          return { ok: false, kind: 'no-tlog', note: 'no transparency log entry (the authority does not set ignoreTlog: true)' };
         }
         return { ok: false, kind: 'invalid', note: `does not verify: ${reason(err)}` };
       }

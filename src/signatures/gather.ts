@@ -9,11 +9,11 @@ import type { PullSecretReader } from '../images/pull-secrets.js';
 import type { SignedImagesParams } from './params.js';
 import type { SignatureVerifier, VerifyOptions } from './verifier.js';
 
-const NOT_GATHERED: SignatureFact = { status: 'unavailable', message: 'the signature was not looked up for this image' };
+const NOT_GATHERED: SignatureFact = { status: 'unavailable', code: 'UNAVAILABLE', reason: 'the signature was not looked up for this image' };
 
 // Verifies one image at the digest resolved for the review, if any; a failed resolution is the signature's error.
 function verifyAt(verifier: SignatureVerifier, image: string, params: SignedImagesParams, opts: VerifyOptions, at: DigestFact | undefined): Promise<SignatureFact> | SignatureFact {
-  if (at?.status === 'error') return { status: 'error', message: `cannot resolve "${image}" to a digest to check its signature: ${at.message}` };
+  if (at?.status === 'error') return { status: 'error', code: 'REGISTRY_ERROR', image, reason: at.message };
   return verifier.verify(image, params, at?.status === 'ok' ? { ...opts, digest: at.digest } : opts);
 }
 

@@ -1,7 +1,7 @@
-// Parameters of require-signed-images: authorities, image rules, noMatch/onError; schema, defaults, rule matching.
+// The signature parameters the verifiers check against (authorities, image rules, noMatch/onError), the rule an image
+// matches, and the problems the schema cannot see. The schema and defaults are require-signed-images' (its folder).
 
 import { globMatcher } from '../engine/globs.js';
-import type { ContainerSite, PodSite } from '../engine/types.js';
 import { ImageReferenceError, referenceOf } from '../images/reference.js';
 
 export interface KeylessIdentity {
@@ -50,63 +50,6 @@ export interface SignedImagesParams {
   readonly trustedRoot: string;
 }
 
-export const SIGNED_IMAGES_DEFAULTS: SignedImagesParams = {
-  authorities: {},
-  images: [],
-  noMatch: 'deny',
-  onError: 'deny',
-  trustedRoot: '',
-};
-
-const AUTHORITY_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
-
-export const SIGNED_IMAGES_PARAMS_SCHEMA = {
-  authorities: {
-    type: 'object',
-    propertyNames: { pattern: AUTHORITY_NAME },
-    additionalProperties: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        key: { type: 'string', minLength: 1, maxLength: 16384 },
-        keyFile: { type: 'string', minLength: 1 },
-        keyless: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['issuer'],
-          properties: {
-            issuer: { type: 'string', minLength: 1 },
-            subject: { type: 'string', minLength: 1 },
-            subjectRegExp: { type: 'string', minLength: 1 },
-          },
-          oneOf: [{ required: ['subject'] }, { required: ['subjectRegExp'] }],
-        },
-        ignoreTlog: { type: 'boolean' },
-        trustedRoot: { type: 'string', minLength: 1 },
-      },
-      oneOf: [{ required: ['key'] }, { required: ['keyFile'] }, { required: ['keyless'] }],
-    },
-  },
-  images: {
-    type: 'array',
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['pattern', 'authorities'],
-      properties: {
-        pattern: { type: 'string', minLength: 1 },
-        authorities: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: AUTHORITY_NAME } },
-        count: { type: 'integer', minimum: 1 },
-        matchReference: { type: 'boolean' },
-      },
-    },
-  },
-  noMatch: { enum: ['deny', 'allow'] },
-  onError: { enum: ['deny', 'allow'] },
-  trustedRoot: { type: 'string' },
-} as const;
-
-
 // The name rules match: registry/repository, without tag or digest (docker.io/library/nginx for "nginx").
 export function ruleSubject(image: string): string | undefined {
   const ref = referenceOf(image);
@@ -118,12 +61,6 @@ export function matchRule(params: SignedImagesParams, image: string): ImageRule 
   const subject = ruleSubject(image);
   if (subject === undefined) return undefined;
   return params.images.find((rule) => globMatcher(rule.pattern)(subject));
-}
-
-// Containers whose image needs a looked-up fact: those a rule matches (noMatch is decided without one).
-export function ruleSites(pod: PodSite, params: SignedImagesParams): ContainerSite[] {
-  if (params.images.length === 0) return [];
-  return pod.containers.filter((site) => matchRule(params, site.container.image) !== undefined);
 }
 
 // Problems of a params object that the schema cannot see: unknown authority names, count too large, bad regexps.

@@ -20,8 +20,6 @@ export interface Target {
   readonly digest: string;
   /** registry/repository[:tag]@sha256:ab12… */
   readonly display: string;
-  /** for tag-only references: a note that the tag was checked at the digest it names now ('' otherwise) */
-  readonly tagNote: string;
   readonly rule: ImageRule;
   readonly authorities: readonly Authority[];
 }
@@ -33,6 +31,10 @@ export interface Early {
   readonly status: 'verified' | 'unverified' | 'error' | 'unavailable';
   readonly code: EarlyCode;
   readonly message: string;
+  /** the cause in its source's words (the configuration problem, the reference or registry error) */
+  readonly reason?: string;
+  /** the image as named in messages, when the answer is about a resolution */
+  readonly image?: string;
 }
 
 export interface TargetDeps {
@@ -42,7 +44,7 @@ export interface TargetDeps {
   readonly closed: boolean;
 }
 
-const early = (status: Early['status'], code: EarlyCode, message: string): Early => ({ status, code, message });
+const early = (status: Early['status'], code: EarlyCode, message: string, more: Pick<Early, 'reason' | 'image'> = {}): Early => ({ status, code, message, ...more });
 
 // Settles with the promise, or rejects with REGISTRY_TIMEOUT when the deadline passes first.
 export function withDeadline<T>(p: Promise<T>, deadline: number, registry: string): Promise<T> {
@@ -61,9 +63,9 @@ export async function settleTarget(image: string, params: SignedImagesParams, op
       : early('unverified', 'NO_RULE', `"${image}" matches no image pattern with ${what} authorities (noMatch: deny)`);
   }
   const compiled = deps.compiled(params);
-  if (compiled.problems.length > 0) return early('unverified', 'CONFIG_INVALID', `cannot verify "${image}": the ${what} configuration is invalid: ${compiled.problems[0]}`);
+  if (compiled.problems.length > 0) return early('unverified', 'CONFIG_INVALID', `cannot verify "${image}": the ${what} configuration is invalid: ${compiled.problems[0]}`, { reason: compiled.problems[0] as string });
   const ref: ImageReference | ImageReferenceError = referenceOf(image);
-  if (ref instanceof ImageReferenceError) return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference: ${ref.message}`);
+  if (ref instanceof ImageReferenceError) return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference: ${ref.message}`, { reason: ref.message });
   const authorities = rule.authorities.map((n) => compiled.authorities.get(n)).filter((a): a is Authority => a !== undefined);
   const deadline = Math.min(opts.deadline, Date.now() + deps.timeoutMs);
   const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
@@ -74,13 +76,10 @@ export async function settleTarget(image: string, params: SignedImagesParams, op
     digest = ref.digest ?? opts.digest ?? (await withDeadline(deps.resolver.digestOf(ref, call), deadline, ref.registry));
   } catch (err) {
     const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
-    return early('error', 'REGISTRY_ERROR', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its ${what}: ${e.message}`);
+    return early('error', 'REGISTRY_ERROR', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its ${what}: ${e.message}`, { reason: e.message, image: `${name}:${ref.tag ?? 'latest'}` });
   }
   const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
-  const tagNote = ref.digest
-    ? ''
-    : ` (verified at the digest the tag "${ref.tag ?? 'latest'}" names now; tags move — pin the digest, see disallow-latest-tag requireDigest: true)`;
-  return { ref, repo, call, deadline, digest, display, tagNote, rule, authorities };
+  return { ref, repo, call, deadline, digest, display, rule, authorities };
 }
 
 export function isEarly(t: Target | Early): t is Early {

@@ -6,17 +6,18 @@ import { entryBytes } from '../images/cache-size.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { SignatureFact } from '../engine/types.js';
+import type { SignatureCode, SignatureFact } from '../engine/types.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { toRegistryError, type RegistryError } from '../images/errors.js';
 import type { Platform } from '../images/platform.js';
 import type { ImageResolver } from '../images/resolver.js';
-import type { Authority, Outcome } from './authority.js';
+import type { Authority, FailureKind, Outcome } from './authority.js';
 import type { Candidate } from './candidates.js';
-import { discoverSignatures, sigTag, type Discovery, type DiscoveryLimits } from './discover.js';
+import { discoverSignatures, type Discovery, type DiscoveryLimits } from './discover.js';
 import type { ImageRule, SignedImagesParams } from './params.js';
-import { isEarly, withDeadline } from './target.js';
+import type { DefectCode } from './statement.js';
+import { isEarly, withDeadline, type Target } from './target.js';
 import { VerifierBase } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
@@ -59,15 +60,34 @@ export interface SignatureVerifier {
 
 interface CachedOutcome {
   ok: boolean;
+  /** VERIFIED, or the most telling code among the signatures found */
+  code: SignatureCode;
+  /** what the signature that verified, or those behind the code, show */
   notes: string[];
   found: number;
 }
 
-
 /** bytes the verification outcomes may hold */
 export const OUTCOME_CACHE_BYTES = 8 * 2 ** 20;
 
-const fact = (status: SignatureFact['status'], message: string): SignatureFact => ({ status, message });
+/** most telling first: an altered signature, a valid one for another repository or from another signer, one that
+ * does not verify with the key, no log entry, another image's, an attestation, unreadable ones */
+const PRIORITY: readonly SignatureCode[] = ['SIGNATURE_INVALID', 'WRONG_REFERENCE', 'UNTRUSTED_SIGNER', 'KEY_MISMATCH', 'TLOG_MISSING', 'OTHER_DIGEST', 'WRONG_PREDICATE_TYPE', 'MALFORMED'];
+
+const OUTCOME_CODES: Readonly<Record<FailureKind, SignatureCode>> = {
+  'other-key': 'UNTRUSTED_SIGNER',
+  'other-identity': 'UNTRUSTED_SIGNER',
+  'no-certificate': 'UNTRUSTED_SIGNER',
+  mismatch: 'KEY_MISMATCH',
+  invalid: 'SIGNATURE_INVALID',
+  'no-tlog': 'TLOG_MISSING',
+};
+
+const DEFECT_CODES: Readonly<Record<DefectCode, SignatureCode>> = { 'other-digest': 'OTHER_DIGEST', 'not-wanted': 'WRONG_PREDICATE_TYPE', malformed: 'MALFORMED' };
+
+type Detail = Omit<SignatureFact, 'status' | 'code'>;
+
+const fact = (status: SignatureFact['status'], code: SignatureCode, detail: Detail = {}): SignatureFact => ({ status, code, ...detail });
 
 // Creates the verifier; the client is not closed by it.
 export function createSignatureVerifier(options: SignatureVerifierOptions, deps: SignatureVerifierDeps): SignatureVerifier {
@@ -94,13 +114,13 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
 
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
     const t = await this.target(image, params, opts);
-    if (isEarly(t)) return fact(t.status, t.message);
+    if (isEarly(t)) return fact(t.status, t.code, { ...(t.image ? { image: t.image } : {}), ...(t.reason ? { reason: t.reason } : {}) });
     try {
-      const decided = await withDeadline(this.decide(t.repo, t.digest, t.rule, [...t.authorities], t.call, t.display, t.tagNote), t.deadline, t.ref.registry);
+      const decided = await withDeadline(this.decide(t), t.deadline, t.ref.registry);
       return decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided;
     } catch (err) {
       const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', t.ref.registry);
-      return fact('error', `cannot check the signatures of ${t.display}: ${e.message}${t.tagNote}`);
+      return fact('error', 'REGISTRY_ERROR', { image: t.display, digest: t.digest, reason: e.message });
     }
   }
 
@@ -110,7 +130,8 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     return this.flights.run(key, call.deadline, () => discoverSignatures(this.client, repo, digest, call, this.limits));
   }
 
-  private async decide(repo: RepoRef, digest: string, rule: ImageRule, authorities: Authority[], call: CallOptions, display: string, tagNote: string): Promise<SignatureFact> {
+  private async decide(t: Target): Promise<SignatureFact> {
+    const { repo, digest, rule, authorities } = t;
     const need = Math.min(rule.count ?? 1, authorities.length);
     const keyOf = (a: Authority) => `${repo.registry}/${repo.repository}@${digest}|${a.fingerprint}|${rule.matchReference === true ? 'ref' : ''}`;
     const results = new Map<string, CachedOutcome>();
@@ -122,7 +143,7 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     const okCount = () => [...results.values()].filter((r) => r.ok).length;
     let discovery: Discovery | undefined;
     if (okCount() < need && results.size < authorities.length) {
-      discovery = await this.discover(repo, digest, call);
+      discovery = await this.discover(repo, digest, t.call);
       const cacheable = discovery.errors.length === 0;
       for (const a of authorities) {
         if (results.has(a.name)) continue;
@@ -133,45 +154,52 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
       for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
     }
     const verified = authorities.filter((a) => results.get(a.name)?.ok);
+    const base: Detail = { image: t.display, digest, need };
     // two authority names for the same key or identity count once
-    if (new Set(verified.map((a) => a.fingerprint)).size >= need) {
-      const by = verified.map((a) => `"${a.name}" (${results.get(a.name)?.notes[0] ?? 'signed'})`).join(', ');
-      return fact('verified', `${display} is signed by ${verified.length === 1 ? 'authority' : 'authorities'} ${by}${tagNote}`);
+    const distinct = new Set(verified.map((a) => a.fingerprint)).size;
+    if (distinct >= need) {
+      return fact('verified', 'VERIFIED', { ...base, authorities: verified.map((a) => a.name), verified: verified.length, evidence: verified.map((a) => results.get(a.name)?.notes[0] ?? 'signed') });
     }
     if (discovery && discovery.errors.length > 0) {
-      const e = discovery.errors[0] as RegistryError;
-      return fact('error', `cannot check the signatures of ${display}: ${e.message}${tagNote}`);
+      return fact('error', 'REGISTRY_ERROR', { ...base, reason: (discovery.errors[0] as RegistryError).message });
     }
-    return fact('unverified', unverifiedMessage(display, digest, authorities, results, need, verified) + tagNote);
+    if (verified.length === authorities.length) {
+      const names = verified.map((a) => `"${a.name}"`).join(', ');
+      return fact('unverified', 'CONFIG_INVALID', { ...base, verified: distinct, reason: `the rule needs ${need} distinct signers, and its authorities ${names} name ${distinct} (one key or identity counts once)` });
+    }
+    return unverified(base, authorities, results, distinct);
   }
 }
 
-// Tries every candidate against one authority; the first that verifies wins.
+// What one found signature shows for one authority: the outcome, or why it cannot count whatever the authority.
+function outcomeOf(a: Authority, c: Candidate, rule: ImageRule, repo: RepoRef): { ok: true; note: string } | { ok: false; code: SignatureCode; note: string } {
+  if (c.defect !== undefined || !c.entity) return { ok: false, code: DEFECT_CODES[c.defectCode ?? 'malformed'], note: c.defect ?? 'unusable signature' };
+  const o: Outcome = a.check(c);
+  if (!o.ok) return { ok: false, code: OUTCOME_CODES[o.kind], note: o.note };
+  if (rule.matchReference === true && c.source === 'sig-tag' && c.reference !== `${repo.registry}/${repo.repository}`) {
+    return { ok: false, code: 'WRONG_REFERENCE', note: `signed for ${JSON.stringify((c.reference ?? '').slice(0, 200))}, not ${repo.registry}/${repo.repository}` };
+  }
+  return o;
+}
+
+// Tries every candidate against one authority; the first that verifies wins, else the most telling code.
 function evaluate(a: Authority, candidates: readonly Candidate[], rule: ImageRule, repo: RepoRef): CachedOutcome {
-  const notes: string[] = [];
-  let found = 0;
+  const problems: Array<{ code: SignatureCode; note: string }> = [];
   for (const c of candidates) {
-    found++;
-    let o: Outcome;
-    if (c.defect !== undefined || !c.entity) o = { ok: false, kind: 'defect', note: c.defect ?? 'unusable signature' };
-    else o = a.check(c);
-    if (o.ok && rule.matchReference === true && c.source === 'sig-tag' && c.reference !== `${repo.registry}/${repo.repository}`) {
-      o = { ok: false, kind: 'reference', note: `signed for ${JSON.stringify((c.reference ?? '').slice(0, 200))}, not ${repo.registry}/${repo.repository}` };
-    }
-    if (o.ok) return { ok: true, notes: [o.note], found };
-    notes.push(o.note);
+    const o = outcomeOf(a, c, rule, repo);
+    if (o.ok) return { ok: true, code: 'VERIFIED', notes: [o.note], found: candidates.length };
+    problems.push({ code: o.code, note: o.note });
   }
-  return { ok: false, notes, found };
+  const code = PRIORITY.find((p) => problems.some((x) => x.code === p)) ?? 'NOT_FOUND';
+  return { ok: false, code, notes: problems.filter((p) => p.code === code).map((p) => p.note), found: candidates.length };
 }
 
-function unverifiedMessage(display: string, digest: string, authorities: Authority[], results: Map<string, CachedOutcome>, need: number, verified: Authority[]): string {
-  const found = Math.max(0, ...[...results.values()].map((r) => r.found));
-  if (found === 0) return `${display} has no signature (looked for OCI referrers and the ${sigTag(digest).slice(0, 19)}….sig tag)`;
+// The answer when too few authorities verified: the most telling code among theirs, with its evidence.
+function unverified(base: Detail, authorities: readonly Authority[], results: Map<string, CachedOutcome>, verified: number): SignatureFact {
   const failing = authorities.filter((a) => !results.get(a.name)?.ok);
-  const names = failing.map((a) => `"${a.name}"`).join(', ');
-  const who = failing.length === 1 ? `authority ${names}` : `authorities ${names}`;
-  const notes = [...new Set(failing.flatMap((a) => results.get(a.name)?.notes ?? []))];
-  const shown = notes.slice(0, 3).join('; ') + (notes.length > 3 ? `; and ${notes.length - 3} more` : '');
-  const countNote = need > 1 || verified.length > 0 ? `need ${need} of ${authorities.length}, verified ${verified.length}; ` : '';
-  return `${display} has no signature from ${who} (${countNote}found ${found}: ${shown})`;
+  const outcomes = failing.map((a) => results.get(a.name)).filter((r): r is CachedOutcome => r !== undefined);
+  const found = Math.max(0, ...outcomes.map((r) => r.found));
+  const code = found === 0 ? 'NOT_FOUND' : (PRIORITY.find((p) => outcomes.some((r) => r.code === p)) ?? 'NOT_FOUND');
+  const evidence = [...new Set(outcomes.filter((r) => r.code === code).flatMap((r) => r.notes))];
+  return fact('unverified', code, { ...base, authorities: failing.map((a) => a.name), verified, found, evidence });
 }

@@ -6,7 +6,8 @@
 import { INSTALL, requireTool } from '../helpers/require-tool.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/images/client.js';
-import { attestationDefaults, createAttestationVerifier, type AttestationParams, type AttestationVerifier } from '../../src/signatures/index.js';
+import { attestationDefaults } from '../../policies/attestation-params.js';
+import { createAttestationVerifier, type AttestationParams, type AttestationVerifier } from '../../src/signatures/index.js';
 import type { AttestationCode } from '../../src/engine/types.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { RegistryWriter, type PushedImage } from '../helpers/cosign-format.js';
@@ -91,7 +92,7 @@ describe.runIf(requireTool(missing.join(', ') || 'cosign and ocireg', missing.le
     add('vuln asked, only provenance attested (v3)', e, 'WRONG_PREDICATE_TYPE');
     await attested('cosign v2 Trivy JSON as a custom predicate type', dist, cosign2, team, TRIVY_PREDICATE, predicateFile(predicate('trivy-report', hoursAgo(1))), 'VERIFIED', [TRIVY_PREDICATE]);
     await attested('cosign v3 Grype JSON as a custom predicate type', oci, cosign3, team, GRYPE_PREDICATE, predicateFile(predicate('grype-report', hoursAgo(1))), 'VERIFIED', [GRYPE_PREDICATE]);
-    await attested('scan from an untrusted key (v2)', dist, cosign2, other, 'vuln', fresh, 'UNTRUSTED_SIGNER');
+    await attested('scan from an untrusted key (v2: the envelope names no key)', dist, cosign2, other, 'vuln', fresh, 'KEY_MISMATCH');
     await attested('scan from an untrusted key (v3)', oci, cosign3, other, 'vuln', fresh, 'UNTRUSTED_SIGNER');
     add('no attestation', await img(dist), 'NOT_FOUND');
 

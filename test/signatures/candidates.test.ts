@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ANNOTATIONS, bundleCandidate, legacyCandidate } from '../../src/signatures/candidates.js';
 import { compileParams } from '../../src/signatures/authority.js';
-import { SIGNED_IMAGES_DEFAULTS } from '../../src/signatures/params.js';
+import { SIGNED_IMAGES_DEFAULTS } from '../../policies/require-signed-images/params.js';
 import { keyPair, simpleSigningPayload, signBytes } from '../helpers/cosign-format.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -35,14 +35,14 @@ describe('signature candidates from untrusted bytes', () => {
     expect(legacyCandidate('x', payload, {}, DIGEST).defect).toMatch(/annotation/);
   });
 
-  it('verify a good candidate and refuse the same signature for another key', () => {
+  it('verify a good candidate; for another key, a legacy signature (which names no key) is a mismatch, not proof of another signer', () => {
     const kp = keyPair();
     const payload = simpleSigningPayload('r.example.com/app', DIGEST);
     const c = legacyCandidate('x', payload, { [ANNOTATIONS.signature]: signBytes(kp.privateKey, payload).toString('base64') }, DIGEST);
     const compiled = compileParams({ ...SIGNED_IMAGES_DEFAULTS, authorities: { a: { key: kp.publicPem, ignoreTlog: true }, b: { key: keyPair().publicPem, ignoreTlog: true } }, images: [] });
     expect(compiled.problems).toEqual([]);
     expect(compiled.authorities.get('a')?.check(c)).toMatchObject({ ok: true });
-    expect(compiled.authorities.get('b')?.check(c)).toMatchObject({ ok: false, kind: 'other-key' });
+    expect(compiled.authorities.get('b')?.check(c)).toMatchObject({ ok: false, kind: 'mismatch' });
   });
 
   it('refuse keys that are too weak or of other types', () => {

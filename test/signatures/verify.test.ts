@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/images/client.js';
 import { createSignatureVerifier, signatureParamsProblems, type SignatureVerifier, type SignedImagesParams } from '../../src/signatures/index.js';
-import { SIGNED_IMAGES_DEFAULTS } from '../../src/signatures/params.js';
+import { SIGNED_IMAGES_DEFAULTS } from '../../policies/require-signed-images/params.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import {
   RegistryWriter, addToReferrersIndex, keyBundle, keyPair, legacySignWithKey, pushBundleReferrer, pushLegacySignature, signBytes,
@@ -16,6 +16,7 @@ import {
 import { mockSigstore, type MockSigstore } from '../helpers/cosign-keyless.js';
 import { startOcireg, toolPath } from '../helpers/cosign-cli.js';
 import { INSTALL, requireTool } from '../helpers/require-tool.js';
+import { keyId } from '../../src/signatures/keys.js';
 
 let registry: TestRegistry;
 let w: RegistryWriter;
@@ -30,6 +31,8 @@ const ISSUER = 'https://issuer.portcullis.test';
 const SUBJECT = 'https://github.com/example/app/.github/workflows/release.yml@refs/heads/main';
 
 const deadline = () => Date.now() + 10_000;
+// the key hint cosign v3 writes into a bundle: base64 of the key's SPKI sha256
+const hintOf = (key: import('node:crypto').KeyObject) => Buffer.from(keyId(key), 'hex').toString('base64');
 
 function params(over: Partial<SignedImagesParams> = {}): SignedImagesParams {
   return {
@@ -73,80 +76,96 @@ describe('key-based signatures', () => {
       const img = await image();
       await legacySignWithKey(w, img, kp.privateKey);
       const fact = await verifier().verify(img.ref, params({ authorities: { k: { key: kp.publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['k'] }] }), { deadline: deadline() });
-      expect(fact.status).toBe('verified');
-      expect(fact.message).toContain('authority "k"');
+      expect(fact).toMatchObject({ status: 'verified', code: 'VERIFIED', authorities: ['k'] });
     });
     it(`verifies a v0.3 bundle referrer (tag-schema fallback) by an ${kind} key`, async () => {
       const kp = kind === 'p256' ? team : keyPair(kind);
       const img = await image();
       await pushBundleReferrer(w, img, keyBundle(kp.privateKey, signStatement(img.digest)));
       const fact = await verifier().verify(img.ref, params({ authorities: { k: { key: kp.publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['k'] }] }), { deadline: deadline() });
-      expect(fact).toMatchObject({ status: 'verified' });
+      expect(fact).toMatchObject({ status: 'verified', code: 'VERIFIED' });
     });
   }
 
   it('says when there is no signature at all', async () => {
     const img = await image();
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/has no signature \(looked for OCI referrers/);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'NOT_FOUND', found: 0, digest: img.digest });
   });
 
-  it('denies the wrong key, saying it is another key', async () => {
+  it('denies a legacy signature by another key without claiming which: it names no key (KEY_MISMATCH)', async () => {
     const img = await image();
     await legacySignWithKey(w, img, other.privateKey);
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toBe(`${img.name}@${img.digest.slice(0, 19)}… has no signature from authority "team-key" (found 1: signed by another key)`);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'KEY_MISMATCH', image: `${img.name}@${img.digest.slice(0, 19)}…`, authorities: ['team-key'], found: 1 });
   });
 
-  it('denies a signature over another digest (copied from another image)', async () => {
+  it('denies a v2 signature copied from another image as OTHER_DIGEST, before any key is tried', async () => {
     const a = await image();
     const b = await image();
-    // b's signature payload, pushed as a's signature
-    const payload = simpleSigningPayload(b.name, b.digest);
-    await pushLegacySignature(w, a, [{ payload, signature: signBytes(team.privateKey, payload) }]);
-    await pushBundleReferrer(w, a, keyBundle(team.privateKey, signStatement(b.digest)));
+    // b's real .sig manifest (payload and signature by the trusted key), pushed under a's .sig tag
+    const signed = await legacySignWithKey(w, b, team.privateKey);
+    const manifest = await (await fetch(`${registry.url}/v2/${b.repository}/manifests/${signed.digest}`, { headers: { accept: signed.mediaType } })).json() as { layers: Array<{ digest: string }> };
+    const payload = Buffer.from(await (await fetch(`${registry.url}/v2/${b.repository}/blobs/${manifest.layers[0]?.digest}`)).arrayBuffer());
+    await Promise.all([w.blob(a.repository, payload), w.blob(a.repository, Buffer.from('{}'))]);
+    await w.manifest(a.repository, manifest, `${a.digest.replace(':', '-')}.sig`);
     const fact = await verifier().verify(a.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('signature over another digest');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'OTHER_DIGEST', found: 1, evidence: [`signature over another digest (${b.digest.slice(0, 19)}…)`] });
   });
 
-  it('denies a tampered payload', async () => {
+  it('denies a bundle whose statement names another digest as OTHER_DIGEST', async () => {
+    const a = await image();
+    const b = await image();
+    await pushBundleReferrer(w, a, keyBundle(team.privateKey, signStatement(b.digest)));
+    const fact = await verifier().verify(a.ref, params(), { deadline: deadline() });
+    expect(fact).toMatchObject({ status: 'unverified', code: 'OTHER_DIGEST' });
+  });
+
+  it('denies an altered v2 payload as KEY_MISMATCH, and the denial does not blame another key alone', async () => {
     const img = await image();
     const good = simpleSigningPayload(img.name, img.digest);
     const signature = signBytes(team.privateKey, good);
     const tampered = Buffer.from(good.toString('utf8').replace('"optional":null', '"optional":{"tampered":"yes"}'));
     await pushLegacySignature(w, img, [{ payload: tampered, signature }]);
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'KEY_MISMATCH', found: 1 });
+    const { problemOf } = await import('../../policies/require-signed-images/messages.js');
+    expect(problemOf(fact, img.ref)).toMatch(/\(found 1: does not verify with key sha256:[0-9a-f]{12}…: signed by another key, or its payload was altered\)$/);
   });
 
-  it('denies a tampered bundle statement', async () => {
+  it('denies an altered bundle that names the trusted key as SIGNATURE_INVALID', async () => {
     const img = await image();
-    const bundle = keyBundle(team.privateKey, signStatement(img.digest)) as { dsseEnvelope: { payload: string } };
+    const bundle = keyBundle(team.privateKey, signStatement(img.digest), hintOf(team.publicKey)) as { dsseEnvelope: { payload: string } };
     const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as Record<string, unknown>;
     statement.predicate = { evil: true };
     bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
     await pushBundleReferrer(w, img, bundle);
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
+    expect(fact.evidence?.[0]).toMatch(/^names key sha256:[0-9a-f]{12}… but does not verify: the signed content was altered$/);
+  });
+
+  it('denies a bundle whose key hint names another key as UNTRUSTED_SIGNER, and one naming no key as KEY_MISMATCH', async () => {
+    const named = await image();
+    await pushBundleReferrer(w, named, keyBundle(other.privateKey, signStatement(named.digest), hintOf(other.publicKey)));
+    expect(await verifier().verify(named.ref, params(), { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'UNTRUSTED_SIGNER' });
+    const bare = await image();
+    await pushBundleReferrer(w, bare, keyBundle(other.privateKey, signStatement(bare.digest)));
+    expect(await verifier().verify(bare.ref, params(), { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'KEY_MISMATCH' });
   });
 
   it('does not count an attestation (other predicate type) as a signature', async () => {
     const img = await image();
     await pushBundleReferrer(w, img, keyBundle(team.privateKey, signStatement(img.digest, 'https://slsa.dev/provenance/v1')));
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('an attestation');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'WRONG_PREDICATE_TYPE' });
   });
 
   it('requires a transparency log entry for a key authority unless ignoreTlog', async () => {
     const img = await image();
     await legacySignWithKey(w, img, team.privateKey);
     const fact = await verifier().verify(img.ref, params({ authorities: { 'team-key': { key: team.publicPem } } }), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/tlog/i);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'TLOG_MISSING' });
   });
 
   it('verifies a key signature with a Rekor entry against the trusted root, and refuses a forged SET', async () => {
@@ -159,8 +178,7 @@ describe('key-based signatures', () => {
     const rogue = await mockSigstore();
     await pushLegacySignature(w, forged, [await rogue.keyLegacyLayer(team.privateKey, team.publicPem, forged)]);
     const fact = await verifier().verify(forged.ref, withTlog, { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/inclusion promise|TLOG/);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
   });
 
   it('checks the docker-reference when matchReference is set', async () => {
@@ -169,8 +187,8 @@ describe('key-based signatures', () => {
     const v = verifier();
     expect((await v.verify(img.ref, params(), { deadline: deadline() })).status).toBe('verified');
     const strict = await v.verify(img.ref, params({ images: [{ pattern: '**', authorities: ['team-key'], matchReference: true }] }), { deadline: deadline() });
-    expect(strict.status).toBe('unverified');
-    expect(strict.message).toContain('elsewhere.example.com/app');
+    expect(strict).toMatchObject({ status: 'unverified', code: 'WRONG_REFERENCE' });
+    expect(strict.evidence?.[0]).toContain('elsewhere.example.com/app');
   });
 });
 
@@ -182,8 +200,8 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     const signer = await sigstore.issue(SUBJECT, ISSUER);
     await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status, fact.message).toBe('verified');
-    expect(fact.message).toContain(SUBJECT);
+    expect(fact).toMatchObject({ status: 'verified', code: 'VERIFIED', authorities: ['release'] });
+    expect(fact.evidence?.[0]).toContain(SUBJECT);
   });
 
   it('verifies a keyless bundle referrer, and a subject regexp', async () => {
@@ -201,8 +219,8 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     const signer = await sigstore.issue('https://github.com/mallory/fork/.github/workflows/x.yml@refs/heads/main', ISSUER);
     await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('valid signature from https://github.com/mallory/fork');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'UNTRUSTED_SIGNER' });
+    expect(fact.evidence?.[0]).toContain('valid signature from https://github.com/mallory/fork');
   });
 
   it('denies another issuer', async () => {
@@ -210,8 +228,7 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     const signer = await sigstore.issue(SUBJECT, 'https://evil-issuer.test');
     await pushBundleReferrer(w, img, await sigstore.bundle(signer, signStatement(img.digest)));
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('issuer https://evil-issuer.test');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'UNTRUSTED_SIGNER' });
   });
 
   it('denies an expired certificate (not valid when logged)', async () => {
@@ -219,8 +236,8 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     const signer = await sigstore.issue(SUBJECT, ISSUER, { clock: new Date(Date.now() - 3_600_000) });
     await pushLegacySignature(w, img, [await sigstore.legacyLayer(signer, img)]);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/does not verify: certificate valid .* \(expired or not yet valid\)/);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
+    expect(fact.evidence?.[0]).toMatch(/\(expired or not yet valid\)$/);
     // the same CA's certificate issued two minutes ago (still valid) verifies
     const fresh = await image();
     const recent = await sigstore.issue(SUBJECT, ISSUER, { clock: new Date(Date.now() - 120_000) });
@@ -234,25 +251,23 @@ describe('keyless signatures (mock Fulcio, CT log and Rekor)', () => {
     const signer = await rogue.issue(SUBJECT, ISSUER);
     await pushLegacySignature(w, img, [await rogue.legacyLayer(signer, img)]);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toMatch(/does not verify/);
+    expect(fact).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
   });
 
   it('denies a keyless signature without SCT or without Rekor entry', async () => {
     const a = await image();
     await pushLegacySignature(w, a, [await sigstore.legacyLayer(await sigstore.issue(SUBJECT, ISSUER, { withoutSct: true }), a)]);
-    expect((await verifier().verify(a.ref, keyless(), { deadline: deadline() })).status).toBe('unverified');
+    expect(await verifier().verify(a.ref, keyless(), { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
     const b = await image();
     await pushBundleReferrer(w, b, await sigstore.bundle(await sigstore.issue(SUBJECT, ISSUER), signStatement(b.digest), { tlog: false }));
-    expect((await verifier().verify(b.ref, keyless(), { deadline: deadline() })).status).toBe('unverified');
+    expect(await verifier().verify(b.ref, keyless(), { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'SIGNATURE_INVALID' });
   });
 
   it('does not accept a bare-key signature for a keyless authority', async () => {
     const img = await image();
     await legacySignWithKey(w, img, team.privateKey);
     const fact = await verifier().verify(img.ref, keyless(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('bare key');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'UNTRUSTED_SIGNER' });
   });
 });
 
@@ -264,8 +279,8 @@ describe('structure attacks and limits', () => {
     await w.manifest(img.repository, body, `${img.digest.replace(':', '-')}.sig`);
     await addToReferrersIndex(w, img, [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: 1, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }]);
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('points at the image itself');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'OTHER_DIGEST' });
+    expect(fact.evidence).toContain('referrer points at the image itself');
   });
 
   it('refuses a signature manifest with thousands of layers without fetching them', async () => {
@@ -275,8 +290,7 @@ describe('structure attacks and limits', () => {
     await pushLegacySignature(w, img, Array.from({ length: 2000 }, () => layer));
     const before = requests;
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('more than the limit');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'MALFORMED' });
     expect(requests - before).toBeLessThan(10);
   });
 
@@ -285,8 +299,7 @@ describe('structure attacks and limits', () => {
     const huge = Buffer.concat([simpleSigningPayload(img.name, img.digest), Buffer.alloc(1024 * 1024, 32)]);
     await pushLegacySignature(w, img, [{ payload: huge, signature: signBytes(team.privateKey, huge) }]);
     const fact = await verifier().verify(img.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('more than the limit');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'MALFORMED' });
   });
 
   it('ignores a referrer whose subject is another image', async () => {
@@ -294,8 +307,7 @@ describe('structure attacks and limits', () => {
     const b = await image();
     await pushBundleReferrer(w, a, keyBundle(team.privateKey, signStatement(a.digest)), { subjectDigest: b.digest });
     const fact = await verifier().verify(a.ref, params(), { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('another subject');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'OTHER_DIGEST', evidence: ['referrer names another subject'] });
   });
 });
 
@@ -307,12 +319,10 @@ describe('binding, rules and counts', () => {
     const v = verifier();
     const ref = `${signed.name}:v1`;
     const first = await v.verify(ref, params(), { deadline: deadline() });
-    expect(first.status).toBe('verified');
-    expect(first.message).toContain('tags move');
-    expect(first.message).toContain('requireDigest');
+    expect(first).toMatchObject({ status: 'verified', code: 'VERIFIED', verifiedAtTag: 'v1' });
     await w.image(repo, 'moving-2', 'v1'); // the tag now names an unsigned image
     const second = await v.verify(ref, params(), { deadline: deadline() });
-    expect(second.status).toBe('unverified');
+    expect(second).toMatchObject({ status: 'unverified', code: 'NOT_FOUND' });
   });
 
   it('needs `count` distinct authorities', async () => {
@@ -325,8 +335,7 @@ describe('binding, rules and counts', () => {
     });
     const v = verifier();
     const fact = await v.verify(img.ref, p, { deadline: deadline() });
-    expect(fact.status).toBe('unverified');
-    expect(fact.message).toContain('need 2 of 2, verified 1');
+    expect(fact).toMatchObject({ status: 'unverified', code: 'KEY_MISMATCH', need: 2, verified: 1, authorities: ['second-key'] });
     // a second signature layer from the other key makes two
     const payload = simpleSigningPayload(img.name, img.digest);
     await pushLegacySignature(w, img, [{ payload, signature: signBytes(team.privateKey, payload) }, { payload, signature: signBytes(second.privateKey, payload) }]);
@@ -341,7 +350,7 @@ describe('binding, rules and counts', () => {
       authorities: { a: { key: team.publicPem, ignoreTlog: true }, b: { key: team.publicPem, ignoreTlog: true } },
       images: [{ pattern: '**', authorities: ['a', 'b'], count: 2 }],
     });
-    expect((await verifier().verify(img.ref, p, { deadline: deadline() })).status).toBe('unverified');
+    expect(await verifier().verify(img.ref, p, { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'CONFIG_INVALID', need: 2, verified: 1 });
   });
 
   it('applies the first matching rule, and noMatch', async () => {
@@ -351,8 +360,8 @@ describe('binding, rules and counts', () => {
     const first = params({ images: [{ pattern: `${registry.host}/sig/**`, authorities: ['team-key'] }, { pattern: '**', authorities: ['release'] }] });
     expect((await v.verify(img.ref, first, { deadline: deadline() })).status).toBe('verified');
     const none = params({ images: [{ pattern: 'other.example.com/**', authorities: ['team-key'] }] });
-    expect((await v.verify(img.ref, none, { deadline: deadline() })).status).toBe('unverified');
-    expect((await v.verify(img.ref, { ...none, noMatch: 'allow' }, { deadline: deadline() })).status).toBe('verified');
+    expect(await v.verify(img.ref, none, { deadline: deadline() })).toMatchObject({ status: 'unverified', code: 'NO_RULE' });
+    expect(await v.verify(img.ref, { ...none, noMatch: 'allow' }, { deadline: deadline() })).toMatchObject({ status: 'verified', code: 'NO_RULE_ALLOWED' });
   });
 
   it('reports configuration problems', () => {
@@ -415,10 +424,9 @@ describe('caching, deduplication, deadlines and registry errors', () => {
     const c = new RegistryClient({ insecure: [host], maxTries: 1 });
     const v = createSignatureVerifier({}, { client: c });
     const fact = await v.verify(`${host}/app@sha256:${'a'.repeat(64)}`, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: deadline() });
-    expect(fact.status).toBe('error');
-    expect(fact.message).toContain('cannot check the signatures');
+    expect(fact).toMatchObject({ status: 'error', code: 'REGISTRY_ERROR' });
     const late = await v.verify(`${host}/app:v1`, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: Date.now() - 1 });
-    expect(late.status).toBe('error');
+    expect(late).toMatchObject({ status: 'error', code: 'REGISTRY_ERROR' });
     await c.close();
   });
 });
@@ -442,6 +450,26 @@ describe('through the engine (signatureFactGatherer)', () => {
     const denied = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = unsigned.ref))));
     expect(denied.allowed).toBe(false);
     expect(denied.message).toMatch(/^\[require-signed-images\] container "app" \(containers\[0\]\): .+ has no signature \(looked for OCI referrers .+ — sign the image digest/);
+    expect(denied.violations.map((v) => v.code)).toEqual(['NOT_FOUND']);
+  });
+
+  it('names the code in PolicyReport results and SARIF', async () => {
+    const { engineWith } = await import('../helpers/engine.js');
+    const { evaluateObject, objectOf, KINDS, specWith } = await import('../helpers/pods.js');
+    const { signatureFactGatherer } = await import('../../src/signatures/index.js');
+    const { buildPolicyReports } = await import('../../src/audit/reports.js');
+    const { sarifLog } = await import('../../src/audit/sarif.js');
+    const { POLICIES } = await import('../../policies/index.js');
+    const img = await image();
+    await legacySignWithKey(w, img, other.privateKey);
+    const p = params();
+    const engine = engineWith({ 'require-signed-images': { ...p } }, { facts: signatureFactGatherer(verifier(), { params: () => p }) });
+    const pod = KINDS[0] as (typeof KINDS)[number];
+    const decision = await evaluateObject(engine, objectOf(pod, specWith((s) => (s.containers[0].image = img.ref))));
+    const subject = { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web', uid: 'web', pods: 1, decision, policies: ['require-signed-images'] };
+    const report = buildPolicyReports([subject], { now: new Date(), policies: POLICIES }).namespaced.get('shop');
+    expect(report?.results).toMatchObject([{ policy: 'require-signed-images', result: 'fail', properties: { codes: 'KEY_MISMATCH' } }]);
+    expect(sarifLog([subject], { version: 'test', policies: POLICIES }).runs[0]?.results).toMatchObject([{ ruleId: 'require-signed-images', properties: { code: 'KEY_MISMATCH' } }]);
   });
 });
 
@@ -460,7 +488,7 @@ describe.runIf(requireTool('ocireg', toolPath('ocireg') !== undefined, INSTALL.o
       const tagIndex = await fetch(`http://${oci.host}/v2/${img.repository}/manifests/${img.digest.replace(':', '-')}`);
       expect(tagIndex.status).toBe(404);
       const fact = await createSignatureVerifier({}, { client: c }).verify(img.ref, params({ images: [{ pattern: '**', authorities: ['team-key'] }] }), { deadline: deadline() });
-      expect(fact.status, fact.message).toBe('verified');
+      expect(fact).toMatchObject({ status: 'verified', code: 'VERIFIED' });
     } finally {
       await c.close();
       await oci.stop();

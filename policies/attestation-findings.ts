@@ -1,9 +1,9 @@
 // What every attestation policy reports before it reads a predicate: no authorities, an invalid reference, an image
 // no rule matches (noMatch), a registry error (onError), look-ups disabled, an attestation that does not verify.
 
-import type { AttestationFact, ContainerSite, Facts, Finding, VerifiedAttestation } from '../engine/types.js';
+import type { AttestationFact, ContainerSite, Facts, Finding, VerifiedAttestation } from '../src/engine/types.js';
+import { matchRule, ruleSubject } from '../src/signatures/params.js';
 import type { AttestationParams } from './attestation-params.js';
-import { matchRule, ruleSubject } from './params.js';
 
 /** how a policy names what it wants, for messages: "vulnerability scan", "SLSA provenance" */
 export interface AttestationWording {
@@ -45,6 +45,8 @@ function fixFor(fact: AttestationFact, w: AttestationWording): string {
   switch (fact.code) {
     case 'UNTRUSTED_SIGNER':
       return `attest with a key or identity of the rule's authorities (${w.attest}), or add its signer as an authority`;
+    case 'KEY_MISMATCH':
+      return `attest with the key of the rule's authorities (${w.attest}), or add the signer's key as an authority; if that key made it, the envelope was altered: attest again`;
     case 'SIGNATURE_INVALID':
       return `the attestation was changed after it was signed: attest again (${w.attest}) and find who rewrote it`;
     case 'OTHER_DIGEST':
