@@ -5,7 +5,7 @@
 // cover (message literals, optional syntax) is reported so that the caller plans the expression with @bufbuild/cel.
 import { CelScalar, celError, celList, celMap, celType, celUint, isCelError, isCelList, isCelMap, isCelUint, listType, mapType } from '@bufbuild/cel';
 import type { CelEnv, CelError, CelFunc, CelResult, CelValue, parse } from '@bufbuild/cel';
-import { budgetExceeded, BudgetExceeded, spend } from './cel-budget.js';
+import { budgetExceeded, BudgetExceeded, charge, spend } from './cel-budget.js';
 
 type Expr = NonNullable<ReturnType<typeof parse>['expr']>;
 type Frame = Array<CelResult | undefined>;
@@ -355,6 +355,7 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
         break;
       }
     }
+    if (typeof r === 'string') charge(r.length);
     const stopped = budgetExceeded();
     if (stopped !== undefined) throw new BudgetExceeded(stopped);
     if (r !== undefined) return r;

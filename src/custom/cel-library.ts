@@ -1,6 +1,6 @@
 // The Kubernetes CEL library a ValidatingAdmissionPolicy author expects, for @bufbuild/cel: regex (find,
 // findAll), URLs, lists (isSorted, sum, min, max, indexOf, lastIndexOf), quantities; plus string and list
-// concatenation charged to the evaluation's allocation budget.
+// concatenation, join and replace charged to the evaluation's allocation budget.
 import { celFunc, celMap, celMethod, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
 import type { CelFunc, CelList, CelMap, CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
@@ -165,6 +165,26 @@ const quantity: CelFunc[] = [
   celMethod('sub', MAP, [MAP], MAP, function (o) { return new Map<string, CelValue>([['quantity', ''], ['value', amount(this) - amount(o)]]); }),
 ];
 
+// s with its first n occurrences of `from` replaced by `to`, in one pass, charged before it is built (the strings
+// extension's own replace answers the same in quadratic time).
+function replace(s: string, from: string, to: string, n: number): string {
+  if (n <= 0) return s;
+  if (from === '') {
+    charge(s.length + n * to.length);
+    return to.repeat(n) + s;
+  }
+  const at: number[] = [];
+  for (let i = s.indexOf(from); i !== -1 && at.length < n; i = s.indexOf(from, i + from.length)) at.push(i);
+  charge(s.length + at.length * Math.max(0, to.length - from.length));
+  let out = '';
+  let prev = 0;
+  for (const i of at) {
+    out += s.slice(prev, i) + to;
+    prev = i + from.length;
+  }
+  return out + s.slice(prev);
+}
+
 // Concatenation charged to the allocation budget (overrides the standard _+_ for strings and lists).
 const budgeted: CelFunc[] = [
   celFunc('_+_', [STRING, STRING], STRING, (l, r) => {
@@ -175,6 +195,8 @@ const budgeted: CelFunc[] = [
     charge(l.size + r.size);
     return celListConcat(l, r);
   }),
+  celMethod('replace', STRING, [STRING, STRING], STRING, function (from, to) { return replace(this, from, to, this.length); }),
+  celMethod('replace', STRING, [STRING, STRING, INT], STRING, function (from, to, n) { return replace(this, from, to, Number(n)); }),
   celMethod('join', LIST, [STRING], STRING, function (sep) {
     const all = items(this).map(String);
     charge(all.reduce((n, s) => n + s.length + sep.length, 0));

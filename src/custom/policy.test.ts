@@ -5,6 +5,7 @@ import { POLICY_IDS } from '../../policies/index.js';
 import { KINDS, objectOf, specWith, evaluateObject } from '../../test/helpers/pods.js';
 import { factsFor, TEST_DIGEST } from '../../test/helpers/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
+import { COST_BUDGET } from './cel-budget.js';
 
 const EXAMPLES = 'examples/custom-policies/policies';
 const off = Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'off' }]));
@@ -102,6 +103,28 @@ describe('custom CEL policies', () => {
     const d = await evaluateObject(engine, long);
     expect(d.allowed).toBe(false);
     expect(d.message).toContain('allocation budget');
+  });
+
+  it('nested comprehensions over a big list in the object stop at the cost budget (onError), even under ||', async () => {
+    const big = pod((s) => (s.containers[0].env = Array.from({ length: 3000 }, (_, i) => ({ name: `V${i}`, value: 'x' }))));
+    const expression = 'container.env.all(a, container.env.all(b, a.name != b.name || a.value == b.value)) || true';
+    const deny = engineOf({ policies: [{ id: 'cost', title: 'Cost', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    const d = await evaluateObject(deny, big);
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain(`exceeded its cost budget (${COST_BUDGET} function calls and comprehension steps)`);
+    const allow = engineOf({ policies: [{ id: 'cost', title: 'Cost', onError: 'allow', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    expect((await evaluateObject(allow, big)).allowed).toBe(true);
+    expect((await evaluateObject(deny, pod(() => undefined))).allowed).toBe(true);
+  });
+
+  it('an expression that builds a huge string stops at the allocation budget before building it (onError)', async () => {
+    const long = pod((s) => (s.containers[0].image = `${'a'.repeat(5000)}:1`));
+    const expression = "size(container.image.replace('a', container.image.replace('a', container.image))) > 0";
+    const engine = engineOf({ policies: [{ id: 'grow', title: 'Grow', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    const d = await evaluateObject(engine, long);
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain('allocation budget');
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
   });
 
   it('refuses at load an expression that does not parse, naming policy, rule and column', () => {
