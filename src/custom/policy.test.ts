@@ -127,6 +127,28 @@ describe('custom CEL policies', () => {
     expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
   });
 
+  it('now is the time of the review: an expires-at annotation must be in the future', async () => {
+    const expression = "!has(object.metadata.annotations) || !('expires-at' in object.metadata.annotations) || timestamp(object.metadata.annotations['expires-at']) > now";
+    const engine = engineOf({ policies: [{ id: 'not-expired', title: 'Not expired', validations: [{ expression, messageExpression: "'expired at ' + object.metadata.annotations['expires-at']", fix: 'renew it' }] }] });
+    const expiring = (at: string) => ({ ...pod(() => undefined), metadata: { name: 'p', namespace: 'default', annotations: { 'expires-at': at } } });
+    expect((await evaluateObject(engine, expiring('2000-01-01T00:00:00Z'))).message).toBe('[not-expired] pod: expired at 2000-01-01T00:00:00Z — renew it');
+    expect((await evaluateObject(engine, expiring(new Date(Date.now() + 3_600_000).toISOString()))).allowed).toBe(true);
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
+  });
+
+  it('now is one instant for every rule and container of a review', async () => {
+    const rule = { expression: 'false', messageExpression: 'string(now)', fix: 'f' };
+    const engine = engineOf({ policies: [{ id: 'clock-a', title: 'A', validations: [rule] }, { id: 'clock-b', title: 'B', containerValidations: [rule, rule] }] });
+    const before = Date.now();
+    const d = await evaluateObject(engine, pod((s) => s.containers.push({ ...s.containers[0], name: 'second' })));
+    const times = d.violations.map((v) => v.message.replace(/^.*: (\S+) — f$/, '$1'));
+    expect(times.length).toBe(5);
+    expect(new Set(times).size).toBe(1);
+    const at = Date.parse(times[0]!);
+    expect(at).toBeGreaterThanOrEqual(before - 1);
+    expect(at).toBeLessThanOrEqual(Date.now());
+  });
+
   it('refuses at load an expression that does not parse, naming policy, rule and column', () => {
     const [p] = problemsOf({ expression: 'pod.containers.all(c, c.name ==)' });
     expect(p?.path).toBe('/customPolicies/bad/validations/0/expression');
