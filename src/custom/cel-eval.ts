@@ -53,22 +53,24 @@ function byIndex(obj: CelValue, key: bigint | number | boolean): CelValue | unde
   return undefined;
 }
 
-// The value, or this error when it is absent (a present null is a value).
-const orElse = (v: CelValue | undefined, id: number, message: string): CelResult => (v === undefined ? err(id, message) : v);
-
-// obj[key], with @bufbuild/cel's errors for an absent field or index.
+// obj[key], with @bufbuild/cel's errors for an absent field or index (a present null is a value).
 function index(id: number, obj: CelValue, key: CelValue): CelResult {
+  let v: CelValue | undefined;
   switch (typeof key) {
     case 'string':
-      return orElse(byName(obj, key), id, `field not found: ${key}`);
+      v = byName(obj, key);
+      return v === undefined ? err(id, `field not found: ${key}`) : v;
     case 'boolean':
-      return orElse(byIndex(obj, key), id, `field not found: ${String(key)}`);
+      v = byIndex(obj, key);
+      return v === undefined ? err(id, `field not found: ${String(key)}`) : v;
     case 'number':
     case 'bigint':
-      return orElse(byIndex(obj, key), id, `index ${Number(key)} out of bounds [0, -1)`);
+      v = byIndex(obj, key);
+      return v === undefined ? err(id, `index ${Number(key)} out of bounds [0, -1)`) : v;
     default:
-      if (isCelUint(key)) return orElse(byIndex(obj, key.value), id, `index ${Number(key.value)} out of bounds [0, -1)`);
-      return err(id, 'unsupported key type');
+      if (!isCelUint(key)) return err(id, 'unsupported key type');
+      v = byIndex(obj, key.value);
+      return v === undefined ? err(id, `index ${Number(key.value)} out of bounds [0, -1)`) : v;
   }
 }
 
@@ -131,7 +133,9 @@ function node(c: Compiler, e: Expr, scope: Scope): Node {
       }
       return (f) => {
         const obj = operand(f);
-        return isCelError(obj) ? obj : orElse(byName(obj, field), id, `field not found: ${field}`);
+        if (isCelError(obj)) return obj;
+        const v = byName(obj, field);
+        return v === undefined ? err(id, `field not found: ${field}`) : v;
       };
     }
     case 'callExpr':
