@@ -44,7 +44,8 @@ const EXPRESSIONS = [
   "'a,b'.split(',') == ['a', 'b']", "['a', 'b'].join('-')", "'x'.replace('x', 'yy')", "'%s-%d'.format(['a', 1])", 'strings.quote("a")',
   "timestamp('2026-01-01T00:00:00Z') < timestamp('2026-01-02T00:00:00Z')", "timestamp('2026-01-01T00:00:00Z') + duration('24h') == timestamp('2026-01-02T00:00:00Z')",
   "url('https://example.com:8443/x').getHost()", 'pod.unknown.all(x, true)', 'pod.dnsPolicy.all(x, true)', '[1, 2, 3].all(x, x / (x - 2) > 0)', '[1, 2, 3].exists(x, x / (x - 2) > 0)',
-  'pod.containers.all(pod, pod.name != "")', 'params.missing', 'bytes("a") == b"a"', '1u + 2u == 3u', 'null == pod.nodeSelector', '-params.n', '!pod.hostNetwork', '!params.n',
+  'pod.containers.all(pod, pod.name != "")', "size('a😀b') == 3", "'a😀b'.size()", "'MiXeD-ß'.lowerAscii()", "'MiXeD-ß'.upperAscii()", "'abc'.startsWith('ab') && 'abc'.endsWith('bc') && 'abc'.contains('b')",
+  "'abc'.startsWith(1)", 'size(1)', 'params.missing', 'bytes("a") == b"a"', '1u + 2u == 3u', 'null == pod.nodeSelector', '-params.n', '!pod.hostNetwork', '!params.n',
 ];
 
 // The answer with errors reduced to their message, values to what toEqual compares.
@@ -63,7 +64,7 @@ describe('the closure compiler', () => {
   for (const source of EXPRESSIONS) {
     it(source, () => {
       const parsed = parse(source);
-      const compiled = compileExpression(env, parsed.expr!, VARIABLES);
+      const compiled = compileExpression(env, parsed.expr!, VARIABLES, CACHED_RE2);
       expect(compiled.supported).toBe(true);
       resetBudget();
       const want = answer(() => plan(env, parsed)(bindings as never));

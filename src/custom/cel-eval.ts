@@ -31,6 +31,7 @@ const EMPTY_MAP = celMap(new Map());
 
 interface Compiler {
   readonly env: CelEnv;
+  readonly matchers: Matchers | undefined;
   readonly declared: readonly string[];
   readonly reads: Set<string>;
   slots: number;
@@ -323,24 +324,55 @@ function rememberable(funcs: readonly CelFunc[], fn: CelFunc): boolean {
   return !dyn || funcs.find((g) => g.arguments.length === fn.arguments.length && (g.target === undefined) === (fn.target === undefined)) === fn;
 }
 
-/** A shortcut for an operator on the values it is most often given; undefined leaves the call to the overloads. */
-type Shortcut = (a: CelValue, b: CelValue) => CelValue | undefined;
+/** A shortcut for a call on the values it is most often given: the receiver (undefined for a function) and up to
+ *  two arguments; undefined leaves the call to the overloads. */
+type Shortcut = (t: CelValue | undefined, a: CelValue, b: CelValue) => CelValue | undefined;
 
 const same = (a: CelValue, b: CelValue): boolean => typeof a === typeof b && (typeof a === 'string' || typeof a === 'bigint' || typeof a === 'boolean');
 const ordered = (a: CelValue, b: CelValue): boolean => typeof a === typeof b && (typeof a === 'string' || typeof a === 'bigint');
 
-// What the standard overloads answer for these operand types (see @bufbuild/cel's std/logic).
+// The number of code points in s (what size() counts: a surrogate pair is one).
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+const size: Shortcut = (t) => (typeof t === 'string' ? BigInt(codePoints(t)) : isCelList(t) || isCelMap(t) ? BigInt(t.size) : undefined);
+
+// What the standard overloads (@bufbuild/cel's std/logic and strings extension) answer for these value types;
+// keyed by name, "." for a method, and the number of arguments.
 const SHORTCUTS: Readonly<Record<string, Shortcut>> = {
-  '_==_': (a, b) => (same(a, b) ? a === b : undefined),
-  '_!=_': (a, b) => (same(a, b) ? a !== b : undefined),
-  '_<_': (a, b) => (ordered(a, b) ? (a as string) < (b as string) : undefined),
-  '_<=_': (a, b) => (ordered(a, b) ? (a as string) <= (b as string) : undefined),
-  '_>_': (a, b) => (ordered(a, b) ? (a as string) > (b as string) : undefined),
-  '_>=_': (a, b) => (ordered(a, b) ? (a as string) >= (b as string) : undefined),
-  '@in': (a, b) => (typeof a === 'string' && isCelMap(b) ? b.has(a) : undefined),
-  '!_': (a) => (typeof a === 'boolean' ? !a : undefined),
-  size: (a) => (isCelList(a) || isCelMap(a) ? BigInt(a.size) : undefined),
+  '_==_/2': (_, a, b) => (same(a, b) ? a === b : undefined),
+  '_!=_/2': (_, a, b) => (same(a, b) ? a !== b : undefined),
+  '_<_/2': (_, a, b) => (ordered(a, b) ? (a as string) < (b as string) : undefined),
+  '_<=_/2': (_, a, b) => (ordered(a, b) ? (a as string) <= (b as string) : undefined),
+  '_>_/2': (_, a, b) => (ordered(a, b) ? (a as string) > (b as string) : undefined),
+  '_>=_/2': (_, a, b) => (ordered(a, b) ? (a as string) >= (b as string) : undefined),
+  '@in/2': (_, a, b) => (typeof a === 'string' && isCelMap(b) ? b.has(a) : undefined),
+  '!_/1': (_, a) => (typeof a === 'boolean' ? !a : undefined),
+  'size/1': (_, a) => size(a, null, null),
+  '.size/0': size,
+  '.startsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.startsWith(a) : undefined),
+  '.endsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.endsWith(a) : undefined),
+  '.contains/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.includes(a) : undefined),
+  '.lowerAscii/0': (t) => (typeof t !== 'string' ? undefined : /[A-Z]/.test(t) ? t.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : t),
+  '.upperAscii/0': (t) => (typeof t !== 'string' ? undefined : /[a-z]/.test(t) ? t.replace(/[a-z]+/g, (m) => m.toUpperCase()) : t),
 };
+
+/** How the environment runs `matches()` (its re2 option). */
+export interface Matchers {
+  compile(pattern: string): { test(s: string): boolean };
+}
 
 function dispatch(c: Compiler, id: number, name: string, target: Node | undefined, args: readonly Node[]): Node {
   const group = c.env.funcs.find(name);
@@ -366,28 +398,29 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
     const on = t !== undefined ? `${String(celType(t))}.` : '';
     return err(id, `found no matching overload for '${name}' applied to '${on}(${vals.map((v) => celType(v).name).join(', ')})'`);
   };
-  const shortcut = target === undefined && args.length <= 2 ? SHORTCUTS[name] : undefined;
-  if (shortcut && args.length === 1) {
-    const a = args[0]!;
+  const shortcut = args.length <= 2 ? (name === 'matches' && target && c.matchers ? matches(c.matchers) : SHORTCUTS[`${target ? '.' : ''}${name}/${args.length}`]) : undefined;
+  if (shortcut) {
+    const [a, b] = args;
     return (f) => {
-      const va = a(f);
+      let t: CelValue | undefined;
+      if (target) {
+        const v = target(f);
+        if (isCelError(v)) return v;
+        t = v;
+      }
+      const va = a ? a(f) : null;
       if (isCelError(va)) return va;
-      const r = shortcut(va, null);
-      if (r === undefined) return overload(undefined, [va]);
-      spend(1);
-      return r;
-    };
-  }
-  if (shortcut && args.length === 2) {
-    const [a, b] = args as [Node, Node];
-    return (f) => {
-      const va = a(f);
-      if (isCelError(va)) return va;
-      const vb = b(f);
+      const vb = b ? b(f) : null;
       if (isCelError(vb)) return vb;
-      const r = shortcut(va, vb);
-      if (r === undefined) return overload(undefined, [va, vb]);
+      let r: CelValue | undefined;
+      try {
+        r = shortcut(t, va, vb);
+      } catch (e) {
+        return celError(e, id);
+      }
+      if (r === undefined) return overload(t, !a ? [] : !b ? [va] : [va, vb]);
       spend(1);
+      if (typeof r === 'string') charge(r.length);
       return r;
     };
   }
@@ -408,17 +441,23 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
   };
 }
 
+// s.matches(re) with the environment's regex engine.
+function matches(m: Matchers): Shortcut {
+  return (t, a) => (typeof t === 'string' && typeof a === 'string' ? m.compile(a).test(t) : undefined);
+}
+
 // Compiles an expression over these declared variables (all of them dyn).
-export function compileExpression(env: CelEnv, expr: Expr, declared: readonly string[]): Compiled {
-  const c: Compiler = { env, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false };
+export function compileExpression(env: CelEnv, expr: Expr, declared: readonly string[], matchers?: Matchers): Compiled {
+  const c: Compiler = { env, matchers, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false };
   const root = node(c, expr, new Map(declared.map((name, i) => [name, i])));
   const read = declared.map((name, i) => [name, i] as const).filter(([name]) => c.reads.has(name));
+  const frame: Frame = new Array<CelResult | undefined>(c.slots).fill(undefined);
   return {
     reads: c.reads,
     supported: c.supported,
     usesTime: c.usesTime,
+    // One frame per expression, reused: an evaluation cannot start another of the same expression.
     evaluate(bindings) {
-      const frame: Frame = new Array<CelResult | undefined>(c.slots);
       for (const [name, i] of read) frame[i] = bindings[name];
       return root(frame);
     },

@@ -66,6 +66,7 @@ export function celTimestamp(ms: number): CelValue {
 }
 
 export type CelOutcome = { readonly ok: true; readonly value: CelValue } | { readonly ok: false; readonly error: string };
+const PASSED: CelOutcome = { ok: true, value: true };
 
 export interface CelProgram {
   readonly source: string;
@@ -98,7 +99,7 @@ export function compileCel(source: string, variables: readonly string[], result:
   const env = envFor(variables);
   const problems = checkExpression(env.cel, parsed, result);
   if (problems.length > 0) throw new CelCompileError(problems);
-  const compiled = compileExpression(env.cel, parsed.expr!, variables);
+  const compiled = compileExpression(env.cel, parsed.expr!, variables, CACHED_RE2);
   const planned = compiled.supported ? undefined : plan(env.cel, parsed);
   const evaluate = planned ? (b: Readonly<Record<string, CelValue | undefined>>) => planned(b as never) : compiled.usesTime ? (b: Readonly<Record<string, CelValue | undefined>>) => env.inContext(() => compiled.evaluate(b)) : compiled.evaluate;
   return {
@@ -110,7 +111,7 @@ export function compileCel(source: string, variables: readonly string[], result:
         const value = evaluate(bindings);
         const stopped = budgetExceeded();
         if (stopped !== undefined) return { ok: false, error: stopped };
-        return isCelError(value) ? { ok: false, error: value.message } : { ok: true, value };
+        return isCelError(value) ? { ok: false, error: value.message } : value === true ? PASSED : { ok: true, value };
       } catch (err) {
         if (err instanceof BudgetExceeded) return { ok: false, error: err.message };
         return { ok: false, error: err instanceof Error ? err.message : String(err) };

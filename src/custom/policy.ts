@@ -68,9 +68,16 @@ interface Converted {
   readonly pod: CelValue;
   readonly at: number;
   now?: CelValue;
+  /** the containers read so far, per list (containers, initContainers, ephemeralContainers) */
+  readonly containers: Partial<Record<string, CelValue[]>>;
 }
 
-const reviews = new WeakMap<object, Converted>();
+// Where a review keeps its CEL variables: on the review object itself, under a symbol only this module knows, so
+// they live exactly as long as the review (a WeakMap would cost the garbage collector an ephemeron per review).
+const CONVERTED = Symbol('portcullis.celVariables');
+type Carrier = { [CONVERTED]?: Converted };
+// A review that takes no new properties keeps them here (the engine's pass over a review is synchronous).
+let sealed: { readonly key: object; readonly converted: Converted } | undefined;
 const paramSets = new WeakMap<object, CelValue>();
 
 // The pod spec inside the object (the same CEL map view, not a second conversion).
@@ -84,10 +91,10 @@ function podIn(object: CelValue, path: readonly string[] | undefined): CelValue 
 function convertedOf(input: CheckInput<unknown>): Converted {
   const r = input.review;
   const key = r ?? input.pod;
-  let c = reviews.get(key);
-  if (!c) {
-    const object = celValue(r ? r.object : { spec: input.pod.spec });
-    c = {
+  const known = (key as Carrier)[CONVERTED] ?? (sealed?.key === key ? sealed.converted : undefined);
+  if (known) return known;
+  const object = celValue(r ? r.object : { spec: input.pod.spec });
+  const c: Converted = {
       object,
       oldObject: celValue(r?.oldObject ?? null),
       request: celValue(
@@ -97,9 +104,10 @@ function convertedOf(input: CheckInput<unknown>): Converted {
       ),
       pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
       at: Date.now(),
+      containers: {},
     };
-    reviews.set(key, c);
-  }
+  if (Object.isExtensible(key)) (key as Carrier)[CONVERTED] = c;
+  else sealed = { key, converted: c };
   return c;
 }
 
@@ -115,21 +123,41 @@ function nowOf(c: Converted, readsNow: boolean): CelValue {
   return readsNow ? (c.now ??= celTimestamp(c.at)) : null;
 }
 
-type Bindings = Record<string, CelValue>;
+type Bindings = Record<'object' | 'oldObject' | 'request' | 'params' | 'pod' | 'now' | 'container' | 'image', CelValue>;
+
+// The variables of the rules being run: one object, refilled for every policy and container (rules run
+// synchronously and keep nothing), so that evaluating a rule allocates no bindings.
+const bindings: Bindings = { object: null, oldObject: null, request: null, params: null, pod: null, now: null, container: null, image: null };
 
 function podBindings(input: CheckInput<unknown>, readsNow: boolean): Bindings {
   const c = convertedOf(input);
-  return { object: c.object, oldObject: c.oldObject, request: c.request, params: paramsOf(input.params), pod: c.pod, now: nowOf(c, readsNow) };
+  bindings.object = c.object;
+  bindings.oldObject = c.oldObject;
+  bindings.request = c.request;
+  bindings.params = paramsOf(input.params);
+  bindings.pod = c.pod;
+  bindings.now = nowOf(c, readsNow);
+  bindings.container = null;
+  bindings.image = null;
+  return bindings;
+}
+
+// The container of this site, as a view read once per review.
+function containerOf(c: Converted, site: ContainerSite): CelValue {
+  const views = (c.containers[site.list] ??= []);
+  let view = views[site.index];
+  if (view === undefined) {
+    const list = isCelMap(c.pod) ? c.pod.get(site.list) : undefined;
+    view = views[site.index] = (isCelList(list) ? list.get(site.index) : undefined) ?? celValue(site.container);
+  }
+  return view;
 }
 
 function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean, readsNow: boolean): Bindings {
-  const c = convertedOf(input);
-  const list = isCelMap(c.pod) ? c.pod.get(site.list) : undefined;
-  const container = (isCelList(list) ? list.get(site.index) : undefined) ?? celValue(site.container);
-  return {
-    object: c.object, oldObject: c.oldObject, request: c.request, params: paramsOf(input.params), pod: c.pod, now: nowOf(c, readsNow),
-    container, image: image ? celImage(input.facts.image(site.container.image)) : null,
-  };
+  const b = podBindings(input, readsNow);
+  b.container = containerOf(convertedOf(input), site);
+  b.image = image ? celImage(input.facts.image(site.container.image)) : null;
+  return b;
 }
 
 // Runs a policy's rules with these bindings; a finding for every rule that is false or cannot be evaluated.
