@@ -45,7 +45,7 @@ const EXPRESSIONS = [
   "timestamp('2026-01-01T00:00:00Z') < timestamp('2026-01-02T00:00:00Z')", "timestamp('2026-01-01T00:00:00Z') + duration('24h') == timestamp('2026-01-02T00:00:00Z')",
   "url('https://example.com:8443/x').getHost()", 'pod.unknown.all(x, true)', 'pod.dnsPolicy.all(x, true)', '[1, 2, 3].all(x, x / (x - 2) > 0)', '[1, 2, 3].exists(x, x / (x - 2) > 0)',
   'pod.containers.all(pod, pod.name != "")', "size('a😀b') == 3", "'a😀b'.size()", "'MiXeD-ß'.lowerAscii()", "'MiXeD-ß'.upperAscii()", "'abc'.startsWith('ab') && 'abc'.endsWith('bc') && 'abc'.contains('b')",
-  "'abc'.startsWith(1)", 'size(1)', 'params.missing', 'bytes("a") == b"a"', '1u + 2u == 3u', 'null == pod.nodeSelector', '-params.n', '!pod.hostNetwork', '!params.n',
+  "'abc'.startsWith(1)", 'size(1)', "'a' in ['b', 1, 'a']", "1 in ['1', 1.0]", "'x' in [[1], {'x': 1}]", "'Default' in params.allowed", "has(container.resources) && !has(pod.nodeSelector)", 'params.missing', 'bytes("a") == b"a"', '1u + 2u == 3u', 'null == pod.nodeSelector', '-params.n', '!pod.hostNetwork', '!params.n',
 ];
 
 // The answer with errors reduced to their message, values to what toEqual compares.

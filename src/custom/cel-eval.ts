@@ -4,7 +4,7 @@
 // values, field-not-found, has(), short-circuit && and ||) follow @bufbuild/cel's planner; what this does not
 // cover (message literals, optional syntax) is reported so that the caller plans the expression with @bufbuild/cel.
 import { CelScalar, celError, celList, celMap, celType, celUint, isCelError, isCelList, isCelMap, isCelUint, listType, mapType } from '@bufbuild/cel';
-import type { CelEnv, CelError, CelFunc, CelResult, CelValue, parse } from '@bufbuild/cel';
+import type { CelEnv, CelError, CelFunc, CelList, CelResult, CelValue, parse } from '@bufbuild/cel';
 import { budgetExceeded, BudgetExceeded, charge, spend } from './cel-budget.js';
 
 type Expr = NonNullable<ReturnType<typeof parse>['expr']>;
@@ -145,6 +145,10 @@ function node(c: Compiler, e: Expr, scope: Scope): Node {
       if (k.value.optionalIndices.length > 0) c.supported = false;
       const elems = k.value.elements.map((x) => node(c, x, scope));
       if (elems.length === 0) return () => EMPTY_LIST;
+      if (k.value.elements.every((x) => x.exprKind.case === 'constExpr')) {
+        const constant = celList(elems.map((el) => el([]) as CelValue));
+        return () => constant;
+      }
       return (f) => {
         const vals: CelValue[] = [];
         for (const el of elems) {
@@ -347,6 +351,12 @@ function codePoints(s: string): number {
   return n;
 }
 
+// Whether the string is an element of the list (a string equals only the same string).
+function inList(s: string, list: CelList): boolean {
+  for (let i = 0; i < list.size; i++) if (list.get(i) === s) return true;
+  return false;
+}
+
 const size: Shortcut = (t) => (typeof t === 'string' ? BigInt(codePoints(t)) : isCelList(t) || isCelMap(t) ? BigInt(t.size) : undefined);
 
 // What the standard overloads (@bufbuild/cel's std/logic and strings extension) answer for these value types;
@@ -358,7 +368,7 @@ const SHORTCUTS: Readonly<Record<string, Shortcut>> = {
   '_<=_/2': (_, a, b) => (ordered(a, b) ? (a as string) <= (b as string) : undefined),
   '_>_/2': (_, a, b) => (ordered(a, b) ? (a as string) > (b as string) : undefined),
   '_>=_/2': (_, a, b) => (ordered(a, b) ? (a as string) >= (b as string) : undefined),
-  '@in/2': (_, a, b) => (typeof a === 'string' && isCelMap(b) ? b.has(a) : undefined),
+  '@in/2': (_, a, b) => (typeof a !== 'string' ? undefined : isCelMap(b) ? b.has(a) : isCelList(b) ? inList(a, b) : undefined),
   '!_/1': (_, a) => (typeof a === 'boolean' ? !a : undefined),
   'size/1': (_, a) => size(a, null, null),
   '.size/0': size,

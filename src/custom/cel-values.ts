@@ -46,7 +46,7 @@ class JsonMap {
   }
 
   has(key: Key): boolean {
-    return this.get(key) != undefined;
+    return typeof key === 'string' && Object.hasOwn(this.raw, key) && this.raw[key] != undefined;
   }
 
   private keyList(): string[] {
