@@ -408,16 +408,13 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
     const on = t !== undefined ? `${String(celType(t))}.` : '';
     return err(id, `found no matching overload for '${name}' applied to '${on}(${vals.map((v) => celType(v).name).join(', ')})'`);
   };
+  const receiver: (f: Frame) => CelResult | undefined = target ?? (() => undefined);
   const shortcut = args.length <= 2 ? (name === 'matches' && target && c.matchers ? matches(c.matchers) : SHORTCUTS[`${target ? '.' : ''}${name}/${args.length}`]) : undefined;
   if (shortcut) {
     const [a, b] = args;
     return (f) => {
-      let t: CelValue | undefined;
-      if (target) {
-        const v = target(f);
-        if (isCelError(v)) return v;
-        t = v;
-      }
+      const t = receiver(f);
+      if (isCelError(t)) return t;
       const va = a ? a(f) : null;
       if (isCelError(va)) return va;
       const vb = b ? b(f) : null;
@@ -435,12 +432,8 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
     };
   }
   return (f) => {
-    let t: CelValue | undefined;
-    if (target) {
-      const v = target(f);
-      if (isCelError(v)) return v;
-      t = v;
-    }
+    const t = receiver(f);
+    if (isCelError(t)) return t;
     const vals: CelValue[] = new Array<CelValue>(args.length);
     for (let i = 0; i < args.length; i++) {
       const v = args[i]!(f);
