@@ -18,6 +18,8 @@ export interface Compiled {
   readonly supported: boolean;
   /** true when it may build timestamps or durations (these need @bufbuild/cel's evaluation context) */
   readonly usesTime: boolean;
+  /** true when it has a comprehension (all, exists, exists_one, map, filter) */
+  readonly iterates: boolean;
   evaluate(bindings: Readonly<Record<string, CelValue | undefined>>): CelResult;
 }
 
@@ -37,6 +39,7 @@ interface Compiler {
   slots: number;
   supported: boolean;
   usesTime: boolean;
+  iterates: boolean;
 }
 
 const err = (id: number, message: string): CelError => celError(message, id);
@@ -218,6 +221,7 @@ type Comprehension = Extract<Expr['exprKind'], { case: 'comprehensionExpr' }>['v
 
 function comprehension(c: Compiler, id: number, x: Comprehension, scope: Scope): Node {
   if (!x.accuInit || !x.iterRange || !x.loopCondition || !x.loopStep || !x.result) throw new Error('expected a complete comprehension');
+  c.iterates = true;
   if ((x as { iterVar2?: string }).iterVar2) c.supported = false;
   const accuInit = node(c, x.accuInit, scope);
   const iterRange = node(c, x.iterRange, scope);
@@ -451,7 +455,7 @@ function matches(m: Matchers): Shortcut {
 
 // Compiles an expression over these declared variables (all of them dyn).
 export function compileExpression(env: CelEnv, expr: Expr, declared: readonly string[], matchers?: Matchers): Compiled {
-  const c: Compiler = { env, matchers, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false };
+  const c: Compiler = { env, matchers, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false, iterates: false };
   const root = node(c, expr, new Map(declared.map((name, i) => [name, i])));
   const read = declared.map((name, i) => [name, i] as const).filter(([name]) => c.reads.has(name));
   const frame: Frame = new Array<CelResult | undefined>(c.slots).fill(undefined);
@@ -459,6 +463,7 @@ export function compileExpression(env: CelEnv, expr: Expr, declared: readonly st
     reads: c.reads,
     supported: c.supported,
     usesTime: c.usesTime,
+    iterates: c.iterates,
     // One frame per expression, reused: an evaluation cannot start another of the same expression.
     evaluate(bindings) {
       for (const [name, i] of read) frame[i] = bindings[name];

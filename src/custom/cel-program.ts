@@ -100,6 +100,9 @@ export function compileCel(source: string, variables: readonly string[], result:
   const problems = checkExpression(env.cel, parsed, result);
   if (problems.length > 0) throw new CelCompileError(problems);
   const compiled = compileExpression(env.cel, parsed.expr!, variables, CACHED_RE2);
+  if (!compiled.supported && compiled.iterates) {
+    throw new CelCompileError([{ column: 1, reason: 'expected no comprehension (all, exists, map, filter) in an expression with message literals or optional syntax: its run-time cost could not be bounded' }]);
+  }
   const planned = compiled.supported ? undefined : plan(env.cel, parsed);
   const evaluate = planned ? (b: Readonly<Record<string, CelValue | undefined>>) => planned(b as never) : compiled.usesTime ? (b: Readonly<Record<string, CelValue | undefined>>) => env.inContext(() => compiled.evaluate(b)) : compiled.evaluate;
   return {

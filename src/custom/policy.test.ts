@@ -149,6 +149,15 @@ describe('custom CEL policies', () => {
     expect(at).toBeLessThanOrEqual(Date.now());
   });
 
+  it('runs message literals on the planner, and refuses them next to a comprehension (unbounded cost)', async () => {
+    const expression = 'google.protobuf.Int64Value{value: 7} == 7 && pod.containers[0].name == "app"';
+    const engine = engineOf({ policies: [{ id: 'literal', title: 'Literal', validations: [{ expression, message: 'm', fix: 'f' }] }] });
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
+    expect((await evaluateObject(engine, pod((s) => (s.containers[0].name = 'other')))).allowed).toBe(false);
+    const [p] = problemsOf({ expression: `${expression} && pod.containers.all(c, c.name != "")` });
+    expect(p?.reason).toMatch(/run-time cost could not be bounded/);
+  });
+
   it('refuses at load an expression that does not parse, naming policy, rule and column', () => {
     const [p] = problemsOf({ expression: 'pod.containers.all(c, c.name ==)' });
     expect(p?.path).toBe('/customPolicies/bad/validations/0/expression');
