@@ -106,7 +106,8 @@ function convertedOf(input: CheckInput<unknown>): Converted {
       at: Date.now(),
       containers: {},
     };
-  if (Object.isExtensible(key)) (key as Carrier)[CONVERTED] = c;
+  // not enumerable: a copy of the review ({ ...review, object }) must not carry these variables along
+  if (Object.isExtensible(key)) Object.defineProperty(key, CONVERTED, { value: c });
   else sealed = { key, converted: c };
   return c;
 }
