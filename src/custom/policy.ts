@@ -95,17 +95,17 @@ function convertedOf(input: CheckInput<unknown>): Converted {
   if (known) return known;
   const object = celValue(r ? r.object : { spec: input.pod.spec });
   const c: Converted = {
-      object,
-      oldObject: celValue(r?.oldObject ?? null),
-      request: celValue(
-        r
-          ? { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true }
-          : { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false },
-      ),
-      pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
-      at: Date.now(),
-      containers: {},
-    };
+    object,
+    oldObject: celValue(r?.oldObject ?? null),
+    request: celValue(
+      r
+        ? { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true }
+        : { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false },
+    ),
+    pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
+    at: Date.now(),
+    containers: {},
+  };
   // not enumerable: a copy of the review ({ ...review, object }) must not carry these variables along
   if (Object.isExtensible(key)) Object.defineProperty(key, CONVERTED, { value: c });
   else sealed = { key, converted: c };
