@@ -1,7 +1,7 @@
 // The Kubernetes CEL library a ValidatingAdmissionPolicy author expects, for @bufbuild/cel: regex (find,
 // findAll), URLs, lists (isSorted, sum, min, max, indexOf, lastIndexOf), quantities; plus string and list
-// concatenation charged to the evaluation's allocation budget.
-import { celFunc, celMethod, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
+// concatenation, join and replace charged to the evaluation's allocation budget.
+import { celFunc, celMap, celMethod, celListConcat, CelScalar, listType, mapType } from '@bufbuild/cel';
 import type { CelFunc, CelList, CelMap, CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { RE2JS } from '@bufbuild/re2';
@@ -127,12 +127,19 @@ const SUFFIXES: Record<string, number> = {
 };
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/;
 
-/** A Kubernetes resource quantity ("500m", "1Gi", "1e3"), as a map with its text and value. */
-function parseQuantity(s: string): Map<string, CelValue> {
-  const m = QUANTITY.exec(s);
-  if (!m) throw new Error(`expected a quantity such as 500m or 1Gi, got "${s}"`);
-  const value = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : SUFFIXES[m[3] ?? '']!);
-  return new Map<string, CelValue>([['quantity', s], ['value', value]]);
+const quantities = new Map<string, CelMap>();
+/** A Kubernetes resource quantity ("500m", "1Gi", "1e3"), as a map with its text and value (each text parsed once). */
+function parseQuantity(s: string): CelMap {
+  let q = quantities.get(s);
+  if (q === undefined) {
+    const m = QUANTITY.exec(s);
+    if (!m) throw new Error(`expected a quantity such as 500m or 1Gi, got "${s}"`);
+    const value = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : SUFFIXES[m[3] ?? '']!);
+    q = celMap(new Map<string, CelValue>([['quantity', s], ['value', value]]));
+    if (quantities.size >= 1000) quantities.clear();
+    quantities.set(s, q);
+  }
+  return q;
 }
 
 const amount = (q: CelMap): number => {
@@ -158,6 +165,26 @@ const quantity: CelFunc[] = [
   celMethod('sub', MAP, [MAP], MAP, function (o) { return new Map<string, CelValue>([['quantity', ''], ['value', amount(this) - amount(o)]]); }),
 ];
 
+// s with its first n occurrences of `from` replaced by `to`, in one pass, charged before it is built (the strings
+// extension's own replace answers the same in quadratic time).
+function replace(s: string, from: string, to: string, n: number): string {
+  if (n <= 0) return s;
+  if (from === '') {
+    charge(s.length + n * to.length);
+    return to.repeat(n) + s;
+  }
+  const at: number[] = [];
+  for (let i = s.indexOf(from); i !== -1 && at.length < n; i = s.indexOf(from, i + from.length)) at.push(i);
+  charge(s.length + at.length * Math.max(0, to.length - from.length));
+  let out = '';
+  let prev = 0;
+  for (const i of at) {
+    out += s.slice(prev, i) + to;
+    prev = i + from.length;
+  }
+  return out + s.slice(prev);
+}
+
 // Concatenation charged to the allocation budget (overrides the standard _+_ for strings and lists).
 const budgeted: CelFunc[] = [
   celFunc('_+_', [STRING, STRING], STRING, (l, r) => {
@@ -168,6 +195,8 @@ const budgeted: CelFunc[] = [
     charge(l.size + r.size);
     return celListConcat(l, r);
   }),
+  celMethod('replace', STRING, [STRING, STRING], STRING, function (from, to) { return replace(this, from, to, this.length); }),
+  celMethod('replace', STRING, [STRING, STRING, INT], STRING, function (from, to, n) { return replace(this, from, to, Number(n)); }),
   celMethod('join', LIST, [STRING], STRING, function (sep) {
     const all = items(this).map(String);
     charge(all.reduce((n, s) => n + s.length + sep.length, 0));
@@ -178,13 +207,42 @@ const budgeted: CelFunc[] = [
 /** Every function custom policies may call beyond the CEL standard library. */
 export const KUBERNETES_LIBRARY: readonly CelFunc[] = [...strings, ...regex, ...url, ...lists, ...quantity, ...budgeted];
 
-const matchers = new Map<string, RE2JS>();
+/** Inputs at most this long have their `matches()` result remembered per pattern. */
+const REMEMBERED_INPUT = 256;
+/** Results remembered per pattern (the oldest half is dropped when full). */
+const REMEMBERED_RESULTS = 512;
+
+/** A pattern compiled once with RE2 (linear time), remembering its answer for short inputs: admission traffic
+ *  asks the same questions (image names, env names) over and over. */
+class Matcher {
+  private readonly results = new Map<string, boolean>();
+  constructor(private readonly re2: RE2JS) {}
+
+  test(s: string): boolean {
+    if (s.length > REMEMBERED_INPUT) return this.re2.test(s);
+    let r = this.results.get(s);
+    if (r === undefined) {
+      r = this.re2.test(s);
+      if (this.results.size >= REMEMBERED_RESULTS) {
+        let drop = REMEMBERED_RESULTS / 2;
+        for (const k of this.results.keys()) {
+          if (drop-- === 0) break;
+          this.results.delete(k);
+        }
+      }
+      this.results.set(s, r);
+    }
+    return r;
+  }
+}
+
+const matchers = new Map<string, Matcher>();
 /** RE2 for `matches()`, each pattern compiled once (the standard library compiles it on every call). */
 export const CACHED_RE2 = {
-  compile(pattern: string): RE2JS {
+  compile(pattern: string): Matcher {
     let m = matchers.get(pattern);
     if (!m) {
-      m = RE2JS.compile(pattern);
+      m = new Matcher(RE2JS.compile(pattern));
       if (matchers.size > 1000) matchers.clear();
       matchers.set(pattern, m);
     }

@@ -1,23 +1,104 @@
 // JSON values (Kubernetes objects, image facts) as CEL values: whole numbers become CEL ints, as the API server's
-// CEL sees them; objects and arrays become CEL maps and lists once per object (plain objects would be wrapped
-// again on every access).
-import { celList, celMap } from '@bufbuild/cel';
-import type { CelInput } from '@bufbuild/cel';
+// CEL sees them; objects and arrays become read-only CEL map and list views over the plain value, converting an
+// element when a rule reads it, so a review's object is never copied. Views keep nothing but the plain value: they
+// are small and die young, which costs the garbage collector less than a cache that outlives the review.
+import type { CelList, CelMap, CelValue } from '@bufbuild/cel';
 import type { ImageFact } from '../engine/types.js';
 
-// A JSON value as a CEL value (the caller converts each object once: see policy.ts).
-export function celValue(v: unknown): CelInput {
-  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
-  if (v === undefined) return null;
-  if (typeof v !== 'object' || v === null) return v as CelInput;
-  if (Array.isArray(v)) return celList(v.map(celValue));
-  const entries = new Map<string, CelInput>();
-  for (const k in v) entries.set(k, celValue((v as Record<string, unknown>)[k]));
-  return celMap(entries);
+// The brands @bufbuild/cel recognises a map and a list by (isCelMap, isCelList).
+const MAP_BRAND = Symbol.for('@bufbuild/cel/map');
+const LIST_BRAND = Symbol.for('@bufbuild/cel/list');
+const BRAND = Object.freeze({});
+
+type Json = Record<string, unknown>;
+type Key = bigint | string | boolean | number | { readonly value: bigint };
+
+// A JSON value as a CEL value; objects and arrays become views.
+export function celValue(v: unknown): CelValue {
+  switch (typeof v) {
+    case 'number':
+      return Number.isInteger(v) ? BigInt(v) : v;
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return v;
+    case 'undefined':
+      return null;
+    default:
+      if (v === null) return null;
+      return Array.isArray(v) ? (new JsonList(v) as unknown as CelList) : (new JsonMap(v as Json) as unknown as CelMap);
+  }
+}
+
+/** A plain JSON object as a CEL map with string keys (a key whose value is null or undefined reads as null and is not "in" the map, as with @bufbuild/cel's own maps). */
+class JsonMap {
+  readonly [MAP_BRAND] = BRAND;
+  private names: string[] | undefined;
+  constructor(private readonly raw: Json) {}
+
+  get size(): number {
+    return this.keyList().length;
+  }
+
+  get(key: Key): CelValue | undefined {
+    if (typeof key !== 'string' || !Object.hasOwn(this.raw, key)) return undefined;
+    return celValue(this.raw[key]);
+  }
+
+  has(key: Key): boolean {
+    return typeof key === 'string' && Object.hasOwn(this.raw, key) && this.raw[key] != undefined;
+  }
+
+  private keyList(): string[] {
+    return (this.names ??= Object.keys(this.raw));
+  }
+
+  keys(): MapIterator<string> {
+    return this.keyList()[Symbol.iterator]();
+  }
+
+  *values(): MapIterator<CelValue> {
+    for (const k of this.keyList()) yield this.get(k)!;
+  }
+
+  *entries(): MapIterator<[string, CelValue]> {
+    for (const k of this.keyList()) yield [k, this.get(k)!];
+  }
+
+  forEach(callback: (value: CelValue, key: string, map: CelMap) => void, thisArg?: unknown): void {
+    for (const k of this.keyList()) callback.call(thisArg, this.get(k)!, k, this as unknown as CelMap);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, CelValue]> {
+    return this.entries();
+  }
+}
+
+/** A JSON array as a CEL list. */
+class JsonList {
+  readonly [LIST_BRAND] = BRAND;
+  constructor(private readonly raw: readonly unknown[]) {}
+
+  get size(): number {
+    return this.raw.length;
+  }
+
+  get(index: number): CelValue | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.raw.length) return undefined;
+    return celValue(this.raw[index]);
+  }
+
+  *values(): ArrayIterator<CelValue> {
+    for (let i = 0; i < this.raw.length; i++) yield this.get(i)!;
+  }
+
+  [Symbol.iterator](): ArrayIterator<CelValue> {
+    return this.values();
+  }
 }
 
 // An image fact as the `image` variable: User, Env, labels, digest, size (null when the fact is not available).
-export function celImage(fact: ImageFact): CelInput {
+export function celImage(fact: ImageFact): CelValue {
   if (fact.status !== 'ok') return null;
   return celValue({ user: fact.user, env: fact.env ?? [], labels: fact.labels ?? {}, digest: fact.digest, size: fact.compressedSize ?? 0, platform: fact.platform });
 }

@@ -5,6 +5,7 @@ import { POLICY_IDS } from '../../policies/index.js';
 import { KINDS, objectOf, specWith, evaluateObject } from '../../test/helpers/pods.js';
 import { factsFor, TEST_DIGEST } from '../../test/helpers/facts.js';
 import type { FactGatherer } from '../engine/facts.js';
+import { COST_BUDGET } from './cel-budget.js';
 
 const EXAMPLES = 'examples/custom-policies/policies';
 const off = Object.fromEntries(POLICY_IDS.map((id) => [id, { action: 'off' }]));
@@ -102,6 +103,59 @@ describe('custom CEL policies', () => {
     const d = await evaluateObject(engine, long);
     expect(d.allowed).toBe(false);
     expect(d.message).toContain('allocation budget');
+  });
+
+  it('nested comprehensions over a big list in the object stop at the cost budget (onError), even under ||', async () => {
+    const big = pod((s) => (s.containers[0].env = Array.from({ length: 3000 }, (_, i) => ({ name: `V${i}`, value: 'x' }))));
+    const expression = 'container.env.all(a, container.env.all(b, a.name != b.name || a.value == b.value)) || true';
+    const deny = engineOf({ policies: [{ id: 'cost', title: 'Cost', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    const d = await evaluateObject(deny, big);
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain(`exceeded its cost budget (${COST_BUDGET} function calls and comprehension steps)`);
+    const allow = engineOf({ policies: [{ id: 'cost', title: 'Cost', onError: 'allow', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    expect((await evaluateObject(allow, big)).allowed).toBe(true);
+    expect((await evaluateObject(deny, pod(() => undefined))).allowed).toBe(true);
+  });
+
+  it('an expression that builds a huge string stops at the allocation budget before building it (onError)', async () => {
+    const long = pod((s) => (s.containers[0].image = `${'a'.repeat(5000)}:1`));
+    const expression = "size(container.image.replace('a', container.image.replace('a', container.image))) > 0";
+    const engine = engineOf({ policies: [{ id: 'grow', title: 'Grow', containerValidations: [{ expression, message: 'm', fix: 'f' }] }] });
+    const d = await evaluateObject(engine, long);
+    expect(d.allowed).toBe(false);
+    expect(d.message).toContain('allocation budget');
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
+  });
+
+  it('now is the time of the review: an expires-at annotation must be in the future', async () => {
+    const expression = "!has(object.metadata.annotations) || !('expires-at' in object.metadata.annotations) || timestamp(object.metadata.annotations['expires-at']) > now";
+    const engine = engineOf({ policies: [{ id: 'not-expired', title: 'Not expired', validations: [{ expression, messageExpression: "'expired at ' + object.metadata.annotations['expires-at']", fix: 'renew it' }] }] });
+    const expiring = (at: string) => ({ ...pod(() => undefined), metadata: { name: 'p', namespace: 'default', annotations: { 'expires-at': at } } });
+    expect((await evaluateObject(engine, expiring('2000-01-01T00:00:00Z'))).message).toBe('[not-expired] pod: expired at 2000-01-01T00:00:00Z — renew it');
+    expect((await evaluateObject(engine, expiring(new Date(Date.now() + 3_600_000).toISOString()))).allowed).toBe(true);
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
+  });
+
+  it('now is one instant for every rule and container of a review', async () => {
+    const rule = { expression: 'false', messageExpression: 'string(now)', fix: 'f' };
+    const engine = engineOf({ policies: [{ id: 'clock-a', title: 'A', validations: [rule] }, { id: 'clock-b', title: 'B', containerValidations: [rule, rule] }] });
+    const before = Date.now();
+    const d = await evaluateObject(engine, pod((s) => s.containers.push({ ...s.containers[0], name: 'second' })));
+    const times = d.violations.map((v) => v.message.replace(/^.*: (\S+) — f$/, '$1'));
+    expect(times.length).toBe(5);
+    expect(new Set(times).size).toBe(1);
+    const at = Date.parse(times[0]!);
+    expect(at).toBeGreaterThanOrEqual(before - 1);
+    expect(at).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('runs message literals on the planner, and refuses them next to a comprehension (unbounded cost)', async () => {
+    const expression = 'google.protobuf.Int64Value{value: 7} == 7 && pod.containers[0].name == "app"';
+    const engine = engineOf({ policies: [{ id: 'literal', title: 'Literal', validations: [{ expression, message: 'm', fix: 'f' }] }] });
+    expect((await evaluateObject(engine, pod(() => undefined))).allowed).toBe(true);
+    expect((await evaluateObject(engine, pod((s) => (s.containers[0].name = 'other')))).allowed).toBe(false);
+    const [p] = problemsOf({ expression: `${expression} && pod.containers.all(c, c.name != "")` });
+    expect(p?.reason).toMatch(/run-time cost could not be bounded/);
   });
 
   it('refuses at load an expression that does not parse, naming policy, rule and column', () => {

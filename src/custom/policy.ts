@@ -2,10 +2,10 @@
 // compiled once here; a rule that is false is a finding with its message; a rule that cannot be evaluated follows
 // the policy's onError.
 import { CelScalar, isCelList, isCelMap } from '@bufbuild/cel';
-import type { CelInput } from '@bufbuild/cel';
+import type { CelValue } from '@bufbuild/cel';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../engine/types.js';
 import { podSpecPath } from '../workload/podspecs.js';
-import { compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VARIABLES } from './cel-program.js';
+import { celTimestamp, compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VARIABLES } from './cel-program.js';
 import type { CelProgram } from './cel-program.js';
 import { celImage, celValue } from './cel-values.js';
 import type { CustomPolicyDecl, CustomRuleDecl } from './types.js';
@@ -59,21 +59,31 @@ function compileRules(decl: CustomPolicyDecl, key: 'validations' | 'containerVal
   });
 }
 
-/** One review's variables, converted to CEL once and shared by every custom policy and container. */
+/** One review's variables as CEL values, shared by every custom policy and container; `now` is the moment the
+ *  first custom policy looked at the review (one instant for every rule of the review). */
 interface Converted {
-  readonly object: CelInput;
-  readonly oldObject: CelInput;
-  readonly request: CelInput;
-  readonly pod: CelInput;
+  readonly object: CelValue;
+  readonly oldObject: CelValue;
+  readonly request: CelValue;
+  readonly pod: CelValue;
+  readonly at: number;
+  now?: CelValue;
+  /** the containers read so far, per list (containers, initContainers, ephemeralContainers) */
+  readonly containers: Partial<Record<string, CelValue[]>>;
 }
 
-const reviews = new WeakMap<object, Converted>();
-const paramSets = new WeakMap<object, CelInput>();
+// Where a review keeps its CEL variables: on the review object itself, under a symbol only this module knows, so
+// they live exactly as long as the review (a WeakMap would cost the garbage collector an ephemeron per review).
+const CONVERTED = Symbol('portcullis.celVariables');
+type Carrier = { [CONVERTED]?: Converted };
+// A review that takes no new properties keeps them here (the engine's pass over a review is synchronous).
+let sealed: { readonly key: object; readonly converted: Converted } | undefined;
+const paramSets = new WeakMap<object, CelValue>();
 
-// The pod spec inside the converted object (the same CEL map, not a second conversion).
-function podIn(object: CelInput, path: readonly string[] | undefined): CelInput {
-  let node: CelInput = object;
-  for (const key of path ?? []) node = isCelMap(node) ? ((node.get(key) as CelInput | undefined) ?? null) : null;
+// The pod spec inside the object (the same CEL map view, not a second conversion).
+function podIn(object: CelValue, path: readonly string[] | undefined): CelValue {
+  let node: CelValue = object;
+  for (const key of path ?? []) node = isCelMap(node) ? (node.get(key) ?? null) : null;
   return node;
 }
 
@@ -81,43 +91,78 @@ function podIn(object: CelInput, path: readonly string[] | undefined): CelInput 
 function convertedOf(input: CheckInput<unknown>): Converted {
   const r = input.review;
   const key = r ?? input.pod;
-  let c = reviews.get(key);
-  if (!c) {
-    const object = celValue(r ? r.object : { spec: input.pod.spec });
-    c = {
-      object,
-      oldObject: celValue(r?.oldObject ?? null),
-      request: r
+  const known = (key as Carrier)[CONVERTED] ?? (sealed?.key === key ? sealed.converted : undefined);
+  if (known) return known;
+  const object = celValue(r ? r.object : { spec: input.pod.spec });
+  const c: Converted = {
+    object,
+    oldObject: celValue(r?.oldObject ?? null),
+    request: celValue(
+      r
         ? { operation: r.operation, kind: { group: r.group, kind: r.kind }, namespace: r.namespace ?? '', subResource: r.subresource ?? '', dryRun: r.dryRun === true }
         : { operation: 'CREATE', kind: { group: '', kind: input.pod.kind }, namespace: '', subResource: '', dryRun: false },
-      pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
-    };
-    reviews.set(key, c);
-  }
+    ),
+    pod: podIn(object, r ? podSpecPath(r.group, r.kind) : ['spec']),
+    at: Date.now(),
+    containers: {},
+  };
+  // not enumerable: a copy of the review ({ ...review, object }) must not carry these variables along
+  if (Object.isExtensible(key)) Object.defineProperty(key, CONVERTED, { value: c });
+  else sealed = { key, converted: c };
   return c;
 }
 
-function paramsOf(params: unknown): CelInput {
+function paramsOf(params: unknown): CelValue {
   if (typeof params !== 'object' || params === null) return null;
   let p = paramSets.get(params);
   if (p === undefined) paramSets.set(params, (p = celValue(params)));
   return p;
 }
 
-function podBindings(input: CheckInput<unknown>): Record<string, CelInput> {
-  const c = convertedOf(input);
-  return { object: c.object, oldObject: c.oldObject, request: c.request, params: paramsOf(input.params), pod: c.pod };
+// The `now` variable of this review, when the policy reads it.
+function nowOf(c: Converted, readsNow: boolean): CelValue {
+  return readsNow ? (c.now ??= celTimestamp(c.at)) : null;
 }
 
-function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean): Record<string, CelInput> {
-  const base = podBindings(input);
-  const list = isCelMap(base.pod) ? base.pod.get(site.list) : undefined;
-  const container = isCelList(list) ? list.get(site.index) : undefined;
-  return { ...base, container: (container as CelInput | undefined) ?? celValue(site.container), image: image ? celImage(input.facts.image(site.container.image)) : null };
+type Bindings = Record<'object' | 'oldObject' | 'request' | 'params' | 'pod' | 'now' | 'container' | 'image', CelValue>;
+
+// The variables of the rules being run: one object, refilled for every policy and container (rules run
+// synchronously and keep nothing), so that evaluating a rule allocates no bindings.
+const bindings: Bindings = { object: null, oldObject: null, request: null, params: null, pod: null, now: null, container: null, image: null };
+
+function podBindings(input: CheckInput<unknown>, readsNow: boolean): Bindings {
+  const c = convertedOf(input);
+  bindings.object = c.object;
+  bindings.oldObject = c.oldObject;
+  bindings.request = c.request;
+  bindings.params = paramsOf(input.params);
+  bindings.pod = c.pod;
+  bindings.now = nowOf(c, readsNow);
+  bindings.container = null;
+  bindings.image = null;
+  return bindings;
+}
+
+// The container of this site, as a view read once per review.
+function containerOf(c: Converted, site: ContainerSite): CelValue {
+  const views = (c.containers[site.list] ??= []);
+  let view = views[site.index];
+  if (view === undefined) {
+    const list = isCelMap(c.pod) ? c.pod.get(site.list) : undefined;
+    view = views[site.index] = (isCelList(list) ? list.get(site.index) : undefined) ?? celValue(site.container);
+  }
+  return view;
+}
+
+function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean, readsNow: boolean): Bindings {
+  const b = podBindings(input, readsNow);
+  b.container = containerOf(convertedOf(input), site);
+  b.image = image ? celImage(input.facts.image(site.container.image)) : null;
+  return b;
 }
 
 // Runs a policy's rules with these bindings; a finding for every rule that is false or cannot be evaluated.
-function runRules(decl: CustomPolicyDecl, rules: readonly CompiledRule[], bindings: Record<string, CelInput>, site?: ContainerSite): Finding[] | undefined {
+function runRules(decl: CustomPolicyDecl, rules: readonly CompiledRule[], bindings: Bindings, site?: ContainerSite): Finding[] | undefined {
   let found: Finding[] | undefined;
   for (const rule of rules) {
     const outcome = rule.expression.run(bindings);
@@ -136,6 +181,11 @@ function runRules(decl: CustomPolicyDecl, rules: readonly CompiledRule[], bindin
   return found;
 }
 
+/** Whether a rule reads `now` (the time of the review, which the API server's CEL does not offer). */
+export function readsTime(rule: CompiledRule): boolean {
+  return rule.expression.reads.has('now') || rule.message?.reads.has('now') === true;
+}
+
 const sentence = (title: string): string => `${title.charAt(0).toUpperCase()}${title.slice(1)}${title.endsWith('.') ? '' : '.'}`;
 
 // Compiles a declaration into a Policy; throws CustomPolicyError naming every expression that does not compile.
@@ -146,6 +196,7 @@ export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
   if (problems.length > 0) throw new CustomPolicyError(problems);
   const image = decl.image === true;
   const params = decl.params ?? {};
+  const readsNow = [...rules, ...containerRules].some((r) => readsTime(r));
   return {
     id: decl.id,
     title: decl.title,
@@ -158,7 +209,7 @@ export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
     paramsSchema: Object.fromEntries(Object.keys(params).map((k) => [k, {}])),
     defaults: params,
     custom: { decl, rules, containerRules },
-    ...(rules.length > 0 ? { check: (input: CheckInput<object>) => runRules(decl, rules, podBindings(input)) ?? [] } : {}),
-    ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, image), site) } : {}),
+    ...(rules.length > 0 ? { check: (input: CheckInput<object>) => runRules(decl, rules, podBindings(input, readsNow)) ?? [] } : {}),
+    ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, image, readsNow), site) } : {}),
   };
 }

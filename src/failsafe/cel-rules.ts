@@ -1,6 +1,7 @@
 // The CEL rules of a policy as a fail-safe sees them: a custom policy's declaration, a built-in's `cel`, or why
 // the policy cannot run inside the API server; and the parameters as its rules read them.
 import type { CelRules, Policy } from '../engine/types.js';
+import { readsTime } from '../custom/policy.js';
 import type { CustomPolicy } from '../custom/policy.js';
 import { globToRegex } from './rewrite.js';
 
@@ -26,7 +27,8 @@ function globParamsOf(policy: Policy): readonly string[] {
 export function failSafeRules(policy: Policy): FailSafeRules {
   if (policy.facts.length > 0) return { ok: false, reason: `reads image facts (${policy.facts.join(', ')}) that only the webhook can look up` };
   if (isCustom(policy)) {
-    const { decl } = policy.custom;
+    const { decl, rules, containerRules } = policy.custom;
+    if ([...rules, ...containerRules].some(readsTime)) return { ok: false, reason: "reads `now` (the time of the review), which the API server's CEL does not offer" };
     return { ok: true, rules: { ...(decl.validations ? { validations: decl.validations } : {}), ...(decl.containerValidations ? { containerValidations: decl.containerValidations } : {}) }, onError: decl.onError ?? 'deny' };
   }
   if (!policy.cel) return { ok: false, reason: 'its rule is not expressed in CEL yet' };
