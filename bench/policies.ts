@@ -22,12 +22,18 @@ export interface PolicyCountRow {
   /** policies the config turns on */
   readonly active: number;
   readonly answer: string;
+  /** the window with the median throughput */
   readonly load: LoadResult;
   readonly usage: ProcUsage;
+  /** throughput over the null webhook's in the same round, one per round */
+  readonly ratios: readonly number[];
 }
 
 export interface PolicyCountResults {
   readonly payload: string;
+  readonly rounds: number;
+  /** length of each measured window */
+  readonly seconds: number;
   readonly nullWebhook: { load: LoadResult; usage: ProcUsage };
   readonly rows: readonly PolicyCountRow[];
 }
@@ -102,13 +108,15 @@ async function registryDigests(body: string, host: string): Promise<Map<string, 
   return out;
 }
 
-async function measure(o: SectionOptions, target: Target, body: string): Promise<{ load: LoadResult; usage: ProcUsage }> {
-  const seconds = o.quick ? 2 : 15;
-  await closedLoop({ wrk: o.wrk, url: target.url, body, connections: 32, seconds: o.quick ? 1 : 3, pin: o.pin, workDir: o.workDir });
+// One measured window: a closed-loop run with the server's CPU sampled.
+async function window(o: SectionOptions, target: Target, body: string, seconds: number): Promise<{ load: LoadResult; usage: ProcUsage }> {
   const sampler = startSampler(target.pid);
   const load = await closedLoop({ wrk: o.wrk, url: target.url, body, connections: 32, seconds, pin: o.pin, workDir: o.workDir });
   return { load, usage: sampler.stop() };
 }
+
+/** Rounds of measurement: every server once per round, the order reversed every other round. */
+export const ROUNDS = 5;
 
 // The payload with a liveness and a readiness probe on every container (the captured pod has none), so that every
 // configuration answers "allowed" and the rows compare the cost of checks, not of denial messages.
@@ -121,30 +129,49 @@ function withProbes(body: string): string {
   return JSON.stringify(review);
 }
 
-// The row of an earlier build (--baseline-cli): the five policies before this code existed.
-async function baselineRow(o: SectionOptions, cli: string, body: string): Promise<PolicyCountRow> {
-  // a build from before the policy library: its config schema knows only the five original policies
-  const five = Object.fromEntries(ORIGINAL.map((id) => [id, { action: id === 'require-signed-images' ? 'off' : 'deny' }]));
-  const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(five, '{ enabled: true }', ORIGINAL), cli, label: 'portcullis (baseline build)', nodeArgs: o.nodeArgs ?? [] });
-  try {
-    const probe = h2Client(target.base, o.certs.ca);
-    const a = await probe.post('/validate', body);
-    probe.close();
-    o.log(`policy count: baseline build ${cli}, 5 policies`);
-    const m = await measure(o, target, body);
-    return { name: `5 policies, baseline build (${BASELINE_LABEL})`, active: 4, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m };
-  } finally {
-    await target.stop();
-  }
-}
-
 let BASELINE_LABEL = 'earlier build';
 /** Names the baseline build in the report (e.g. its commit). */
 export function labelBaseline(label: string): void {
   BASELINE_LABEL = label;
 }
 
-// Runs the section: the null webhook, then portcullis once per configuration.
+interface Contender {
+  readonly name: string;
+  readonly active: number;
+  readonly body: string;
+  readonly start: () => Promise<Target>;
+}
+
+// The servers measured: the baseline build (when given) and portcullis in each configuration.
+async function contenders(o: SectionOptions, tagged: string, pinned: string, registry: { host: string }, publicPem: string, baselineCli?: string): Promise<Contender[]> {
+  const out: Contender[] = [];
+  if (baselineCli) {
+    // a build from before the policy library: its config schema knows only the five original policies
+    const five = Object.fromEntries(ORIGINAL.map((id) => [id, { action: id === 'require-signed-images' ? 'off' : 'deny' }]));
+    out.push({ name: `5 policies, baseline build (${BASELINE_LABEL})`, active: 4, body: pinned, start: () => startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(five, '{ enabled: true }', ORIGINAL), cli: baselineCli, label: 'portcullis (baseline build)', nodeArgs: o.nodeArgs ?? [] }) });
+  }
+  for (const s of scenarios(registry.host, publicPem)) {
+    let body = pinned;
+    if (s.images) {
+      // signed repositories of the synthetic registry, pinned to the digests it serves
+      const moved = tagged.replaceAll('registry.example.com/team/', `${registry.host}/bench/signed-`);
+      const digests = await registryDigests(moved, registry.host);
+      body = pinImages(moved, (image) => digests.get(image) as string);
+    }
+    const active = Object.values(s.settings).filter((v) => v.action !== 'off').length + (s.custom?.length ?? 0);
+    out.push({ name: s.name, active, body, start: () => startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry, undefined, s.custom), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] }) });
+  }
+  return out;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.floor(s.length / 2)] as number) : 0;
+}
+
+// Runs the section: the null webhook and portcullis in every configuration all started once, then measured in
+// rounds (short windows, the order reversed every other round) so that a machine whose speed drifts slows every
+// server alike; each row's ratio is the median of its per-round ratios to the null webhook of the same round.
 export async function runPolicyCount(o: SectionOptions, captured: Payload, baselineCli?: string): Promise<PolicyCountResults> {
   const tagged = withProbes(captured.body);
   const payload = { ...captured, name: `${captured.name} + probes, pinned`, body: pinImages(tagged) };
@@ -152,35 +179,39 @@ export async function runPolicyCount(o: SectionOptions, captured: Payload, basel
   const keyFile = join(o.workDir, 'policy-count-sign.key');
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const registry = await startFakeRegistry(o.pin.loadgen, 0, keyFile);
+  const started: Array<{ c: Contender; target: Target; answer: string }> = [];
+  let nul: Target | undefined;
   try {
-    o.log('policy count: null webhook, pod-10c');
-    const nul = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });
-    const nullWebhook = await measure(o, nul, payload.body).finally(() => nul.stop());
-    const rows: PolicyCountRow[] = [];
-    if (baselineCli) rows.push(await baselineRow(o, baselineCli, payload.body));
-    for (const s of scenarios(registry.host, publicKey.export({ type: 'spki', format: 'pem' }).toString())) {
-      let body = payload.body;
-      if (s.images) {
-        // signed repositories of the synthetic registry, pinned to the digests it serves
-        const moved = tagged.replaceAll('registry.example.com/team/', `${registry.host}/bench/signed-`);
-        const digests = await registryDigests(moved, registry.host);
-        body = pinImages(moved, (image) => digests.get(image) as string);
-      }
-      const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(s.settings, s.registry, undefined, s.custom), label: `portcullis (${s.name})`, nodeArgs: o.nodeArgs ?? [] });
-      try {
-        const probe = h2Client(target.base, o.certs.ca);
-        const a = await probe.post('/validate', body); // also warms the image facts and signature caches
-        probe.close();
-        if (!allowed(a) || a.body.includes('"warnings"')) o.log(`policy count: ${s.name}: expected allowed without warnings, got ${a.status} ${a.body.slice(0, 600)}`);
-        o.log(`policy count: ${s.name}, pod-10c`);
-        const m = await measure(o, target, body);
-        rows.push({ name: s.name, active: Object.values(s.settings).filter((v) => v.action !== 'off').length + (s.custom?.length ?? 0), answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}`, ...m });
-      } finally {
-        await target.stop();
-      }
+    const all = await contenders(o, tagged, payload.body, registry, publicKey.export({ type: 'spki', format: 'pem' }).toString(), baselineCli);
+    nul = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });
+    for (const c of all) {
+      const target = await c.start();
+      const probe = h2Client(target.base, o.certs.ca);
+      const a = await probe.post('/validate', c.body); // also warms the image facts and signature caches
+      probe.close();
+      if (!allowed(a) || a.body.includes('"warnings"')) o.log(`policy count: ${c.name}: expected allowed without warnings, got ${a.status} ${a.body.slice(0, 600)}`);
+      started.push({ c, target, answer: `${a.status} ${allowed(a) ? 'allowed' : 'denied'}` });
     }
-    return { payload: payload.name, nullWebhook, rows };
+    const servers = [{ name: 'null webhook', target: nul, body: payload.body }, ...started.map((x) => ({ name: x.c.name, target: x.target, body: x.c.body }))];
+    for (const x of servers) await closedLoop({ wrk: o.wrk, url: x.target.url, body: x.body, connections: 32, seconds: o.quick ? 1 : 3, pin: o.pin, workDir: o.workDir });
+    const rounds = o.quick ? 2 : ROUNDS;
+    const seconds = o.quick ? 2 : 5;
+    const windows = new Map<string, Array<{ load: LoadResult; usage: ProcUsage }>>(servers.map((x) => [x.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      o.log(`policy count: round ${r + 1} of ${rounds}`);
+      for (const x of r % 2 === 0 ? servers : [...servers].reverse()) windows.get(x.name)?.push(await window(o, x.target, x.body, seconds));
+    }
+    const nullWindows = windows.get('null webhook') ?? [];
+    const rowOf = (name: string, active: number, answer: string): PolicyCountRow => {
+      const ws = windows.get(name) ?? [];
+      const at = ws.indexOf(ws.find((w) => w.load.rps === median(ws.map((v) => v.load.rps))) as (typeof ws)[number]);
+      return { name, active, answer, ...(ws[at] ?? ws[0]!), ratios: ws.map((w, i) => w.load.rps / (nullWindows[i]?.load.rps ?? Number.NaN)) };
+    };
+    const nullRow = rowOf('null webhook', 0, '200 allowed');
+    return { payload: payload.name, rounds, seconds, nullWebhook: { load: nullRow.load, usage: nullRow.usage }, rows: started.map((x) => rowOf(x.c.name, x.c.active, x.answer)) };
   } finally {
+    for (const x of started) await x.target.stop();
+    await nul?.stop();
     await registry.stop();
   }
 }

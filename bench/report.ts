@@ -285,7 +285,10 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
   const base = pc.rows[0] ? cpuPerReview(pc.rows[0].load, pc.rows[0].usage) : 0;
   const rows = pc.rows.map((x) => {
     const cpu = cpuPerReview(x.load, x.usage);
-    return [x.name, x.active, x.answer, int(x.load.rps), `${(x.load.rps / nullRps).toFixed(2)}x`, ms(x.load.p99Us), x.load.errors, int(cpu), base > 0 ? `${((cpu / base - 1) * 100).toFixed(0)}%` : '-'];
+    const sorted = [...x.ratios].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? x.load.rps / nullRps;
+    const spread = sorted.length > 1 ? ` (${(sorted[0] as number).toFixed(2)}–${(sorted.at(-1) as number).toFixed(2)})` : '';
+    return [x.name, x.active, x.answer, int(x.load.rps), `${median.toFixed(2)}x${spread}`, ms(x.load.p99Us), x.load.errors, int(cpu), base > 0 ? `${((cpu / base - 1) * 100).toFixed(0)}%` : '-'];
   });
   return [
     POLICY_COUNT_START,
@@ -297,6 +300,10 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
     'compare the cost of the checks, not of denial messages. The image-dependent row moves the images to signed',
     'repositories of a synthetic registry (pinned to the digests it serves) and warms the image facts and signature caches',
     `first. Not in any row: ${NOT_MEASURED.join(', ')} (the synthetic registry serves no in-toto attestations).`,
+    `Every server is started once, then measured in ${pc.rounds} rounds of ${pc.seconds} s windows (the order reversed every`,
+    'other round), so a drift in the machine\'s speed slows every server alike: "vs null webhook" is the median of a row\'s',
+    'per-round ratios to the null webhook of the same round (the range in brackets); reviews/s, p99 and CPU are from',
+    'the row\'s median window.',
     `Null webhook: ${int(nullRps)} reviews/s, ${int(cpuPerReview(pc.nullWebhook.load, pc.nullWebhook.usage))} CPU µs/review. Load average (1, 5, 15 min) at start / end: ${load}`,
     '(well under 1 on a quiet machine; above that, other work shared the cores: compare the rows with each other).',
     '',
