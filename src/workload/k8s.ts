@@ -150,9 +150,35 @@ export function optionalObject(obj: JsonObject, key: string, path: string): Json
   return optional(obj, key, path, 'object', isObject);
 }
 
+// Field paths are spelled out only to locate an error: a decode runs with them off (no string built per field),
+// and one that throws runs again with them on, so that its WorkloadError names the exact field (withFieldPaths).
+let spellPaths = false;
+
+/** `path.key` while paths are spelled out, else the parent path as it is (nothing built). */
+export function fieldPath(path: string, key: string): string {
+  return spellPaths ? `${path}.${key}` : path;
+}
+
+/** Runs a decode with field paths off; when it throws a WorkloadError, runs it again with them on and throws that. */
+export function withFieldPaths<T>(decode: () => T): T {
+  if (spellPaths) return decode();
+  try {
+    return decode();
+  } catch (err) {
+    if (!(err instanceof WorkloadError)) throw err;
+    spellPaths = true;
+    try {
+      return decode();
+    } finally {
+      spellPaths = false;
+    }
+  }
+}
+
 // The items of an optional array field, each converted by read (given its path).
 export function list<T>(obj: JsonObject, key: string, path: string, read: (item: unknown, path: string) => T): T[] {
   const items = optional(obj, key, path, 'array', isArray) ?? [];
+  if (!spellPaths) return items.map((item) => read(item, path));
   return items.map((item, i) => read(item, `${path}.${key}[${i}]`));
 }
 

@@ -1,6 +1,6 @@
 // Finds every pod spec in a Kubernetes object: Pods, pod controllers and PodTemplates.
 import type { ContainerList, ContainerSite, PodSite } from '../engine/types.js';
-import { isObject, isString, optional, stringMap, WorkloadError } from './k8s.js';
+import { isObject, isString, optional, stringMap, withFieldPaths, WorkloadError } from './k8s.js';
 import { readPodSpec } from './spec.js';
 import type { JsonObject, PodSpec } from './k8s.js';
 
@@ -68,7 +68,7 @@ export function podSiteOf(obj: unknown, group: string, kind: string): PodSite | 
   const raw = rawPodSpec(obj, group, kind);
   const dotted = path.join('.');
   if (raw === undefined || raw === null) throw new WorkloadError(dotted, 'a pod spec', raw);
-  const spec = readPodSpec(raw, dotted);
+  const spec = withFieldPaths(() => readPodSpec(raw, dotted));
   return { path: dotted, kind, ...podMetadata(obj, path), spec, containers: sitesOf(spec), windows: spec.os === 'windows' };
 }
 

@@ -1,6 +1,6 @@
 // Pod and container security contexts, read from JSON.
 import type { PodSecurityContext, Profile, SecurityContext, SELinuxOptions, Sysctl, WindowsOptions } from './k8s.js';
-import { isBool, isInt, isObject, isString, list, optional, optionalObject, stringList, WorkloadError } from './k8s.js';
+import { fieldPath, isBool, isInt, isObject, isString, list, optional, optionalObject, stringList, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 
 function readProfile(obj: JsonObject, path: string): Profile {
@@ -22,7 +22,7 @@ function readWindows(obj: JsonObject, path: string): WindowsOptions {
 // The optional sub-object at key, converted by read; undefined when absent.
 function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject, p: string) => T): T | undefined {
   const value = optionalObject(obj, key, path);
-  return value ? read(value, `${path}.${key}`) : undefined;
+  return value ? read(value, fieldPath(path, key)) : undefined;
 }
 
 // The fields pod and container security contexts share.
@@ -45,7 +45,7 @@ export function readSecurityContext(obj: JsonObject, path: string): SecurityCont
   sc.privileged = optional(obj, 'privileged', path, 'boolean', isBool);
   sc.allowPrivilegeEscalation = optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool);
   sc.procMount = optional(obj, 'procMount', path, 'string', isString);
-  sc.capabilities = caps ? { add: stringList(caps, 'add', `${path}.capabilities`), drop: stringList(caps, 'drop', `${path}.capabilities`) } : undefined;
+  sc.capabilities = caps ? { add: stringList(caps, 'add', fieldPath(path, 'capabilities')), drop: stringList(caps, 'drop', fieldPath(path, 'capabilities')) } : undefined;
   return sc;
 }
 

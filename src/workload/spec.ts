@@ -1,6 +1,6 @@
 // Converts a pod spec from JSON into a typed PodSpec: containers, volumes, security contexts.
 import type { Container, ContainerPort, EnvVar, Handler, PodSpec, Resources, Volume } from './k8s.js';
-import { isBool, isInt, isObject, isString, list, optional, optionalObject, stringMap, WorkloadError } from './k8s.js';
+import { fieldPath, isBool, isInt, isObject, isString, list, optional, optionalObject, stringMap, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 import { readPodSecurityContext, readSecurityContext } from './security.js';
 
@@ -33,14 +33,14 @@ function readHandler(obj: JsonObject, path: string): Handler {
   if (isObject(obj.sleep)) actions.push('sleep');
   return {
     actions,
-    httpGetHost: httpGet ? optional(httpGet, 'host', `${path}.httpGet`, 'string', isString) : undefined,
-    tcpSocketHost: tcpSocket ? optional(tcpSocket, 'host', `${path}.tcpSocket`, 'string', isString) : undefined,
+    httpGetHost: httpGet ? optional(httpGet, 'host', fieldPath(path, 'httpGet'), 'string', isString) : undefined,
+    tcpSocketHost: tcpSocket ? optional(tcpSocket, 'host', fieldPath(path, 'tcpSocket'), 'string', isString) : undefined,
   };
 }
 
 function handlerAt(obj: JsonObject, key: string, path: string): Handler | undefined {
   const value = optionalObject(obj, key, path);
-  return value ? readHandler(value, `${path}.${key}`) : undefined;
+  return value ? readHandler(value, fieldPath(path, key)) : undefined;
 }
 
 const NO_RESOURCES: Resources = { limits: {}, requests: {} };
@@ -63,13 +63,13 @@ function readContainer(value: unknown, path: string): Container {
   return {
     name: optional(c, 'name', path, 'string', isString) ?? '',
     image: optional(c, 'image', path, 'string', isString) ?? '',
-    securityContext: sc ? readSecurityContext(sc, `${path}.securityContext`) : undefined,
+    securityContext: sc ? readSecurityContext(sc, fieldPath(path, 'securityContext')) : undefined,
     ports: c.ports === undefined ? NONE : list(c, 'ports', path, readPort),
     livenessProbe: handlerAt(c, 'livenessProbe', path),
     readinessProbe: handlerAt(c, 'readinessProbe', path),
     startupProbe: handlerAt(c, 'startupProbe', path),
-    lifecycle: lifecycle ? { postStart: handlerAt(lifecycle, 'postStart', `${path}.lifecycle`), preStop: handlerAt(lifecycle, 'preStop', `${path}.lifecycle`) } : undefined,
-    resources: resources ? readResources(resources, `${path}.resources`) : NO_RESOURCES,
+    lifecycle: lifecycle ? { postStart: handlerAt(lifecycle, 'postStart', fieldPath(path, 'lifecycle')), preStop: handlerAt(lifecycle, 'preStop', fieldPath(path, 'lifecycle')) } : undefined,
+    resources: resources ? readResources(resources, fieldPath(path, 'resources')) : NO_RESOURCES,
     env: c.env === undefined ? NONE : list(c, 'env', path, readEnv),
     restartPolicy: optional(c, 'restartPolicy', path, 'string', isString),
   };
@@ -86,7 +86,7 @@ function readVolume(item: unknown, path: string): Volume {
       break;
     }
   }
-  const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optional(v.hostPath, 'path', `${path}.hostPath`, 'string', isString) : undefined;
+  const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optional(v.hostPath, 'path', fieldPath(path, 'hostPath'), 'string', isString) : undefined;
   return { name: optional(v, 'name', path, 'string', isString) ?? '', source, hostPath };
 }
 
@@ -101,14 +101,14 @@ export function readPodSpec(value: unknown, path: string): PodSpec {
   const os = optionalObject(spec, 'os', path);
   const bool = (key: string) => optional(spec, key, path, 'boolean', isBool);
   return {
-    os: os ? optional(os, 'name', `${path}.os`, 'string', isString) : undefined,
+    os: os ? optional(os, 'name', fieldPath(path, 'os'), 'string', isString) : undefined,
     hostUsers: bool('hostUsers'),
     hostNetwork: bool('hostNetwork'),
     hostPID: bool('hostPID'),
     hostIPC: bool('hostIPC'),
     restartPolicy: optional(spec, 'restartPolicy', path, 'string', isString),
     nodeSelector: stringMap(spec, 'nodeSelector', path),
-    securityContext: psc ? readPodSecurityContext(psc, `${path}.securityContext`) : undefined,
+    securityContext: psc ? readPodSecurityContext(psc, fieldPath(path, 'securityContext')) : undefined,
     serviceAccountName: optional(spec, 'serviceAccountName', path, 'string', isString),
     imagePullSecrets: readPullSecrets(spec, path),
     volumes: spec.volumes === undefined ? NONE : list(spec, 'volumes', path, readVolume),
