@@ -94,12 +94,14 @@ export interface ProfileOptions {
   readonly body: string;
   readonly seconds: number;
   readonly connections: number;
+  /** portcullis's node flags (the Dockerfile's by default), the profiler's added */
+  readonly nodeArgs?: readonly string[];
 }
 
 // Runs portcullis with --cpu-prof through a closed-loop run and summarizes the profile it writes on exit.
 export async function runProfile(o: ProfileOptions): Promise<ProfileSummary> {
   const dir = join(o.workDir, `cpu-prof-${Date.now()}`);
-  const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: o.config, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], label: 'portcullis (profiled)' });
+  const target = await startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: o.config, nodeArgs: [...(o.nodeArgs ?? []), '--cpu-prof', `--cpu-prof-dir=${dir}`], label: 'portcullis (profiled)' });
   let load: LoadResult;
   try {
     load = await closedLoop({ wrk: o.wrk, url: target.url, body: o.body, connections: o.connections, seconds: o.seconds, pin: o.pin, workDir: o.workDir });

@@ -358,7 +358,7 @@ if (wants('startup')) results.startup = await runStartup({ quick, certs, workDir
 if (wants('profile')) {
   log('profile: portcullis under --cpu-prof, closed loop, pod-10c');
   const p = payloads.find((x) => x.name === 'pod-10c') as Payload;
-  results.profile = await runProfile({ wrk, certs, workDir, serverPin, pin, config: portcullisConfig, body: p.body, seconds: quick ? 3 : 15, connections });
+  results.profile = await runProfile({ wrk, certs, workDir, serverPin, pin, config: portcullisConfig, body: p.body, seconds: quick ? 3 : 15, connections, nodeArgs: portcullisNodeArgs });
 }
 
 if (wants('policies')) {
