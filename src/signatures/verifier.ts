@@ -115,9 +115,12 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
     const t = await this.target(image, params, opts);
     if (isEarly(t)) return fact(t.status, t.code, { ...(t.image ? { image: t.image } : {}), ...(t.reason ? { reason: t.reason } : {}) });
+    const atTag = (decided: SignatureFact): SignatureFact => (decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided);
+    const known = this.cachedOutcomes(t);
+    // every outcome needed is cached: decided at once, without a registry round or a deadline timer
+    if (!this.needsDiscovery(t, known)) return atTag(this.conclude(t, known));
     try {
-      const decided = await withDeadline(this.decide(t), t.deadline, t.ref.registry);
-      return decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided;
+      return atTag(await withDeadline(this.decide(t, known), t.deadline, t.ref.registry));
     } catch (err) {
       const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', t.ref.registry);
       return fact('error', 'REGISTRY_ERROR', { image: t.display, digest: t.digest, reason: e.message });
@@ -130,29 +133,49 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     return this.flights.run(key, call.deadline, () => discoverSignatures(this.client, repo, digest, call, this.limits));
   }
 
-  private async decide(t: Target): Promise<SignatureFact> {
-    const { repo, digest, rule, authorities } = t;
-    const need = Math.min(rule.count ?? 1, authorities.length);
-    const keyOf = (a: Authority) => `${repo.registry}/${repo.repository}@${digest}|${a.fingerprint}|${rule.matchReference === true ? 'ref' : ''}`;
+  // The outcome cache's key of one authority's verdict on the target's digest.
+  private outcomeKey(t: Target, a: Authority): string {
+    return `${t.repo.registry}/${t.repo.repository}@${t.digest}|${a.fingerprint}|${t.rule.matchReference === true ? 'ref' : ''}`;
+  }
+
+  // The cached verdicts of the target's authorities, by authority name.
+  private cachedOutcomes(t: Target): Map<string, CachedOutcome> {
     const results = new Map<string, CachedOutcome>();
-    for (const a of authorities) {
-      const hit = this.outcomes.get(keyOf(a));
+    for (const a of t.authorities) {
+      const hit = this.outcomes.get(this.outcomeKey(t, a));
       this.metrics.cache('outcome', hit !== undefined);
       if (hit) results.set(a.name, hit);
     }
-    const okCount = () => [...results.values()].filter((r) => r.ok).length;
-    let discovery: Discovery | undefined;
-    if (okCount() < need && results.size < authorities.length) {
-      discovery = await this.discover(repo, digest, t.call);
-      const cacheable = discovery.errors.length === 0;
-      for (const a of authorities) {
-        if (results.has(a.name)) continue;
-        const r = evaluate(a, discovery.candidates, rule, repo);
-        results.set(a.name, r);
-        if (!this.closed && (r.ok || cacheable)) this.outcomes.set(keyOf(a), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
-      }
-      for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
+    return results;
+  }
+
+  // Whether the cached verdicts leave the answer open: too few verified, and some authority not yet tried.
+  private needsDiscovery(t: Target, results: ReadonlyMap<string, CachedOutcome>): boolean {
+    const need = Math.min(t.rule.count ?? 1, t.authorities.length);
+    let ok = 0;
+    for (const r of results.values()) if (r.ok) ok++;
+    return ok < need && results.size < t.authorities.length;
+  }
+
+  // Finds the signatures and tries the authorities without a cached verdict, then concludes.
+  private async decide(t: Target, results: Map<string, CachedOutcome>): Promise<SignatureFact> {
+    const { repo, digest, rule, authorities } = t;
+    const discovery = await this.discover(repo, digest, t.call);
+    const cacheable = discovery.errors.length === 0;
+    for (const a of authorities) {
+      if (results.has(a.name)) continue;
+      const r = evaluate(a, discovery.candidates, rule, repo);
+      results.set(a.name, r);
+      if (!this.closed && (r.ok || cacheable)) this.outcomes.set(this.outcomeKey(t, a), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
     }
+    for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
+    return this.conclude(t, results, discovery);
+  }
+
+  // The fact the verdicts make: verified by enough distinct signers, a registry error, or why not.
+  private conclude(t: Target, results: ReadonlyMap<string, CachedOutcome>, discovery?: Discovery): SignatureFact {
+    const { digest, rule, authorities } = t;
+    const need = Math.min(rule.count ?? 1, authorities.length);
     const verified = authorities.filter((a) => results.get(a.name)?.ok);
     const base: Detail = { image: t.display, digest, need };
     // two authority names for the same key or identity count once
@@ -195,7 +218,7 @@ function evaluate(a: Authority, candidates: readonly Candidate[], rule: ImageRul
 }
 
 // The answer when too few authorities verified: the most telling code among theirs, with its evidence.
-function unverified(base: Detail, authorities: readonly Authority[], results: Map<string, CachedOutcome>, verified: number): SignatureFact {
+function unverified(base: Detail, authorities: readonly Authority[], results: ReadonlyMap<string, CachedOutcome>, verified: number): SignatureFact {
   const failing = authorities.filter((a) => !results.get(a.name)?.ok);
   const outcomes = failing.map((a) => results.get(a.name)).filter((r): r is CachedOutcome => r !== undefined);
   const found = Math.max(0, ...outcomes.map((r) => r.found));
