@@ -182,11 +182,14 @@ export function list<T>(obj: JsonObject, key: string, path: string, read: (item:
   return items.map((item, i) => read(item, `${path}.${key}[${i}]`));
 }
 
-export function stringList(obj: JsonObject, key: string, path: string): string[] {
-  return list(obj, key, path, (item, at) => {
-    if (!isString(item)) throw new WorkloadError(at, 'string', item);
-    return item;
-  });
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+// The strings of an optional array field: the parsed JSON array itself once every item is a string (no copy).
+export function stringList(obj: JsonObject, key: string, path: string): readonly string[] {
+  const items = optional(obj, key, path, 'array', isArray);
+  if (!items) return NO_STRINGS;
+  for (let i = 0; i < items.length; i++) if (!isString(items[i])) throw new WorkloadError(`${path}.${key}[${i}]`, 'string', items[i]);
+  return items as string[];
 }
 
 // A map of strings (labels, annotations, nodeSelector); numbers are kept as written when allowNumbers. The parsed JSON

@@ -37,19 +37,19 @@ function readCommon(obj: JsonObject, path: string) {
   };
 }
 
-// A container's securityContext: every field present, undefined when unset, added in one order (one object shape).
+// A container's securityContext: every field present, undefined when unset, in one object literal (one shape; properties
+// added afterwards grew a second backing store per container).
 export function readSecurityContext(obj: JsonObject, path: string): SecurityContext {
   const caps = optionalObject(obj, 'capabilities', path);
-  const sc: Mutable<SecurityContext> = readCommon(obj, path);
-  sc.readOnlyRootFilesystem = optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool);
-  sc.privileged = optional(obj, 'privileged', path, 'boolean', isBool);
-  sc.allowPrivilegeEscalation = optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool);
-  sc.procMount = optional(obj, 'procMount', path, 'string', isString);
-  sc.capabilities = caps ? { add: stringList(caps, 'add', fieldPath(path, 'capabilities')), drop: stringList(caps, 'drop', fieldPath(path, 'capabilities')) } : undefined;
-  return sc;
+  return {
+    ...readCommon(obj, path),
+    readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
+    privileged: optional(obj, 'privileged', path, 'boolean', isBool),
+    allowPrivilegeEscalation: optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool),
+    procMount: optional(obj, 'procMount', path, 'string', isString),
+    capabilities: caps ? { add: stringList(caps, 'add', fieldPath(path, 'capabilities')), drop: stringList(caps, 'drop', fieldPath(path, 'capabilities')) } : undefined,
+  };
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function readSysctl(item: unknown, path: string): Sysctl {
   if (!isObject(item)) throw new WorkloadError(path, 'object', item);
