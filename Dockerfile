@@ -51,7 +51,7 @@ LABEL org.opencontainers.image.title="portcullis" \
 ENV NODE_ENV=production \
     PORTCULLIS_COMMIT="${REVISION}"
 # a bounded V8 heap, 4 MiB young-generation semi-spaces (per-review garbage dies young), two malloc arenas and fixed
-# malloc trim/mmap thresholds keep RSS under 150 MB whatever the number of distinct images (bench/RESULTS.md: memory);
+# malloc trim/mmap thresholds keep RSS bounded whatever the number of distinct images (bench/RESULTS.md: memory);
 # the same settings as src/cli/node-settings.ts, which `portcullis serve` applies itself when started without them
 ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4" \
     MALLOC_ARENA_MAX=2 \
