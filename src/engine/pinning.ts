@@ -6,6 +6,7 @@ import type { ContainerSite, Facts, Finding, Policy, PodSite } from './types.js'
 import type { Violation } from './decision.js';
 import { formatFinding } from './decision.js';
 import { matchesAny } from './globs.js';
+import { CONTAINER_LISTS } from '../workload/podspecs.js';
 
 /** The pseudo-policy id of pinning findings (`[pinning] container ...`). */
 export const PINNING_ID = 'pinning';
@@ -37,13 +38,6 @@ export function pinningSkip(request: PinRequest, config: Config): string | undef
   return undefined;
 }
 
-// The names of the ephemeral containers the old Pod already had (a debug UPDATE pins only the new ones).
-function oldEphemeral(old: unknown): Set<string> {
-  const spec = (old as { spec?: { ephemeralContainers?: unknown } } | undefined)?.spec;
-  const list = Array.isArray(spec?.ephemeralContainers) ? (spec.ephemeralContainers as Array<{ name?: unknown }>) : [];
-  return new Set(list.flatMap((c) => (typeof c?.name === 'string' ? [c.name] : [])));
-}
-
 // Whether an image can carry a digest: a valid reference without one, not excluded, hidden from no active check.
 function pinnable(image: string, config: Config, active: ReadonlyArray<readonly [Policy, PolicySettings]>): boolean {
   const ref = referenceOf(image);
@@ -52,11 +46,12 @@ function pinnable(image: string, config: Config, active: ReadonlyArray<readonly 
   return !active.some(([policy, settings]) => policy.hidesFromPinning?.(image, settings.params) === true);
 }
 
-// The image each container of the old Pod ran, keyed by list and name ("containers/app").
+// The image each container of the old Pod ran, keyed by list and name ("containers/app"): a Pod update pins the images
+// it changes, a debug update only its new ephemeral containers.
 function oldImages(old: unknown): Map<string, unknown> {
   const spec = (old as { spec?: Record<string, unknown> } | undefined)?.spec;
   const images = new Map<string, unknown>();
-  for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
+  for (const list of CONTAINER_LISTS) {
     const items = spec?.[list];
     if (!Array.isArray(items)) continue;
     for (const c of items as Array<{ name?: unknown; image?: unknown }>) if (typeof c?.name === 'string') images.set(`${list}/${c.name}`, c.image);
@@ -69,12 +64,11 @@ function oldImages(old: unknown): Map<string, unknown> {
 // container), the new ephemeral containers of `kubectl debug`.
 export function pinTargets(request: PinRequest, pod: PodSite, config: Config, active: ReadonlyArray<readonly [Policy, PolicySettings]>): ContainerSite[] {
   const debug = request.subresource === 'ephemeralcontainers';
-  const update = request.operation === 'UPDATE' && !debug;
-  const existing = debug ? oldEphemeral(request.oldObject) : new Set<string>();
-  const before = update ? oldImages(request.oldObject) : undefined;
+  const before = debug || request.operation === 'UPDATE' ? oldImages(request.oldObject) : undefined;
   return pod.containers.filter((site) => {
-    if (debug && (site.list !== 'ephemeralContainers' || existing.has(site.name))) return false;
-    if (before && before.get(`${site.list}/${site.name}`) === site.container.image) return false;
+    const key = `${site.list}/${site.name}`;
+    if (debug && (site.list !== 'ephemeralContainers' || before?.has(key))) return false;
+    if (!debug && before?.get(key) === site.container.image) return false;
     return pinnable(site.container.image, config, active);
   });
 }
