@@ -57,6 +57,12 @@ export function pct(samples: readonly number[], p: number): number {
   return sorted[i] as number;
 }
 
+// The median of unsorted samples (the lower one of an even count).
+export function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted.length ? (sorted[Math.floor((sorted.length - 1) / 2)] as number) : 0;
+}
+
 export function mean(samples: readonly number[]): number {
   return samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : 0;
 }

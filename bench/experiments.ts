@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { registryConfig } from './images.js';
+import { median } from './client.js';
 import { closedLoop } from './load.js';
 import { loadPayload, PAYLOADS, type PayloadName } from './payloads.js';
 import { startSampler } from './procstat.js';
@@ -145,10 +146,6 @@ const commit = () => {
   } catch {
     return 'unknown';
   }
-};
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? 0;
 };
 const base = median((samples.get('baseline') ?? []).map((s) => s.cpuUs));
 const lines = [

@@ -5,7 +5,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POLICIES } from '../policies/index.js';
-import { allowed, h2Client } from './client.js';
+import { allowed, h2Client, median } from './client.js';
 import { startFakeRegistry } from './images.js';
 import { closedLoop, type LoadResult, type SectionOptions } from './load.js';
 import type { Payload } from './payloads.js';
@@ -164,11 +164,6 @@ async function contenders(o: SectionOptions, tagged: string, pinned: string, reg
   return out;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor(s.length / 2)] as number) : 0;
-}
-
 // Runs the section: the null webhook and portcullis in every configuration all started once, then measured in
 // rounds (short windows, the order reversed every other round) so that a machine whose speed drifts slows every
 // server alike; each row's ratio is the median of its per-round ratios to the null webhook of the same round.
@@ -204,8 +199,8 @@ export async function runPolicyCount(o: SectionOptions, captured: Payload, basel
     const nullWindows = windows.get('null webhook') ?? [];
     const rowOf = (name: string, active: number, answer: string): PolicyCountRow => {
       const ws = windows.get(name) ?? [];
-      const at = ws.indexOf(ws.find((w) => w.load.rps === median(ws.map((v) => v.load.rps))) as (typeof ws)[number]);
-      return { name, active, answer, ...(ws[at] ?? ws[0]!), ratios: ws.map((w, i) => w.load.rps / (nullWindows[i]?.load.rps ?? Number.NaN)) };
+      const mid = median(ws.map((w) => w.load.rps));
+      return { name, active, answer, ...(ws.find((w) => w.load.rps === mid) ?? ws[0]!), ratios: ws.map((w, i) => w.load.rps / (nullWindows[i]?.load.rps ?? Number.NaN)) };
     };
     const nullRow = rowOf('null webhook', 0, '200 allowed');
     return { payload: payload.name, rounds, seconds, nullWebhook: { load: nullRow.load, usage: nullRow.usage }, rows: started.map((x) => rowOf(x.c.name, x.c.active, x.answer)) };

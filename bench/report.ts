@@ -1,6 +1,7 @@
 // Renders the bench results as bench/RESULTS.md: machine, versions, commands, tables, and the issue's targets.
 import type { Results, Run } from './run.js';
 import type { RealRegistryCase } from './images.js';
+import { median } from './client.js';
 import type { LoadResult } from './load.js';
 import { NOT_MEASURED, type PolicyCountResults } from './policies.js';
 import type { ProcUsage } from './procstat.js';
@@ -285,10 +286,9 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
   const base = pc.rows[0] ? cpuPerReview(pc.rows[0].load, pc.rows[0].usage) : 0;
   const rows = pc.rows.map((x) => {
     const cpu = cpuPerReview(x.load, x.usage);
-    const sorted = [...x.ratios].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] ?? x.load.rps / nullRps;
-    const spread = sorted.length > 1 ? ` (${(sorted[0] as number).toFixed(2)}–${(sorted.at(-1) as number).toFixed(2)})` : '';
-    return [x.name, x.active, x.answer, int(x.load.rps), `${median.toFixed(2)}x${spread}`, ms(x.load.p99Us), x.load.errors, int(cpu), base > 0 ? `${((cpu / base - 1) * 100).toFixed(0)}%` : '-'];
+    const ratio = x.ratios.length > 0 ? median(x.ratios) : x.load.rps / nullRps;
+    const spread = x.ratios.length > 1 ? ` (${Math.min(...x.ratios).toFixed(2)}–${Math.max(...x.ratios).toFixed(2)})` : '';
+    return [x.name, x.active, x.answer, int(x.load.rps), `${ratio.toFixed(2)}x${spread}`, ms(x.load.p99Us), x.load.errors, int(cpu), base > 0 ? `${((cpu / base - 1) * 100).toFixed(0)}%` : '-'];
   });
   return [
     POLICY_COUNT_START,
@@ -311,11 +311,6 @@ export function renderPolicyCount(pc: PolicyCountResults, command: string, date:
     '',
     POLICY_COUNT_END,
   ].join('\n');
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)] as number) : 0;
 }
 
 // The memory run: RSS at its points, the RSS and heap curves, the load it ran under.
