@@ -7,6 +7,7 @@ export default defineConfig({
     globalSetup: ['test/e2e/global-setup.ts'],
     fileParallelism: false,
     pool: 'forks',
+    setupFiles: ['test/helpers/cel-compiler.setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 60_000,

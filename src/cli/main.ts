@@ -1,13 +1,6 @@
 #!/usr/bin/env node
 // portcullis command-line entry point: serve | audit | scan | cert | test | vap | version.
 import './serve-node-settings.js'; // first: serve re-executes itself with the image's node settings
-import { runServe } from './serve.js';
-import { runAudit } from './audit.js';
-import { runScan } from './scan.js';
-import { runCert } from './cert.js';
-import { runVap } from './vap.js';
-import { runTest } from './test.js';
-import { runVersion } from './version.js';
 import { programName } from './program.js';
 
 const USAGE = `usage: ${programName()} <command> [flags]
@@ -24,15 +17,18 @@ commands:
 
 run '${programName()} <command> --help' for its flags`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: runServe,
-  audit: runAudit,
-  scan: runScan,
-  cert: runCert,
-  vap: runVap,
-  test: runTest,
-  version: runVersion,
-  '--version': runVersion,
+type Command = (argv: string[]) => Promise<number>;
+
+// Each command's module is loaded when it runs: serve never loads what only the offline commands use.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).runServe,
+  audit: async () => (await import('./audit.js')).runAudit,
+  scan: async () => (await import('./scan.js')).runScan,
+  cert: async () => (await import('./cert.js')).runCert,
+  vap: async () => (await import('./vap.js')).runVap,
+  test: async () => (await import('./test.js')).runTest,
+  version: async () => (await import('./version.js')).runVersion,
+  '--version': async () => (await import('./version.js')).runVersion,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -41,12 +37,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`portcullis: unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
-  return run(rest);
+  return (await load())(rest);
 }
 
 main(process.argv.slice(2)).then(

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createConfigStore, staticConfigStore, loadConfigFile } from '../config/store.js';
+import { withCelCompiler } from '../custom/compiler.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Config } from '../config/types.js';
 import type { Policy } from '../engine/types.js';
@@ -123,9 +124,11 @@ function factsFor(current: () => Config, options: RuntimeOptions): Facts {
 
 // Creates the config store, the fact gatherer and the engine; throws ConfigError on a bad config file.
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const config = options.watch
-    ? createConfigStore(options.configPath, options.logger, { ...(options.policies ? { catalog: options.policies } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) })
-    : staticConfigStore(loadConfigFile(options.configPath, options.policies, options.overrides));
+  const config = await withCelCompiler(() =>
+    options.watch
+      ? createConfigStore(options.configPath, options.logger, { ...(options.policies ? { catalog: options.policies } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) })
+      : staticConfigStore(loadConfigFile(options.configPath, options.policies, options.overrides)),
+  );
   const current = () => config.current();
   let facts = factsFor(current, options);
   config.onChange((next) => {

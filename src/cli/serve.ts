@@ -1,6 +1,5 @@
 // portcullis serve: the admission webhook over HTTPS.
 import { POLICIES } from '../../policies/index.js';
-import { keepFailSafeInStep } from '../failsafe/sync.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -205,7 +204,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const { app, readiness, drain } = await buildApp({ engine: runtime.engine, tls, logger, metrics, limits, ...(ownerEvents ? { onDecision: ownerEvents.record } : {}) });
   const exceptionWatch = await exceptions?.start();
   const failSafe = values['fail-safe'] ? await failSafeClient(values.kubeconfig) : undefined;
-  if (failSafe) void keepFailSafeInStep(failSafe, runtime.config, logger);
+  // the fail-safe renders CEL: loaded only when it is on
+  if (failSafe) void (await import('../failsafe/sync.js')).keepFailSafeInStep(failSafe, runtime.config, logger);
   app.addHook('onClose', async () => failSafe?.close());
   const audit = await startBackgroundAuditFromFlags(values, { engine: runtime.engine, config: () => runtime.config.current(), logger, registry: metrics });
   app.addHook('onClose', async () => {

@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG_YAML } from './defaults.js';
 import { applyOverrides, sourceWith } from './overrides.js';
 import type { ConfigOverride } from './overrides.js';
 import { watchDirectories } from './dir-watch.js';
+import { withCelCompiler } from '../custom/compiler.js';
 import { getOrCreate } from '../images/metrics.js';
 
 export interface ConfigStore {
@@ -48,6 +49,8 @@ export interface StoreOptions {
   readonly metrics?: Registry;
 }
 
+type Changed = { trigger: 'file' } | { trigger: 'directory'; directories: readonly string[] };
+
 interface ReloadMetrics {
   done(ok: boolean): void;
 }
@@ -73,18 +76,27 @@ export function createConfigStore(path: string | undefined, logger: Logger, opti
   let config = loadConfigFile(path, catalog);
   const listeners: Array<(c: Config) => void> = [];
   const metrics = reloadMetrics(options.metrics);
-  const reload = (changed: { trigger: 'file' } | { trigger: 'directory'; directories: readonly string[] }): void => {
-    try {
-      config = loadConfigFile(path, catalog);
-      directories.set(config.customPolicyDirectories ?? []);
-      metrics.done(true);
-      logger.info({ path, ...changed }, 'config reloaded');
-      for (const listener of listeners) listener(config);
-    } catch (err) {
-      metrics.done(false);
-      // err.problems (a ConfigError's) name the file, policy, rule and column of each
-      logger.error({ path, ...changed, err }, 'config reload failed; keeping the last good config');
-    }
+  let latest = 0;
+  const apply = (next: Config, changed: Changed): void => {
+    config = next;
+    directories.set(config.customPolicyDirectories ?? []);
+    metrics.done(true);
+    logger.info({ path, ...changed }, 'config reloaded');
+    for (const listener of listeners) listener(config);
+  };
+  // a config that newly declares custom policies loads the CEL compiler first (only then is a reload asynchronous);
+  // a slower reload never overwrites a later one
+  const reload = (changed: Changed): void => {
+    const seq = ++latest;
+    withCelCompiler(() => loadConfigFile(path, catalog))
+      .then((next) => {
+        if (seq === latest) apply(next, changed);
+      })
+      .catch((err: unknown) => {
+        metrics.done(false);
+        // err.problems (a ConfigError's) name the file, policy, rule and column of each
+        logger.error({ path, ...changed, err }, 'config reload failed; keeping the last good config');
+      });
   };
   const directories = watchDirectories((dirs) => reload({ trigger: 'directory', directories: dirs }), intervalMs, debounceMs);
   directories.set(config.customPolicyDirectories ?? []);

@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseAllDocuments } from 'yaml';
-import { compileCustomPolicy, CustomPolicyError } from './policy.js';
-import type { CustomPolicy, CustomPolicyProblem } from './policy.js';
+import { compileDecl, CustomPolicyError } from './compiler.js';
+import type { CustomPolicyProblem } from './compiler.js';
+import type { CustomPolicy } from './policy.js';
 import { CUSTOM_POLICY_SCHEMA } from './schema.js';
 import type { CustomPolicyDecl } from './types.js';
 
@@ -88,7 +89,7 @@ export function loadCustomPolicies(section: { policies?: unknown[]; directories?
       continue;
     }
     try {
-      policies.push(compileCustomPolicy(d));
+      policies.push(compileDecl(d));
     } catch (err) {
       if (!(err instanceof CustomPolicyError)) throw err;
       // inline declarations are named by their /customPolicies/<id>/... path; a file's also by the file

@@ -9,20 +9,8 @@ import { celTimestamp, compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VAR
 import type { CelProgram } from './cel-program.js';
 import { celImage, celValue } from './cel-values.js';
 import type { CustomPolicyDecl, CustomRuleDecl } from './types.js';
-
-/** Where a bad expression is: /customPolicies/<id>/validations/0/expression, and the column. */
-export interface CustomPolicyProblem {
-  readonly path: string;
-  readonly reason: string;
-}
-
-export class CustomPolicyError extends Error {
-  readonly problems: readonly CustomPolicyProblem[];
-  constructor(problems: readonly CustomPolicyProblem[]) {
-    super(problems.map((p) => `${p.path}: ${p.reason}`).join('; '));
-    this.problems = problems;
-  }
-}
+import { CustomPolicyError, provideCelCompiler } from './compiler.js';
+import type { CustomPolicyProblem } from './compiler.js';
 
 export interface CompiledRule {
   readonly decl: CustomRuleDecl;
@@ -213,3 +201,5 @@ export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
     ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, image, readsNow), site) } : {}),
   };
 }
+
+provideCelCompiler(compileCustomPolicy);

@@ -11,6 +11,7 @@ import { createEngine } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import type { Policy } from '../engine/types.js';
 import { groupOf } from '../workload/podspecs.js';
+import { withCelCompiler } from '../custom/compiler.js';
 import type { Expectation, TestCase, TestFile, Verdict } from './files.js';
 
 export interface CaseResult {
@@ -61,7 +62,7 @@ export async function runPolicyTests(files: readonly TestFile[], catalog: readon
   const results: CaseResult[] = [];
   for (const file of files) {
     for (const c of file.cases) {
-      const config = configFor(file, c, catalog, cache, overrides);
+      const config = await withCelCompiler(() => configFor(file, c, catalog, cache, overrides));
       const engine = createEngine({ config: () => config });
       const r = c.resource as { apiVersion: string; kind: string };
       const decision = await engine.evaluate(
