@@ -14,7 +14,7 @@ import { choosePlatform, formatPlatform, type Platform } from './platform.js';
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
-import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
+import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
 
 export type { Platform } from './platform.js';
 export type { DockerConfigJson } from './credentials.js';
@@ -73,7 +73,6 @@ interface ManifestEntry {
   labels: Readonly<Record<string, string>>;
   compressedSize: number;
   platform: Platform;
-  configDigest: string;
 }
 interface IndexChoice {
   kind: 'choice';
@@ -159,7 +158,7 @@ class FactsSource implements ImageFactsSource {
     this.digests = new LRUCache<string, DigestEntry>({
       max: maxEntries,
       maxSize: bytes.digests,
-      sizeCalculation: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user, v.configDigest) + 64 : entryBytes(k, v.digest) + 48),
+      sizeCalculation: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user) + listBytes(v.env) + recordBytes(v.labels) + 96 : entryBytes(k, v.digest) + 80),
       ttl: t.digestTtlMs || undefined,
     } as LRUCache.Options<string, DigestEntry, unknown>);
     this.ownsResolver = !deps.resolver;
@@ -220,7 +219,7 @@ class FactsSource implements ImageFactsSource {
       (err: unknown) => {
         const e = err instanceof RegistryError ? err : new RegistryError('REGISTRY_UNREACHABLE', `${ref.registry}: ${err instanceof Error ? err.message.slice(0, 200) : 'unexpected error'}`, { registry: ref.registry, cause: err });
         // timeouts depend on the caller's deadline, so they are not remembered
-        if (e.code !== 'REGISTRY_TIMEOUT' && !this.closed && this.cacheFailures) this.failures.set(key, e);
+        if (e.code !== 'REGISTRY_TIMEOUT' && !this.closed && this.cacheFailures) this.failures.set(flat(key), e);
         this.logger?.warn({ registry: ref.registry, repository: ref.repository, code: e.code, err: e.message }, 'image look-up failed');
         return fail(e);
       },
@@ -282,7 +281,7 @@ class FactsSource implements ImageFactsSource {
         const have = entries.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])).slice(0, 10).join(', ');
         throw new RegistryError('PLATFORM_NOT_FOUND', `${registry}: expected ${formatPlatform(platform)} in the index, got ${have || 'no platforms'}`, { registry });
       }
-      this.digests.set(`${repoKey}@${digest}#${formatPlatform(platform)}`, { kind: 'choice', digest: chosen.digest, platform: chosen.platform });
+      this.digests.set(flat(`${repoKey}@${digest}#${formatPlatform(platform)}`), { kind: 'choice', digest: chosen.digest, platform: chosen.platform });
       const inner = await this.resolveDigest(repo, repoKey, chosen.digest, platform, call, depth + 1);
       return { ...inner, indexDigest: digest, platform: chosen.platform };
     }
@@ -294,7 +293,7 @@ class FactsSource implements ImageFactsSource {
     const cfg = parseImageConfig(blob, registry);
     const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
     const compressedSize = m.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-    this.digests.set(`${repoKey}@${digest}`, { kind: 'manifest', user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize, platform: imagePlatform, configDigest: config.digest });
+    this.digests.set(flat(`${repoKey}@${digest}`), { kind: 'manifest', user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize, platform: imagePlatform });
     return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize };
   }
 }

@@ -76,7 +76,7 @@ export const registryOptionsSchema = {
         tagTtl: { ...duration, default: '5m' },
         failureTtl: { ...duration, default: '10s' },
         maxEntries: { type: 'integer', minimum: 1, default: 10000 },
-        maxBytes: { type: 'integer', minimum: 1024, default: 16777216, description: 'bytes all image-facts caches may hold together (digests 1/2, tags 1/4, last-known tags 1/4; failures 1/8)' },
+        maxBytes: { type: 'integer', minimum: 1024, default: 16777216, description: 'bytes all image-facts caches may hold together (digests 1/2, tags 1/2; failures 1/8)' },
       },
     },
     concurrencyPerRegistry: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },

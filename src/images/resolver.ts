@@ -8,7 +8,7 @@ import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './cl
 import type { DockerConfigJson } from './credentials.js';
 import type { ImageReference } from './reference.js';
 import { toRegistryError, type RegistryError } from './errors.js';
-import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget } from './cache-size.js';
+import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat } from './cache-size.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './options.js';
 
 export interface ResolverOptions {
@@ -17,7 +17,7 @@ export interface ResolverOptions {
   /** how long a failed resolution is answered from cache (timeouts never are; default 0: not cached) */
   failureTtlMs?: number;
   maxEntries: number;
-  /** registry.cache.maxBytes: the tag, last-known and failure caches take their shares of it (cache-size.ts) */
+  /** registry.cache.maxBytes: the tag and failure caches take their shares of it (cache-size.ts) */
   maxBytes?: number;
   /** how long a fetched manifest is kept by digest for the look-up that follows (default 60 s) */
   manifestTtlMs?: number;
@@ -38,11 +38,19 @@ function tagKeyOf(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag'>):
   return `${ref.registry}/${ref.repository}:${ref.tag ?? 'latest'}`;
 }
 
+/** The digest a tag named when it was last resolved (epoch ms). */
+interface TagEntry {
+  readonly digest: string;
+  readonly at: number;
+}
+
 export class ImageResolver {
   private readonly client: RegistryClient;
-  private readonly tags: LRUCache<string, string>;
-  /** the last digest each tag named, kept past tagTtl: a HEAD is then enough to learn whether it moved */
-  private readonly lastKnown: LRUCache<string, string>;
+  /**
+   * The digest each tag named: answered for tagTtl; kept after that (until evicted) so that a HEAD is enough to learn
+   * whether the tag moved
+   */
+  private readonly tags: LRUCache<string, TagEntry>;
   private readonly manifests: LRUCache<string, FetchedManifest>;
   private readonly failures: LRUCache<string, RegistryError>;
   private readonly flights = new Map<string, Promise<string>>();
@@ -65,9 +73,7 @@ export class ImageResolver {
       sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES,
       ttl: Math.max(1, this.failureTtlMs),
     });
-    const sized = (v: string, k: string) => entryBytes(k, v);
-    this.tags = new LRUCache<string, string>({ max: options.maxEntries, maxSize: bytes.tags, sizeCalculation: sized, ttl: Math.max(1, options.tagTtlMs) });
-    this.lastKnown = new LRUCache<string, string>({ max: options.maxEntries, maxSize: bytes.lastKnown, sizeCalculation: sized });
+    this.tags = new LRUCache<string, TagEntry>({ max: options.maxEntries, maxSize: bytes.tags, sizeCalculation: (v, k) => entryBytes(k, v.digest) + 32 });
     this.manifests = new LRUCache<string, FetchedManifest>({
       max: Math.min(options.maxEntries, 4096),
       maxSize: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,
@@ -84,7 +90,8 @@ export class ImageResolver {
   peek(ref: ImageReference, credentials?: DockerConfigJson): string | undefined {
     if (ref.digest) return ref.digest;
     if (this.tagTtlMs <= 0) return undefined;
-    return this.tags.get(this.keyOf(ref, credentials));
+    const entry = this.tags.get(this.keyOf(ref, credentials));
+    return entry && Date.now() - entry.at < this.tagTtlMs ? entry.digest : undefined;
   }
 
   // The digest the reference names now: its own digest, else what its tag names (index digest for multi-arch images).
@@ -125,7 +132,6 @@ export class ImageResolver {
   clear(): void {
     this.tags.clear();
     this.failures.clear();
-    this.lastKnown.clear();
     this.manifests.clear();
   }
 
@@ -135,7 +141,7 @@ export class ImageResolver {
   }
 
   private keep(repo: RepoRef, m: FetchedManifest): void {
-    this.manifests.set(`${repo.registry}/${repo.repository}@${m.digest}`, m);
+    this.manifests.set(flat(`${repo.registry}/${repo.repository}@${m.digest}`), m);
   }
 
   // One registry round for a tag: a HEAD when the tag was seen before (its digest's facts are likely cached), else a
@@ -144,15 +150,14 @@ export class ImageResolver {
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
     const tag = ref.tag ?? 'latest';
     let digest: string;
-    if (this.lastKnown.has(key)) {
+    if (this.tags.has(key)) {
       digest = (await this.client.resolve(repo, tag, call)).digest;
     } else {
       const m = await this.client.getManifest(repo, tag, call);
       this.keep(repo, m);
       digest = m.digest;
     }
-    if (this.tagTtlMs > 0) this.tags.set(key, digest);
-    this.lastKnown.set(key, digest);
+    this.tags.set(flat(key), { digest, at: Date.now() });
     return digest;
   }
 }

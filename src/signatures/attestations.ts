@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { AttestationCode, AttestationFact, VerifiedAttestation } from '../engine/types.js';
 import type { CallOptions } from '../images/client.js';
 import { toRegistryError } from '../images/errors.js';
+import { flat } from '../images/cache-size.js';
 import type { AttestationParams } from './attestation-params.js';
 import type { Authority } from './authority.js';
 import type { Candidate } from './candidates.js';
@@ -100,7 +101,7 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
         if (results.has(a.name)) continue;
         const r = evaluate(a, discovery.candidates, types);
         results.set(a.name, r);
-        if (!this.closed && (r.ok || cacheable)) this.outcomes.set(keyOf(a), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
+        if (!this.closed && (r.ok || cacheable)) this.outcomes.set(flat(keyOf(a)), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
       }
       for (const e of discovery.errors) this.logger?.warn({ registry: t.repo.registry, repository: t.repo.repository, code: e.code, err: e.message }, 'attestation look-up failed');
     }

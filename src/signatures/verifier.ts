@@ -2,7 +2,7 @@
 // image) against the authorities of the first matching rule, and answer a SignatureFact.
 // Outcomes are cached by (digest, authority); concurrent look-ups of one digest share one registry round.
 
-import { entryBytes } from '../images/cache-size.js';
+import { entryBytes, flat } from '../images/cache-size.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -166,7 +166,7 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
       if (results.has(a.name)) continue;
       const r = evaluate(a, discovery.candidates, rule, repo);
       results.set(a.name, r);
-      if (!this.closed && (r.ok || cacheable)) this.outcomes.set(this.outcomeKey(t, a), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
+      if (!this.closed && (r.ok || cacheable)) this.outcomes.set(flat(this.outcomeKey(t, a)), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
     }
     for (const e of discovery.errors) this.logger?.warn({ registry: repo.registry, repository: repo.repository, code: e.code, err: e.message }, 'signature look-up failed');
     return this.conclude(t, results, discovery);

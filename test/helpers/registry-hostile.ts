@@ -23,7 +23,11 @@ export function sha256(bytes: string | Buffer): string {
 
 // An OCI image (manifest + config) whose digests are right; tests change what is served.
 export function makeImage(user: string | undefined, platform = { os: 'linux', architecture: 'amd64' }) {
-  const config = JSON.stringify({ ...platform, config: user === undefined ? {} : { User: user }, rootfs: { type: 'layers', diff_ids: [] } });
+  return makeImageFrom(JSON.stringify({ ...platform, config: user === undefined ? {} : { User: user }, rootfs: { type: 'layers', diff_ids: [] } }));
+}
+
+// An image (manifest without layers) of this config JSON.
+export function makeImageFrom(config: string) {
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',

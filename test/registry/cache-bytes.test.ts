@@ -1,8 +1,8 @@
 // The image-facts caches are bounded in bytes as well as entries: long image names evict earlier.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageFactsSource } from '../../src/images/facts.js';
-import { entryBytes, factsCacheBudget } from '../../src/images/cache-size.js';
-import { makeImage, startHostileServer, type HostileServer } from '../helpers/registry-hostile.js';
+import { entryBytes, factsCacheBudget, listBytes, recordBytes } from '../../src/images/cache-size.js';
+import { makeImage, makeImageFrom, startHostileServer, type HostileServer } from '../helpers/registry-hostile.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 const image = makeImage('1000');
@@ -20,10 +20,10 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 // Looks up `count` images with 200-character repository names, then the first one again; returns the requests that took.
-async function lookupAgain(cache: { maxEntries: number; maxBytes?: number }, count: number): Promise<number> {
+async function lookupAgain(cache: { maxEntries: number; maxBytes?: number }, count: number, name = 'x'.repeat(200)): Promise<number> {
   const source = createImageFactsSource({ insecure: [server.host], cache });
   try {
-    const ref = (i: number) => `${server.host}/team/${'x'.repeat(200)}-${i}:1.0`;
+    const ref = (i: number) => `${server.host}/team/${name}-${i}:1.0`;
     for (let i = 0; i < count; i++) expect((await source.lookup(ref(i), { platform: amd64, deadline: Date.now() + 10_000 })).ok).toBe(true);
     const before = server.seen.length;
     expect((await source.lookup(ref(0), { platform: amd64, deadline: Date.now() + 10_000 })).ok).toBe(true);
@@ -35,8 +35,14 @@ async function lookupAgain(cache: { maxEntries: number; maxBytes?: number }, cou
 
 describe('image-facts cache bytes', () => {
   it('splits registry.cache.maxBytes between the caches', () => {
-    expect(factsCacheBudget(16 * 2 ** 20)).toEqual({ digests: 8 * 2 ** 20, tags: 4 * 2 ** 20, lastKnown: 4 * 2 ** 20, failures: 2 * 2 ** 20 });
+    expect(factsCacheBudget(16 * 2 ** 20)).toEqual({ digests: 8 * 2 ** 20, tags: 8 * 2 ** 20, failures: 2 * 2 ** 20 });
     expect(entryBytes('abc', 'de')).toBeGreaterThan(5);
+  });
+
+  it('sizes an image config by its Env and labels too', () => {
+    const env = Array.from({ length: 10 }, (_, i) => `VAR_${i}=${'v'.repeat(100)}`);
+    expect(listBytes(env)).toBeGreaterThan(10 * 106);
+    expect(recordBytes({ 'org.opencontainers.image.source': 'https://example.com/app' })).toBeGreaterThan(31 + 23);
   });
 
   it('keeps 40 long-named images under the default budget: the first is answered from cache', async () => {
@@ -45,5 +51,25 @@ describe('image-facts cache bytes', () => {
 
   it('evicts by bytes before entries: with maxBytes 16 KiB the first of 40 long-named images is fetched again', async () => {
     expect(await lookupAgain({ maxEntries: 1000, maxBytes: 16_384 }, 40)).toBeGreaterThan(0);
+  });
+
+  it('counts the Env and labels an image config brings: 40 images with 4 KB of Env each do not fit in 64 KiB', async () => {
+    const big = JSON.parse(image.config) as { config: Record<string, unknown> };
+    big.config.Env = Array.from({ length: 40 }, (_, i) => `VAR_${i}=${'v'.repeat(100)}`);
+    big.config.Labels = { 'org.opencontainers.image.source': 'https://example.com/app' };
+    const fat = makeImageFrom(JSON.stringify(big));
+    const handler = server.handler;
+    server.handler = (_req, res, url) => {
+      if (url.pathname.includes('/manifests/')) return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': fat.manifestDigest }).end(fat.manifest);
+      if (url.pathname.endsWith(`/blobs/${fat.configDigest}`)) return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(fat.config);
+      res.writeHead(404).end();
+    };
+    try {
+      // 40 short names: their keys alone would fit; the Env (~5 KB per image) does not
+      expect(await lookupAgain({ maxEntries: 1000, maxBytes: 4 * 65_536 }, 40, 'app')).toBeGreaterThan(0);
+      expect(await lookupAgain({ maxEntries: 1000, maxBytes: 4 * 1_048_576 }, 40, 'app')).toBe(0);
+    } finally {
+      server.handler = handler;
+    }
   });
 });

@@ -53,4 +53,19 @@ describe('ImageResolver', () => {
     for (let i = 0; i < 2; i++) await expect(r.digestOf(ref('slow'), { deadline: Date.now() + 150 })).rejects.toMatchObject({ code: 'REGISTRY_TIMEOUT' });
     expect(manifestAsks()).toBe(3);
   });
+
+  it('answers a tag from cache for tagTtl, then asks again with a HEAD: the entry keeps the digest the tag last named', async () => {
+    const r = new ImageResolver(client, { tagTtlMs: 100, maxEntries: 100 });
+    hostile.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': image.manifestDigest, 'content-length': Buffer.byteLength(image.manifest) });
+      res.end(image.manifest);
+    };
+    const methods = () => hostile.seen.filter((s) => s.path.includes('/manifests/')).map((s) => s.method);
+    expect(await r.digestOf(ref('v2'), soon())).toBe(image.manifestDigest);
+    expect(r.peek(ref('v2'))).toBe(image.manifestDigest);
+    await new Promise((done) => setTimeout(done, 150));
+    expect(r.peek(ref('v2'))).toBeUndefined();
+    expect(await r.digestOf(ref('v2'), soon())).toBe(image.manifestDigest);
+    expect(methods()).toEqual(['GET', 'HEAD']);
+  });
 });
