@@ -10,7 +10,7 @@ import { RegistryError } from './errors.js';
 import { MEDIA_TYPES, isIndexMediaType, parseImageConfig } from './manifest.js';
 import { createImageMetrics, type ImageMetrics } from './metrics.js';
 import { registryTimings, resolveRegistryOptions, type RegistryOptions, type RegistryOptionsInput } from './options.js';
-import { choosePlatform, formatPlatform, type Platform } from './platform.js';
+import { choosePlatform, formatPlatform, sharedPlatform, type Platform } from './platform.js';
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
@@ -291,7 +291,7 @@ class FactsSource implements ImageFactsSource {
     }
     const blob = await this.client.getBlob(repo, config.digest, { ...call, expectedSize: config.size });
     const cfg = parseImageConfig(blob, registry);
-    const imagePlatform: Platform = cfg.variant ? { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant } : { os: cfg.os, architecture: cfg.architecture };
+    const imagePlatform = sharedPlatform(cfg.os, cfg.architecture, cfg.variant);
     const compressedSize = m.manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
     this.digests.set(flat(`${repoKey}@${digest}`), { kind: 'manifest', user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize, platform: imagePlatform });
     return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize };

@@ -30,6 +30,19 @@ export function formatPlatform(p: Platform): string {
   return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
+const SHARED_PLATFORMS_MAX = 64;
+const shared = new Map<string, Platform>();
+
+/** One object per platform for what caches keep (an image's platform repeats across images); at most 64 kept. */
+export function sharedPlatform(os: string, architecture: string, variant?: string): Platform {
+  const p: Platform = variant ? { os, architecture, variant } : { os, architecture };
+  const key = formatPlatform(p);
+  const known = shared.get(key);
+  if (known) return known;
+  if (shared.size < SHARED_PLATFORMS_MAX) shared.set(key, Object.freeze(p));
+  return p;
+}
+
 // The variant a runtime assumes when an index entry names none.
 function defaultVariant(architecture: string): string | undefined {
   if (architecture === 'arm64') return 'v8';

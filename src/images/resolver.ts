@@ -21,7 +21,7 @@ export interface ResolverOptions {
   maxBytes?: number;
   /** how long a fetched manifest is kept by digest for the look-up that follows (default 60 s) */
   manifestTtlMs?: number;
-  /** bytes of manifests kept (default 2 MiB) */
+  /** bytes of manifests kept (default 1 MiB) */
   manifestMaxBytes?: number;
   /** counts cache hits and misses ('tag', 'manifest', 'inflight') */
   observe?: (cache: 'tag' | 'manifest' | 'inflight' | 'failure', hit: boolean) => void;
@@ -31,7 +31,17 @@ export interface ResolverOptions {
 
 const MANIFEST_TTL_MS = 60_000;
 /** enough for the manifests of the reviews of the last moments: /mutate's tag GET bridges to /validate's digest look-up */
-const MANIFEST_MAX_BYTES = 2 * 1024 * 1024;
+const MANIFEST_MAX_BYTES = 1024 * 1024;
+/** What a parsed descriptor (a layer, an index entry) costs on the heap: object, digest and media type strings. */
+const DESCRIPTOR_BYTES = 256;
+
+/** A manifest as kept by digest: parsed, without the bytes it was parsed from (nothing reads them again). */
+export type KeptManifest = Omit<FetchedManifest, 'bytes'>;
+
+function keptBytes(m: KeptManifest, key: string): number {
+  const descriptors = m.manifest.kind === 'index' ? m.manifest.manifests.length : m.manifest.layers.length + 1;
+  return entryBytes(key, m.digest, m.mediaType) + DESCRIPTOR_BYTES * descriptors;
+}
 
 // Where a tag lives, for cache and in-flight keys: repository and tag (the credential is added by the caller).
 function tagKeyOf(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag'>): string {
@@ -51,7 +61,7 @@ export class ImageResolver {
    * whether the tag moved
    */
   private readonly tags: LRUCache<string, TagEntry>;
-  private readonly manifests: LRUCache<string, FetchedManifest>;
+  private readonly manifests: LRUCache<string, KeptManifest>;
   private readonly failures: LRUCache<string, RegistryError>;
   private readonly flights = new Map<string, Promise<string>>();
   private readonly tagTtlMs: number;
@@ -74,10 +84,10 @@ export class ImageResolver {
       ttl: Math.max(1, this.failureTtlMs),
     });
     this.tags = new LRUCache<string, TagEntry>({ max: options.maxEntries, maxSize: bytes.tags, sizeCalculation: (v, k) => entryBytes(k, v.digest) + 32 });
-    this.manifests = new LRUCache<string, FetchedManifest>({
+    this.manifests = new LRUCache<string, KeptManifest>({
       max: Math.min(options.maxEntries, 4096),
       maxSize: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,
-      sizeCalculation: (m, k) => m.bytes.length * 2 + k.length + 256,
+      sizeCalculation: keptBytes,
       ttl: options.manifestTtlMs ?? MANIFEST_TTL_MS,
     });
   }
@@ -122,7 +132,7 @@ export class ImageResolver {
   }
 
   // The manifest at a digest: the one a tag look-up just fetched when it is still kept, else a GET by digest.
-  async manifest(repo: RepoRef, digest: string, call: CallOptions): Promise<FetchedManifest> {
+  async manifest(repo: RepoRef, digest: string, call: CallOptions): Promise<KeptManifest> {
     const kept = this.manifests.get(`${repo.registry}/${repo.repository}@${digest}`);
     this.observe('manifest', kept !== undefined);
     if (kept) return kept;
@@ -141,7 +151,7 @@ export class ImageResolver {
   }
 
   private keep(repo: RepoRef, m: FetchedManifest): void {
-    this.manifests.set(flat(`${repo.registry}/${repo.repository}@${m.digest}`), m);
+    this.manifests.set(flat(`${repo.registry}/${repo.repository}@${m.digest}`), { digest: m.digest, mediaType: m.mediaType, size: m.size, manifest: m.manifest });
   }
 
   // One registry round for a tag: a HEAD when the tag was seen before (its digest's facts are likely cached), else a
