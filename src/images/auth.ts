@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { credentialId, type Credential } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { send, type HttpObserver } from './http.js';
-import { entryBytes } from './cache-size.js';
+import { boundedCache, entryBytes } from './cache-size.js';
 
 export interface Challenge {
   scheme: 'bearer' | 'basic';
@@ -70,7 +70,7 @@ const MIN_TOKEN_TTL_S = 60;
 
 export class TokenStore {
   // Bearer tokens can be kilobytes each: bounded in bytes too
-  private readonly tokens = new LRUCache<string, CachedToken>({ max: 2000, maxSize: 4 * 2 ** 20, sizeCalculation: (v, k) => entryBytes(k, v.token), ttlAutopurge: false });
+  private readonly tokens = boundedCache<string, CachedToken>({ maxEntries: 2000, maxBytes: 4 * 2 ** 20, sizeOf: (v, k) => entryBytes(k, v.token) });
   private readonly inflight = new Map<string, Promise<string>>();
   /** the last challenge each registry answered with, so later requests skip the 401 */
   private readonly challenges = new LRUCache<string, Challenge>({ max: 1000 });

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 // Sizes of cache entries in bytes, for lru-cache's maxSize: every cache that grows with distinct images is bounded
 // in bytes as well as in entries (long image names or error messages cannot stretch an entry-counted cache). The
 // figures are V8's (64-bit, pointer compression off), read from heap snapshots of a filled cache.
@@ -51,4 +53,23 @@ export function flat(s: string): string {
 /** How the image-facts caches share `registry.cache.maxBytes`. */
 export function factsCacheBudget(maxBytes: number) {
   return { digests: Math.floor(maxBytes / 2), tags: Math.floor(maxBytes / 2), failures: Math.floor(maxBytes / 8) };
+}
+
+export interface BoundedCacheOptions<K, V> {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** an entry's heap bytes (the functions above) */
+  readonly sizeOf: (value: V, key: K) => number;
+  /** how long an entry is answered (none: until evicted) */
+  readonly ttlMs?: number;
+}
+
+/**
+ * An LRU cache bounded in bytes and in entries. The entry bound is kept through the sizes (an entry costs at least
+ * maxBytes / maxEntries), so nothing is allocated for it up front: given `max`, lru-cache allocates about eight
+ * arrays of `max` slots at once (0.5 MB for each cache of 10,000 entries, empty or not).
+ */
+export function boundedCache<K extends {}, V extends {}>(o: BoundedCacheOptions<K, V>): LRUCache<K, V> {
+  const least = Math.ceil(o.maxBytes / Math.max(1, o.maxEntries));
+  return new LRUCache<K, V>({ maxSize: o.maxBytes, sizeCalculation: (v, k) => Math.max(o.sizeOf(v, k), least), ...(o.ttlMs ? { ttl: o.ttlMs } : {}) });
 }

@@ -1,7 +1,7 @@
 // Image facts for the policy engine: an image reference (at the digest the resolver names for it) to its platform
 // manifest and config User, with digest and failure caches and one shared in-flight look-up per image.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { RegistryClient, type CallOptions, type RepoRef } from './client.js';
@@ -14,7 +14,7 @@ import { choosePlatform, formatPlatform, sharedPlatform, type Platform } from '.
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
-import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
+import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
 
 export type { Platform } from './platform.js';
 export type { DockerConfigJson } from './credentials.js';
@@ -155,15 +155,15 @@ class FactsSource implements ImageFactsSource {
       });
     const { maxEntries, maxBytes } = options.cache;
     const bytes = factsCacheBudget(maxBytes);
-    this.digests = new LRUCache<string, DigestEntry>({
-      max: maxEntries,
-      maxSize: bytes.digests,
-      sizeCalculation: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user) + listBytes(v.env) + recordBytes(v.labels) + 96 : entryBytes(k, v.digest) + 80),
-      ttl: t.digestTtlMs || undefined,
-    } as LRUCache.Options<string, DigestEntry, unknown>);
+    this.digests = boundedCache<string, DigestEntry>({
+      maxEntries,
+      maxBytes: bytes.digests,
+      sizeOf: (v, k) => (v.kind === 'manifest' ? entryBytes(k, v.user) + listBytes(v.env) + recordBytes(v.labels) + 96 : entryBytes(k, v.digest) + 80),
+      ...(t.digestTtlMs ? { ttlMs: t.digestTtlMs } : {}),
+    });
     this.ownsResolver = !deps.resolver;
     this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: t.tagTtlMs, maxEntries, maxBytes });
-    this.failures = new LRUCache<string, RegistryError>({ max: Math.min(maxEntries, 10_000), maxSize: Math.floor(bytes.failures / 2), sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES, ttl: Math.max(t.failureTtlMs, 1) });
+    this.failures = boundedCache<string, RegistryError>({ maxEntries: Math.min(maxEntries, 10_000), maxBytes: Math.floor(bytes.failures / 2), sizeOf: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES, ttlMs: Math.max(t.failureTtlMs, 1) });
     this.cacheFailures = t.failureTtlMs > 0;
   }
 

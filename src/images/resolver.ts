@@ -3,12 +3,12 @@
 // Tags are resolved once per (repository, tag, credential) while in flight and cached for tagTtl; the manifest a tag
 // GET brought back is kept briefly by digest, so the look-up that follows at that digest sends no second request.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './client.js';
 import type { DockerConfigJson } from './credentials.js';
 import type { ImageReference } from './reference.js';
 import { toRegistryError, type RegistryError } from './errors.js';
-import { ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat } from './cache-size.js';
+import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat } from './cache-size.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './options.js';
 
 export interface ResolverOptions {
@@ -77,18 +77,18 @@ export class ImageResolver {
     this.onFailure = options.onFailure;
     const bytes = factsCacheBudget(options.maxBytes ?? DEFAULT_REGISTRY_OPTIONS.cache.maxBytes);
     // failed tags: half the failure share (the image facts' failures at a digest take the other half)
-    this.failures = new LRUCache<string, RegistryError>({
-      max: Math.min(options.maxEntries, 10_000),
-      maxSize: Math.floor(bytes.failures / 2),
-      sizeCalculation: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES,
-      ttl: Math.max(1, this.failureTtlMs),
+    this.failures = boundedCache<string, RegistryError>({
+      maxEntries: Math.min(options.maxEntries, 10_000),
+      maxBytes: Math.floor(bytes.failures / 2),
+      sizeOf: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES,
+      ttlMs: Math.max(1, this.failureTtlMs),
     });
-    this.tags = new LRUCache<string, TagEntry>({ max: options.maxEntries, maxSize: bytes.tags, sizeCalculation: (v, k) => entryBytes(k, v.digest) + 32 });
-    this.manifests = new LRUCache<string, KeptManifest>({
-      max: Math.min(options.maxEntries, 4096),
-      maxSize: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,
-      sizeCalculation: keptBytes,
-      ttl: options.manifestTtlMs ?? MANIFEST_TTL_MS,
+    this.tags = boundedCache<string, TagEntry>({ maxEntries: options.maxEntries, maxBytes: bytes.tags, sizeOf: (v, k) => entryBytes(k, v.digest) + 32 });
+    this.manifests = boundedCache<string, KeptManifest>({
+      maxEntries: Math.min(options.maxEntries, 4096),
+      maxBytes: options.manifestMaxBytes ?? MANIFEST_MAX_BYTES,
+      sizeOf: keptBytes,
+      ttlMs: options.manifestTtlMs ?? MANIFEST_TTL_MS,
     });
   }
 

@@ -3,11 +3,11 @@
 // the digest, and verifies their DSSE signatures with the policy's authorities (@sigstore/verify, as signatures are).
 // One verification per (digest, authority, predicate types), cached; concurrent look-ups share one registry round.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { AttestationCode, AttestationFact, VerifiedAttestation } from '../engine/types.js';
 import type { CallOptions } from '../images/client.js';
 import { toRegistryError } from '../images/errors.js';
-import { flat } from '../images/cache-size.js';
+import { boundedCache, flat } from '../images/cache-size.js';
 import type { AttestationParams } from './attestation-params.js';
 import type { Authority } from './authority.js';
 import type { Candidate } from './candidates.js';
@@ -47,11 +47,11 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
     super(options, deps, 'attestation');
-    this.outcomes = new LRUCache<string, AuthorityOutcome>({
-      max: this.opts.maxEntries,
-      maxSize: CACHE_BYTES,
-      sizeCalculation: (o) => 256 + o.attestations.reduce((n, a) => n + JSON.stringify(a.predicate ?? null).length, 0),
-      ttl: Math.max(1, this.opts.verifiedTtlMs),
+    this.outcomes = boundedCache<string, AuthorityOutcome>({
+      maxEntries: this.opts.maxEntries,
+      maxBytes: CACHE_BYTES,
+      sizeOf: (o) => 256 + o.attestations.reduce((n, a) => n + JSON.stringify(a.predicate ?? null).length, 0),
+      ttlMs: Math.max(1, this.opts.verifiedTtlMs),
     });
   }
 

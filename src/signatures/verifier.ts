@@ -2,8 +2,8 @@
 // image) against the authorities of the first matching rule, and answer a SignatureFact.
 // Outcomes are cached by (digest, authority); concurrent look-ups of one digest share one registry round.
 
-import { entryBytes, flat } from '../images/cache-size.js';
-import { LRUCache } from 'lru-cache';
+import { boundedCache, entryBytes, flat } from '../images/cache-size.js';
+import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureCode, SignatureFact } from '../engine/types.js';
@@ -100,7 +100,7 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
     super(options, deps, 'signature');
     // bounded in bytes too: an outcome's notes carry messages, and keys carry image names
-    this.outcomes = new LRUCache<string, CachedOutcome>({ max: this.opts.maxEntries, maxSize: OUTCOME_CACHE_BYTES, sizeCalculation: (v, k) => entryBytes(k, ...v.notes), ttl: Math.max(1, this.opts.verifiedTtlMs) });
+    this.outcomes = boundedCache<string, CachedOutcome>({ maxEntries: this.opts.maxEntries, maxBytes: OUTCOME_CACHE_BYTES, sizeOf: (v, k) => entryBytes(k, ...v.notes), ttlMs: Math.max(1, this.opts.verifiedTtlMs) });
   }
 
   async close(): Promise<void> {

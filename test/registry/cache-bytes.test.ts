@@ -1,7 +1,7 @@
 // The image-facts caches are bounded in bytes as well as entries: long image names evict earlier.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageFactsSource } from '../../src/images/facts.js';
-import { entryBytes, factsCacheBudget, listBytes, recordBytes } from '../../src/images/cache-size.js';
+import { boundedCache, entryBytes, factsCacheBudget, listBytes, recordBytes } from '../../src/images/cache-size.js';
 import { makeImage, makeImageFrom, startHostileServer, type HostileServer } from '../helpers/registry-hostile.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -37,6 +37,15 @@ describe('image-facts cache bytes', () => {
   it('splits registry.cache.maxBytes between the caches', () => {
     expect(factsCacheBudget(16 * 2 ** 20)).toEqual({ digests: 8 * 2 ** 20, tags: 8 * 2 ** 20, failures: 2 * 2 ** 20 });
     expect(entryBytes('abc', 'de')).toBeGreaterThan(5);
+  });
+
+  it('bounds a cache in entries through the sizes, and in bytes', () => {
+    const small = boundedCache<string, string>({ maxEntries: 3, maxBytes: 3000, sizeOf: () => 1 });
+    for (const k of ['a', 'b', 'c', 'd']) small.set(k, k);
+    expect([...small.keys()].sort()).toEqual(['b', 'c', 'd']);
+    const big = boundedCache<string, string>({ maxEntries: 100, maxBytes: 3000, sizeOf: (v) => v.length });
+    for (const k of ['a', 'b', 'c']) big.set(k, 'x'.repeat(1200));
+    expect([...big.keys()].sort()).toEqual(['b', 'c']);
   });
 
   it('sizes an image config by its Env and labels too', () => {
