@@ -325,13 +325,17 @@ function comprehension(c: Compiler, id: number, x: Comprehension, scope: Scope):
       items = { size: keys.length, get: (i) => keys[i] };
     } else return err(id, `type mismatch: iterable vs ${String(celType(range))}`);
     f[accuSlot] = init;
-    for (let i = 0; i < items.size; i++) {
-      spend(1);
-      f[iterSlot] = items.get(i);
-      const go = cond(f);
-      if (isCelError(go)) return go;
-      if (go !== true) break;
-      f[accuSlot] = step(f);
+    try {
+      for (let i = 0; i < items.size; i++) {
+        spend(1);
+        f[iterSlot] = items.get(i);
+        const go = cond(f);
+        if (isCelError(go)) return go;
+        if (go !== true) break;
+        f[accuSlot] = step(f);
+      }
+    } finally {
+      if (plain) cursor.release();
     }
     return result(f);
   };

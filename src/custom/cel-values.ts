@@ -135,15 +135,25 @@ class JsonList {
 /** The elements of a plain array as CEL values through one map view and one list view, rebound to each element
  *  in turn (other values as celValue makes them): for a comprehension whose steps keep no element (all, exists,
  *  exists_one), so that iterating makes no view per element. An element read is valid until the next one is. */
+const NOTHING: readonly unknown[] = [];
+const NO_FIELDS: Json = {};
+
 export class ElementCursor {
-  private readonly map = new JsonMap({});
-  private readonly list = new JsonList([]);
-  private items: readonly unknown[] = [];
+  private readonly map = new JsonMap(NO_FIELDS);
+  private readonly list = new JsonList(NOTHING);
+  private items: readonly unknown[] = NOTHING;
 
   // Iterates this array from now on.
   over(items: readonly unknown[]): this {
     this.items = items;
     return this;
+  }
+
+  // Lets go of the array and its last element (the cursor outlives the review they belong to).
+  release(): void {
+    this.items = NOTHING;
+    this.map.rebind(NO_FIELDS);
+    this.list.raw = NOTHING;
   }
 
   get size(): number {
