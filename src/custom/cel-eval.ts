@@ -638,10 +638,15 @@ export function compileExpression(env: CelEnv, expr: Expr, declared: readonly st
     supported: c.supported,
     usesTime: c.usesTime,
     iterates: c.iterates,
-    // One frame per expression, reused: an evaluation cannot start another of the same expression.
+    // One frame per expression, reused: an evaluation cannot start another of the same expression. It is emptied
+    // after each evaluation, so that this long-lived array keeps no review's values alive.
     evaluate(bindings) {
       for (let i = 0; i < read.length; i++) frame[readSlots[i]!] = bindings[read[i]!];
-      return root(frame);
+      try {
+        return root(frame);
+      } finally {
+        frame.fill(undefined);
+      }
     },
   };
 }
