@@ -20,8 +20,13 @@ const POD = {
     { name: 'Side', image: 'busybox', securityContext: { privileged: true, runAsUser: 0 } },
   ],
   volumes: [{ name: 'data', emptyDir: {} }, { name: 'host', hostPath: { path: '/' } }],
+  gone: undefined,
 };
-const bindings = { pod: celValue(POD), container: celValue(POD.containers[0]), params: celValue({ allowed: ['ClusterFirst'], max: '4Gi', ports: [80, 443], n: 2 }) };
+const PARAMS = {
+  allowed: ['ClusterFirst'], max: '4Gi', ports: [80, 443], n: 2, pattern: '^[a-z]+$', bad: '(',
+  matrix: [[1, 2], [3], []], mixed: [1, 'a', null, { k: 1 }, [2], 2.5, true], small: 1023, edge: 1024, negative: -1, zero: -0, big: 2 ** 60,
+};
+const bindings = { pod: celValue(POD), container: celValue(POD.containers[0]), params: celValue(PARAMS) };
 
 const EXPRESSIONS = [
   'has(pod.hostNetwork)', 'has(pod.hostAliases)', 'has(pod.nodeSelector)', '!has(pod.shareProcessNamespace) || !pod.shareProcessNamespace',
@@ -45,6 +50,35 @@ const EXPRESSIONS = [
   "timestamp('2026-01-01T00:00:00Z') < timestamp('2026-01-02T00:00:00Z')", "timestamp('2026-01-01T00:00:00Z') + duration('24h') == timestamp('2026-01-02T00:00:00Z')",
   "url('https://example.com:8443/x').getHost()", 'pod.unknown.all(x, true)', 'pod.dnsPolicy.all(x, true)', '[1, 2, 3].all(x, x / (x - 2) > 0)', '[1, 2, 3].exists(x, x / (x - 2) > 0)',
   'pod.containers.all(pod, pod.name != "")', "size('a😀b') == 3", "'a😀b'.size()", "'MiXeD-ß'.lowerAscii()", "'MiXeD-ß'.upperAscii()", "'abc'.startsWith('ab') && 'abc'.endsWith('bc') && 'abc'.contains('b')",
+  // paths of selections: absent, null, undefined, list and string steps; has() at every depth; map literals and views inside them
+  'pod.nodeSelector.zone.x', 'has(pod.nodeSelector.zone.x)', 'pod.dnsPolicy.x', 'has(pod.dnsPolicy.x)', 'pod.containers.name', 'has(pod.containers.name)',
+  'has(container.resources.limits.memory)', 'has(container.resources.limits.gpu)', 'has(container.resources.requests.memory)', 'container.resources.requests.memory',
+  'has(pod.gone)', 'pod.gone', 'pod.gone.x', 'has(pod.gone.x)', 'has(pod.volumes[0].emptyDir)', 'has(pod.volumes[0].emptyDir.medium)', 'pod.volumes[1].hostPath.path == "/"',
+  'has(pod.containers[1].securityContext.privileged)', 'pod.containers[1].securityContext.runAsUser.x', "{'a': {'b': 1}}.a.b", "has({'a': {'b': 1}}.a.b)", "has({'a': {'b': null}}.a.b)",
+  "{'a': pod}.a.dnsPolicy", "has({'a': pod}.a.containers)", "{'a': pod}.a.nodeSelector.zone", "has({'a': null}.a.b)", "{'a': 1}.a.b", 'params.nothing.x', 'has(params.nothing.x)',
+  // comprehensions whose steps keep no element (one shared element view) over lists of lists, objects and mixed values,
+  // nested, next to those that keep their elements (map, filter)
+  'params.matrix.all(r, r.all(v, v > 0))', 'params.matrix.exists(r, r.exists(v, v == 3))', 'params.matrix.exists_one(r, r.size() == 1)', 'params.matrix.exists_one(r, r.size() > 0)',
+  'params.matrix.map(r, r)[0] == [1, 2]', 'params.matrix.filter(r, size(r) > 0)', 'params.matrix.map(r, r.map(v, v * 2))', 'pod.containers.map(c, c)[0].name == "app"',
+  'pod.containers.filter(c, true)[0].name', 'pod.containers.exists(c, pod.containers.exists(d, d.name != c.name && c.name == "app"))',
+  'pod.containers.all(c, c.ports.all(p, p.containerPort > 0))', 'pod.containers.exists(c, c.ports.all(p, p.containerPort > 0))', 'params.mixed.all(x, x != null)',
+  'params.mixed.exists(x, type(x) == list && x[0] == 2)', 'params.mixed.exists_one(x, type(x) == map && x.k == 1)', 'params.mixed.all(x, x.k == 1)', 'pod.volumes.exists(v, has(v.hostPath) && v.hostPath.path == "/")',
+  'pod.containers.all(c, has(c.securityContext) ? !c.securityContext.privileged : true)', '[pod, pod].all(p, p.dnsPolicy == "ClusterFirst")', '[1, [2], {"a": 3}].exists(x, x == 1)',
+  // whole numbers around the shared small ints, and the quantity shortcuts on quantities, other maps and other types
+  'params.small == 1023', 'params.edge == 1024', 'params.negative < 0', 'params.zero == 0', 'params.big > 1000000000000000000', 'size(params.matrix) == 3', 'size(params.matrix[2]) == 0',
+  "quantity('1Gi').isLessThan(quantity('2Gi'))", "quantity('1Gi').compareTo(quantity('1024Mi'))", "quantity('2').compareTo(quantity('1'))", "quantity('500m').isGreaterThan(quantity('1'))",
+  "quantity('bad')", 'quantity(1)', 'pod.isGreaterThan(pod)', "'a'.isGreaterThan(quantity('1'))", "quantity('1').isGreaterThan('a')", "quantity('1').compareTo(pod)",
+  // a field against a whole-number constant, either side: JSON ints, doubles, strings, null, lists, absent fields, past 2^53
+  'params.n == 2', '2 == params.n', 'params.n != 2', 'params.n < 3', '3 > params.n', 'params.n >= 2', 'params.n <= 1', '1 <= params.n', 'params.n == 2u', 'params.n == 2.0',
+  'params.max == 1', 'params.max < 1', 'container.resources.limits.cpu > 0', 'container.resources.limits.cpu == 0', 'pod.hostNetwork == 0', 'pod.nodeSelector == 0', 'pod.nodeSelector < 0',
+  'pod.containers == 1', 'pod.containers > 1', 'params.missing > 1', 'params.nothing.x == 1', 'pod.gone == 0', 'params.big == 1152921504606846976', 'params.big > 9007199254740991',
+  'params.big < 9007199254740991', 'params.small < 1024', 'params.negative == -1', '-1 > params.negative', 'params.zero == 0', 'params.zero >= 0', 'pod.containers.all(c, c.ports.all(p, p.containerPort < 65536))',
+  'pod.containers.exists(c, has(c.ports) && c.ports.exists(p, 70000 == p.containerPort))', "{'a': 1}.a == 1", '[{"a": 1}].all(m, m.a == 1)',
+  // matches with constant and varying patterns, valid and not
+  'container.image.matches(params.pattern)', "'abc'.matches(params.pattern)", 'container.image.matches(params.bad)', "params.n.matches('a')", "container.image.matches(1)",
+  // && and || of two: deciding values over errors and non-bools, the first error otherwise
+  'pod.nodeSelector.zone || pod.gone.x', 'pod.gone.x && pod.nodeSelector.zone', '1 || false', 'false || 1', '1 && false', 'true && "x"', '"x" && true', '1 || true',
+  'false || false || true', 'true && true && 1', 'pod.hostNetwork || !pod.hostNetwork', "'ABC'.lowerAscii()", "'abc'.lowerAscii()", "'abc'.upperAscii()", "'ÀbÇ'.upperAscii()",
   "'abc'.startsWith(1)", 'size(1)', "'a' in ['b', 1, 'a']", "1 in ['1', 1.0]", "'x' in [[1], {'x': 1}]", "'Default' in params.allowed", "has(container.resources) && !has(pod.nodeSelector)", 'params.missing', 'bytes("a") == b"a"', '1u + 2u == 3u', 'null == pod.nodeSelector', '-params.n', '!pod.hostNetwork', '!params.n',
 ];
 

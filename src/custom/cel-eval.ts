@@ -6,6 +6,8 @@
 import { CelScalar, celError, celList, celMap, celType, celUint, isCelError, isCelList, isCelMap, isCelUint, listType, mapType } from '@bufbuild/cel';
 import type { CelEnv, CelError, CelFunc, CelList, CelResult, CelValue, parse } from '@bufbuild/cel';
 import { budgetExceeded, BudgetExceeded, charge, spend } from './cel-budget.js';
+import { amount, parseQuantity, QUANTITY_COMPARISONS } from './cel-library.js';
+import { celInt, celValue, ElementCursor, hasJsonField, isJsonObject, plainArray, plainObject } from './cel-values.js';
 
 type Expr = NonNullable<ReturnType<typeof parse>['expr']>;
 type Frame = Array<CelResult | undefined>;
@@ -125,23 +127,8 @@ function node(c: Compiler, e: Expr, scope: Scope): Node {
     }
     case 'identExpr':
       return ident(c, id, k.value.name, scope);
-    case 'selectExpr': {
-      if (!k.value.operand) throw new Error('expected a select operand');
-      const operand = node(c, k.value.operand, scope);
-      const field = k.value.field;
-      if (k.value.testOnly) {
-        return (f) => {
-          const obj = operand(f);
-          return isCelError(obj) ? obj : isCelMap(obj) && obj.has(field);
-        };
-      }
-      return (f) => {
-        const obj = operand(f);
-        if (isCelError(obj)) return obj;
-        const v = byName(obj, field);
-        return v === undefined ? err(id, `field not found: ${field}`) : v;
-      };
-    }
+    case 'selectExpr':
+      return select(c, e, k.value, scope);
     case 'callExpr':
       return call(c, id, k.value, scope);
     case 'listExpr': {
@@ -172,11 +159,100 @@ function node(c: Compiler, e: Expr, scope: Scope): Node {
   }
 }
 
-function ident(c: Compiler, id: number, name: string, scope: Scope): Node {
+type Select = Extract<Expr['exprKind'], { case: 'selectExpr' }>['value'];
+
+/** A run of field selections a.b.c, or has(a.b.c): what it selects from, and each field with the id of its node. */
+interface Path {
+  readonly operand: Expr;
+  readonly fields: readonly string[];
+  readonly ids: readonly number[];
+  /** has(): the last field is tested, not read */
+  readonly testOnly: boolean;
+}
+
+// The path an outermost selection ends: the selections nested in its operand, innermost first.
+function pathOf(e: Expr, outer: Select): Path {
+  const fields: string[] = [];
+  const ids: number[] = [];
+  let at: Expr = e;
+  let sel: Select = outer;
+  for (;;) {
+    fields.push(sel.field);
+    ids.push(Number(at.id));
+    const operand = sel.operand;
+    if (!operand) throw new Error('expected a select operand');
+    const next = operand.exprKind;
+    if (next.case !== 'selectExpr' || next.value.testOnly) return { operand, fields: fields.reverse(), ids: ids.reverse(), testOnly: outer.testOnly };
+    at = operand;
+    sel = next.value;
+  }
+}
+
+// A path of selections, read in one node: over the plain JSON behind a view, only the value it ends at becomes a
+// CEL value; the errors are the planner's (the first absent field, named by its own node).
+function select(c: Compiler, e: Expr, outer: Select, scope: Scope): Node {
+  const path = pathOf(e, outer);
+  const k = path.operand.exprKind;
+  const slot = k.case === 'identExpr' ? slotOf(c, k.value.name, scope) : undefined;
+  if (slot !== undefined) {
+    // a variable's fields (the usual shape): read from the frame without a node for the variable
+    const id = Number(path.operand.id);
+    return (f) => {
+      const obj = f[slot];
+      if (obj === undefined) return unresolved(id);
+      if (isCelError(obj)) return obj;
+      const plain = plainObject(obj);
+      return plain !== undefined ? selectPlain(plain, path) : selectCel(obj, path);
+    };
+  }
+  const operand = node(c, path.operand, scope);
+  return (f) => {
+    const obj = operand(f);
+    if (isCelError(obj)) return obj;
+    const plain = plainObject(obj);
+    return plain !== undefined ? selectPlain(plain, path) : selectCel(obj, path);
+  };
+}
+
+// The path over CEL values (maps of @bufbuild/cel, literals, views).
+function selectCel(obj: CelValue, path: Path): CelResult {
+  const { fields, ids } = path;
+  const n = path.testOnly ? fields.length - 1 : fields.length;
+  let v: CelValue = obj;
+  for (let i = 0; i < n; i++) {
+    const next = byName(v, fields[i]!);
+    if (next === undefined) return err(ids[i]!, `field not found: ${fields[i]!}`);
+    v = next;
+  }
+  return path.testOnly ? isCelMap(v) && v.has(fields[n]!) : v;
+}
+
+// The path over a plain JSON object: what selectCel answers on its view, without a view per step.
+function selectPlain(obj: Readonly<Record<string, unknown>>, path: Path): CelResult {
+  const { fields, ids } = path;
+  const n = path.testOnly ? fields.length - 1 : fields.length;
+  let v: unknown = obj;
+  for (let i = 0; i < n; i++) {
+    const name = fields[i]!;
+    if (!isJsonObject(v) || !Object.hasOwn(v, name)) return err(ids[i]!, `field not found: ${name}`);
+    v = v[name];
+  }
+  return path.testOnly ? isJsonObject(v) && hasJsonField(v, fields[n]!) : celValue(v);
+}
+
+// The frame slot of a variable in scope (noting which declared variables the expression reads), or undefined.
+function slotOf(c: Compiler, name: string, scope: Scope): number | undefined {
   const slot = scope.get(name);
   if (slot !== undefined) {
     if (slot < c.declared.length) c.reads.add(name);
     if (name === 'now') c.usesTime = true;
+  }
+  return slot;
+}
+
+function ident(c: Compiler, id: number, name: string, scope: Scope): Node {
+  const slot = slotOf(c, name, scope);
+  if (slot !== undefined) {
     return (f) => {
       const v = f[slot];
       return v === undefined ? unresolved(id) : v;
@@ -232,25 +308,34 @@ function comprehension(c: Compiler, id: number, x: Comprehension, scope: Scope):
   const cond = node(c, x.loopCondition, withIter);
   const step = node(c, x.loopStep, withIter);
   const result = node(c, x.result, withAccu);
+  // all, exists and exists_one (a bool or int accumulator) keep no element: their elements may share one view
+  const first = x.accuInit.exprKind;
+  const cursor = first.case === 'constExpr' && (first.value.constantKind.case === 'boolValue' || first.value.constantKind.case === 'int64Value') ? new ElementCursor() : undefined;
   return (f) => {
     const init = accuInit(f);
     if (isCelError(init)) return init;
     const range = iterRange(f);
     if (isCelError(range)) return range;
     let items: { readonly size: number; get(i: number): CelValue | undefined };
-    if (isCelList(range)) items = range;
+    const plain = cursor && plainArray(range);
+    if (plain) items = cursor.over(plain);
+    else if (isCelList(range)) items = range;
     else if (isCelMap(range)) {
       const keys = [...range.keys()] as CelValue[];
       items = { size: keys.length, get: (i) => keys[i] };
     } else return err(id, `type mismatch: iterable vs ${String(celType(range))}`);
     f[accuSlot] = init;
-    for (let i = 0; i < items.size; i++) {
-      spend(1);
-      f[iterSlot] = items.get(i);
-      const go = cond(f);
-      if (isCelError(go)) return go;
-      if (go !== true) break;
-      f[accuSlot] = step(f);
+    try {
+      for (let i = 0; i < items.size; i++) {
+        spend(1);
+        f[iterSlot] = items.get(i);
+        const go = cond(f);
+        if (isCelError(go)) return go;
+        if (go !== true) break;
+        f[accuSlot] = step(f);
+      }
+    } finally {
+      if (plain) cursor.release();
     }
     return result(f);
   };
@@ -262,7 +347,7 @@ function call(c: Compiler, id: number, x: Call, scope: Scope): Node {
   if (x.target) {
     const qualified = qualifiedName(x.target);
     const namespaced = qualified === undefined ? undefined : c.env.funcs.find(`${qualified}.${x.function}`);
-    if (namespaced) return dispatch(c, id, `${qualified}.${x.function}`, undefined, x.args.map((a) => node(c, a, scope)));
+    if (namespaced) return dispatch(c, id, `${qualified}.${x.function}`, undefined, x.args.map((a) => node(c, a, scope)), x.args);
   }
   const args = x.args.map((a) => node(c, a, scope));
   const target = x.target ? node(c, x.target, scope) : undefined;
@@ -286,7 +371,7 @@ function call(c: Compiler, id: number, x: Call, scope: Scope): Node {
     }
     default:
       if (TIME_FUNCTIONS.has(x.function)) c.usesTime = true;
-      return dispatch(c, id, x.function, target, args);
+      return dispatch(c, id, x.function, target, args, x.args);
   }
 }
 
@@ -311,6 +396,19 @@ function conditional(id: number, cond: Node, t: Node, e: Node): Node {
 
 // && and || over their arguments: a deciding bool wins over errors; otherwise the first error.
 function logical(id: number, args: readonly Node[], decides: boolean): Node {
+  const mismatch = (v: CelValue | CelError): CelError => (isCelError(v) ? v : err(id, `type mismatch: expected bool, got ${String(celType(v))}`));
+  if (args.length === 2) {
+    // the parser's shape: both operands evaluated unless the first decides
+    const [l, r] = args as [Node, Node];
+    return (f) => {
+      const x = l(f);
+      if (x === decides) return decides;
+      const y = r(f);
+      if (y === decides) return decides;
+      if (typeof x !== 'boolean') return mismatch(x);
+      return typeof y === 'boolean' ? !decides : mismatch(y);
+    };
+  }
   return (f) => {
     let first: CelError | undefined;
     for (const arg of args) {
@@ -319,7 +417,7 @@ function logical(id: number, args: readonly Node[], decides: boolean): Node {
         if (v === decides) return decides;
         continue;
       }
-      first ??= isCelError(v) ? v : err(id, `type mismatch: expected bool, got ${String(celType(v))}`);
+      first ??= mismatch(v);
     }
     return first ?? !decides;
   };
@@ -361,7 +459,23 @@ function inList(s: string, list: CelList): boolean {
   return false;
 }
 
-const size: Shortcut = (t) => (typeof t === 'string' ? BigInt(codePoints(t)) : isCelList(t) || isCelMap(t) ? BigInt(t.size) : undefined);
+const size: Shortcut = (t) => (typeof t === 'string' ? celInt(codePoints(t)) : isCelList(t) || isCelMap(t) ? celInt(t.size) : undefined);
+
+// Whether the string has a character in the range lo..hi (ASCII letters of one case).
+function hasAscii(s: string, lo: number, hi: number): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= lo && ch <= hi) return true;
+  }
+  return false;
+}
+
+const UPPER = /[A-Z]+/g;
+const LOWER = /[a-z]+/g;
+const [UPPER_A, UPPER_Z, LOWER_A, LOWER_Z] = [65, 90, 97, 122];
+
+// A quantity method on two quantities (both maps), as its overload answers it.
+const quantities = (op: (l: number, r: number) => CelValue): Shortcut => (t, x) => (isCelMap(t) && isCelMap(x) ? op(amount(t), amount(x)) : undefined);
 
 // What the standard overloads (@bufbuild/cel's std/logic and strings extension) answer for these value types;
 // keyed by name, "." for a method, and the number of arguments.
@@ -373,14 +487,18 @@ const SHORTCUTS: Readonly<Record<string, Shortcut>> = {
   '_>_/2': (_, a, b) => (ordered(a, b) ? (a as string) > (b as string) : undefined),
   '_>=_/2': (_, a, b) => (ordered(a, b) ? (a as string) >= (b as string) : undefined),
   '@in/2': (_, a, b) => (typeof a !== 'string' ? undefined : isCelMap(b) ? b.has(a) : isCelList(b) ? inList(a, b) : undefined),
-  '!_/1': (_, a) => (typeof a === 'boolean' ? !a : undefined),
   'size/1': (_, a) => size(a, null, null),
   '.size/0': size,
   '.startsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.startsWith(a) : undefined),
   '.endsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.endsWith(a) : undefined),
   '.contains/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.includes(a) : undefined),
-  '.lowerAscii/0': (t) => (typeof t !== 'string' ? undefined : /[A-Z]/.test(t) ? t.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : t),
-  '.upperAscii/0': (t) => (typeof t !== 'string' ? undefined : /[a-z]/.test(t) ? t.replace(/[a-z]+/g, (m) => m.toUpperCase()) : t),
+  '.lowerAscii/0': (t) => (typeof t !== 'string' ? undefined : hasAscii(t, UPPER_A, UPPER_Z) ? t.replace(UPPER, (m) => m.toLowerCase()) : t),
+  '.upperAscii/0': (t) => (typeof t !== 'string' ? undefined : hasAscii(t, LOWER_A, LOWER_Z) ? t.replace(LOWER, (m) => m.toUpperCase()) : t),
+  // the Kubernetes quantity library (cel-library.ts), without an argument array and type objects per call
+  'quantity/1': (_, x) => (typeof x === 'string' ? parseQuantity(x) : undefined),
+  '.isGreaterThan/1': quantities(QUANTITY_COMPARISONS.isGreaterThan),
+  '.isLessThan/1': quantities(QUANTITY_COMPARISONS.isLessThan),
+  '.compareTo/1': quantities(QUANTITY_COMPARISONS.compareTo),
 };
 
 /** How the environment runs `matches()` (its re2 option). */
@@ -388,7 +506,7 @@ export interface Matchers {
   compile(pattern: string): { test(s: string): boolean };
 }
 
-function dispatch(c: Compiler, id: number, name: string, target: Node | undefined, args: readonly Node[]): Node {
+function dispatch(c: Compiler, id: number, name: string, target: Node | undefined, args: readonly Node[], argExprs: readonly Expr[]): Node {
   const group = c.env.funcs.find(name);
   if (!group) return () => err(id, `unbound function: ${name}`);
   const funcs = [...group];
@@ -412,17 +530,21 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
     const on = t !== undefined ? `${String(celType(t))}.` : '';
     return err(id, `found no matching overload for '${name}' applied to '${on}(${vals.map((v) => celType(v).name).join(', ')})'`);
   };
-  const receiver: (f: Frame) => CelResult | undefined = target ?? (() => undefined);
-  const shortcut = args.length <= 2 ? (name === 'matches' && target && c.matchers ? matches(c.matchers) : SHORTCUTS[`${target ? '.' : ''}${name}/${args.length}`]) : undefined;
-  if (shortcut) {
-    const [a, b] = args;
+  const [a, b] = args;
+  if (name === '!_' && !target && a && !b) {
+    // `!` in line (`!has(...)` is in most rules): a bool negated, an error passed on, anything else to the overloads
     return (f) => {
-      const t = receiver(f);
-      if (isCelError(t)) return t;
-      const va = a ? a(f) : null;
-      if (isCelError(va)) return va;
-      const vb = b ? b(f) : null;
-      if (isCelError(vb)) return vb;
+      const v = a(f);
+      if (typeof v !== 'boolean') return isCelError(v) ? v : overload(undefined, [v]);
+      spend(1);
+      return !v;
+    };
+  }
+  const receiver: (f: Frame) => CelResult | undefined = target ?? (() => undefined);
+  const shortcut = args.length <= 2 ? shortcutFor(c, name, target !== undefined, argExprs) : undefined;
+  if (shortcut) {
+    // The shortcut on evaluated values, the overloads when it does not answer.
+    const answer = (t: CelValue | undefined, va: CelValue, vb: CelValue): CelResult => {
       let r: CelValue | undefined;
       try {
         r = shortcut(t, va, vb);
@@ -434,6 +556,7 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
       if (typeof r === 'string') charge(r.length);
       return r;
     };
+    return shortcutNode(receiver, target !== undefined, a, b, answer);
   }
   return (f) => {
     const t = receiver(f);
@@ -448,26 +571,82 @@ function dispatch(c: Compiler, id: number, name: string, target: Node | undefine
   };
 }
 
-// s.matches(re) with the environment's regex engine.
-function matches(m: Matchers): Shortcut {
-  return (t, a) => (typeof t === 'string' && typeof a === 'string' ? m.compile(a).test(t) : undefined);
+// The shortcut of a call, if any: by name, "." for a method, and the number of arguments; `matches` with the
+// environment's regex engine (a constant pattern compiled once, here).
+function shortcutFor(c: Compiler, name: string, method: boolean, argExprs: readonly Expr[]): Shortcut | undefined {
+  if (name === 'matches' && method && c.matchers) {
+    const m = c.matchers;
+    const pattern = argExprs[0]?.exprKind;
+    const fixed = pattern?.case === 'constExpr' && pattern.value.constantKind.case === 'stringValue' ? compiledOrNot(m, pattern.value.constantKind.value) : undefined;
+    if (fixed) return (t, a) => (typeof t === 'string' && typeof a === 'string' ? fixed.test(t) : undefined);
+    return (t, a) => (typeof t === 'string' && typeof a === 'string' ? m.compile(a).test(t) : undefined);
+  }
+  return SHORTCUTS[`${method ? '.' : ''}${name}/${argExprs.length}`];
+}
+
+// The pattern compiled, or undefined when it does not compile (the call then reports the error when it runs).
+function compiledOrNot(m: Matchers, pattern: string): { test(s: string): boolean } | undefined {
+  try {
+    return m.compile(pattern);
+  } catch {
+    return undefined;
+  }
+}
+
+// A call with a shortcut, one closure per shape (function or method, 0 to 2 arguments): the receiver and the
+// arguments evaluated in order, the first error returned.
+function shortcutNode(receiver: (f: Frame) => CelResult | undefined, method: boolean, a: Node | undefined, b: Node | undefined, answer: (t: CelValue | undefined, va: CelValue, vb: CelValue) => CelResult): Node {
+  if (!method && a && !b) {
+    return (f) => {
+      const va = a(f);
+      return isCelError(va) ? va : answer(undefined, va, null);
+    };
+  }
+  if (!method && a && b) {
+    return (f) => {
+      const va = a(f);
+      if (isCelError(va)) return va;
+      const vb = b(f);
+      return isCelError(vb) ? vb : answer(undefined, va, vb);
+    };
+  }
+  if (method && !a) {
+    return (f) => {
+      const t = receiver(f);
+      return isCelError(t) ? t : answer(t, null, null);
+    };
+  }
+  return (f) => {
+    const t = receiver(f);
+    if (isCelError(t)) return t;
+    const va = a ? a(f) : null;
+    if (isCelError(va)) return va;
+    const vb = b ? b(f) : null;
+    return isCelError(vb) ? vb : answer(t, va, vb);
+  };
 }
 
 // Compiles an expression over these declared variables (all of them dyn).
 export function compileExpression(env: CelEnv, expr: Expr, declared: readonly string[], matchers?: Matchers): Compiled {
   const c: Compiler = { env, matchers, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false, iterates: false };
   const root = node(c, expr, new Map(declared.map((name, i) => [name, i])));
-  const read = declared.map((name, i) => [name, i] as const).filter(([name]) => c.reads.has(name));
+  const read = declared.filter((name) => c.reads.has(name));
+  const readSlots = read.map((name) => declared.indexOf(name));
   const frame: Frame = new Array<CelResult | undefined>(c.slots).fill(undefined);
   return {
     reads: c.reads,
     supported: c.supported,
     usesTime: c.usesTime,
     iterates: c.iterates,
-    // One frame per expression, reused: an evaluation cannot start another of the same expression.
+    // One frame per expression, reused: an evaluation cannot start another of the same expression. It is emptied
+    // after each evaluation, so that this long-lived array keeps no review's values alive.
     evaluate(bindings) {
-      for (const [name, i] of read) frame[i] = bindings[name];
-      return root(frame);
+      for (let i = 0; i < read.length; i++) frame[readSlots[i]!] = bindings[read[i]!];
+      try {
+        return root(frame);
+      } finally {
+        frame.fill(undefined);
+      }
     },
   };
 }

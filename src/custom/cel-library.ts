@@ -129,7 +129,7 @@ const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|E
 
 const quantities = new Map<string, CelMap>();
 /** A Kubernetes resource quantity ("500m", "1Gi", "1e3"), as a map with its text and value (each text parsed once). */
-function parseQuantity(s: string): CelMap {
+export function parseQuantity(s: string): CelMap {
   let q = quantities.get(s);
   if (q === undefined) {
     const m = QUANTITY.exec(s);
@@ -142,18 +142,26 @@ function parseQuantity(s: string): CelMap {
   return q;
 }
 
-const amount = (q: CelMap): number => {
+/** The value of a quantity (a map made by parseQuantity); throws for another map. */
+export const amount = (q: CelMap): number => {
   const v = q.get('value');
   if (typeof v !== 'number') throw new Error('expected a quantity, got a map');
   return v;
 };
 
+/** The methods comparing two quantities, on their values (the overloads below and the evaluator's shortcuts). */
+export const QUANTITY_COMPARISONS = {
+  isGreaterThan: (l: number, r: number): boolean => l > r,
+  isLessThan: (l: number, r: number): boolean => l < r,
+  compareTo: (l: number, r: number): bigint => BigInt(Math.sign(l - r)),
+} as const;
+
 const quantity: CelFunc[] = [
   celFunc('quantity', [STRING], MAP, parseQuantity),
   celFunc('isQuantity', [STRING], BOOL, (s) => QUANTITY.test(s)),
-  celMethod('isGreaterThan', MAP, [MAP], BOOL, function (o) { return amount(this) > amount(o); }),
-  celMethod('isLessThan', MAP, [MAP], BOOL, function (o) { return amount(this) < amount(o); }),
-  celMethod('compareTo', MAP, [MAP], INT, function (o) { return BigInt(Math.sign(amount(this) - amount(o))); }),
+  celMethod('isGreaterThan', MAP, [MAP], BOOL, function (o) { return QUANTITY_COMPARISONS.isGreaterThan(amount(this), amount(o)); }),
+  celMethod('isLessThan', MAP, [MAP], BOOL, function (o) { return QUANTITY_COMPARISONS.isLessThan(amount(this), amount(o)); }),
+  celMethod('compareTo', MAP, [MAP], INT, function (o) { return QUANTITY_COMPARISONS.compareTo(amount(this), amount(o)); }),
   celMethod('asApproximateFloat', MAP, [], DOUBLE, function () { return amount(this); }),
   celMethod('asInteger', MAP, [], INT, function () {
     const v = amount(this);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { celEnv, celList, celMap, CelScalar, isCelList, isCelMap, parse, plan } from '@bufbuild/cel';
 import type { CelInput, CelValue } from '@bufbuild/cel';
-import { celValue } from './cel-values.js';
+import { celInt, celValue, ElementCursor } from './cel-values.js';
 
 // The reference: every object and array copied into @bufbuild/cel maps and lists, whole numbers as ints.
 function deepCopy(v: unknown): CelInput {
@@ -84,6 +84,26 @@ describe('celValue views', () => {
       expectSame(view, copy, `seed ${seed}`);
       expect(equal({ a: view, b: copy }), `seed ${seed}`).toBe(true);
     }
+  });
+
+  it('an ElementCursor reads each element of an array like its own view, one element at a time, on 300 random arrays', () => {
+    const cursor = new ElementCursor();
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = random(seed);
+      const items = Array.from({ length: Math.floor(r() * 6) }, () => jsonOf(r, 1));
+      const read = cursor.over(items);
+      expect(read.size, `seed ${seed}`).toBe(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const [view, copy] = [read.get(i), deepCopy(items[i]) as CelValue];
+        expectSame(view, copy, `seed ${seed}[${i}]`);
+        expect(equal({ a: view, b: copy }), `seed ${seed}[${i}]`).toBe(true);
+      }
+    }
+  });
+
+  it('small whole numbers are shared ints with the same value', () => {
+    for (const n of [0, -0, 1, 1023, 1024, -1, 2 ** 53, 2 ** 60]) expect(celInt(n)).toBe(BigInt(n));
+    expect(celInt(7)).toBe(celInt(7));
   });
 
   it('whole numbers are CEL ints, others doubles; undefined is null', () => {

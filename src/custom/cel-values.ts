@@ -13,11 +13,19 @@ const BRAND = Object.freeze({});
 type Json = Record<string, unknown>;
 type Key = bigint | string | boolean | number | { readonly value: bigint };
 
+/** The CEL ints 0..1023, made once: whole numbers this small (sizes, counts, small settings) are read often. */
+const SMALL_INTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
+/** A whole number as a CEL int (the same bigint value; small ones are not allocated again). */
+export function celInt(n: number): bigint {
+  return n >= 0 && n < SMALL_INTS.length ? SMALL_INTS[n]! : BigInt(n);
+}
+
 // A JSON value as a CEL value; objects and arrays become views.
 export function celValue(v: unknown): CelValue {
   switch (typeof v) {
     case 'number':
-      return Number.isInteger(v) ? BigInt(v) : v;
+      return Number.isInteger(v) ? celInt(v) : v;
     case 'string':
     case 'boolean':
     case 'bigint':
@@ -30,11 +38,38 @@ export function celValue(v: unknown): CelValue {
   }
 }
 
+/** Whether a JSON value is one that celValue makes a CEL map of (an object, not an array). */
+export function isJsonObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Whether a JSON object has this field, not null (what `has(x.field)` and `in` answer on its CEL map). */
+export function hasJsonField(raw: Json, name: string): boolean {
+  return Object.hasOwn(raw, name) && raw[name] != undefined;
+}
+
+/** The plain object a CEL map view reads, or undefined for any other value (the evaluator reads paths of fields
+ *  over it, converting only the value it ends at). */
+export function plainObject(v: unknown): Json | undefined {
+  return v instanceof JsonMap ? v.raw : undefined;
+}
+
+/** The plain array a CEL list view reads, or undefined for any other value. */
+export function plainArray(v: CelValue | undefined): readonly unknown[] | undefined {
+  return v instanceof JsonList ? v.raw : undefined;
+}
+
 /** A plain JSON object as a CEL map with string keys (a key whose value is null or undefined reads as null and is not "in" the map, as with @bufbuild/cel's own maps). */
 class JsonMap {
   readonly [MAP_BRAND] = BRAND;
   private names: string[] | undefined;
-  constructor(private readonly raw: Json) {}
+  constructor(public raw: Json) {}
+
+  // Reads another object from now on (ElementCursor).
+  rebind(raw: Json): void {
+    this.raw = raw;
+    this.names = undefined;
+  }
 
   get size(): number {
     return this.keyList().length;
@@ -46,7 +81,7 @@ class JsonMap {
   }
 
   has(key: Key): boolean {
-    return typeof key === 'string' && Object.hasOwn(this.raw, key) && this.raw[key] != undefined;
+    return typeof key === 'string' && hasJsonField(this.raw, key);
   }
 
   private keyList(): string[] {
@@ -77,7 +112,7 @@ class JsonMap {
 /** A JSON array as a CEL list. */
 class JsonList {
   readonly [LIST_BRAND] = BRAND;
-  constructor(private readonly raw: readonly unknown[]) {}
+  constructor(public raw: readonly unknown[]) {}
 
   get size(): number {
     return this.raw.length;
@@ -94,6 +129,46 @@ class JsonList {
 
   [Symbol.iterator](): ArrayIterator<CelValue> {
     return this.values();
+  }
+}
+
+/** The elements of a plain array as CEL values through one map view and one list view, rebound to each element
+ *  in turn (other values as celValue makes them): for a comprehension whose steps keep no element (all, exists,
+ *  exists_one), so that iterating makes no view per element. An element read is valid until the next one is. */
+const NOTHING: readonly unknown[] = [];
+const NO_FIELDS: Json = {};
+
+export class ElementCursor {
+  private readonly map = new JsonMap(NO_FIELDS);
+  private readonly list = new JsonList(NOTHING);
+  private items: readonly unknown[] = NOTHING;
+
+  // Iterates this array from now on.
+  over(items: readonly unknown[]): this {
+    this.items = items;
+    return this;
+  }
+
+  // Lets go of the array and its last element (the cursor outlives the review they belong to).
+  release(): void {
+    this.items = NOTHING;
+    this.map.rebind(NO_FIELDS);
+    this.list.raw = NOTHING;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  get(index: number): CelValue {
+    const v = this.items[index];
+    if (typeof v !== 'object' || v === null) return celValue(v);
+    if (Array.isArray(v)) {
+      this.list.raw = v;
+      return this.list as unknown as CelList;
+    }
+    this.map.rebind(v as Json);
+    return this.map as unknown as CelMap;
   }
 }
 

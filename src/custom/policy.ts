@@ -7,7 +7,7 @@ import type { CheckInput, ContainerSite, Finding, Policy } from '../engine/types
 import { podSpecPath } from '../workload/podspecs.js';
 import { celTimestamp, compileCel, CelCompileError, CONTAINER_VARIABLES, POD_VARIABLES } from './cel-program.js';
 import type { CelProgram } from './cel-program.js';
-import { celImage, celValue } from './cel-values.js';
+import { celImage, celValue, plainObject } from './cel-values.js';
 import type { CustomPolicyDecl, CustomRuleDecl } from './types.js';
 import { CustomPolicyError, provideCelCompiler } from './compiler.js';
 import type { CustomPolicyProblem } from './compiler.js';
@@ -119,7 +119,10 @@ type Bindings = Record<'object' | 'oldObject' | 'request' | 'params' | 'pod' | '
 const bindings: Bindings = { object: null, oldObject: null, request: null, params: null, pod: null, now: null, container: null, image: null };
 
 function podBindings(input: CheckInput<unknown>, readsNow: boolean): Bindings {
-  const c = convertedOf(input);
+  return fillBindings(convertedOf(input), input, readsNow);
+}
+
+function fillBindings(c: Converted, input: CheckInput<unknown>, readsNow: boolean): Bindings {
   bindings.object = c.object;
   bindings.oldObject = c.oldObject;
   bindings.request = c.request;
@@ -136,15 +139,16 @@ function containerOf(c: Converted, site: ContainerSite): CelValue {
   const views = (c.containers[site.list] ??= []);
   let view = views[site.index];
   if (view === undefined) {
-    const list = isCelMap(c.pod) ? c.pod.get(site.list) : undefined;
-    view = views[site.index] = (isCelList(list) ? list.get(site.index) : undefined) ?? celValue(site.container);
+    const list = plainObject(c.pod)?.[site.list];
+    view = views[site.index] = Array.isArray(list) && site.index < list.length ? celValue(list[site.index]) : celValue(site.container);
   }
   return view;
 }
 
 function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean, readsNow: boolean): Bindings {
-  const b = podBindings(input, readsNow);
-  b.container = containerOf(convertedOf(input), site);
+  const c = convertedOf(input);
+  const b = fillBindings(c, input, readsNow);
+  b.container = containerOf(c, site);
   b.image = image ? celImage(input.facts.image(site.container.image)) : null;
   return b;
 }
