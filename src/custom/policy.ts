@@ -1,7 +1,7 @@
 // A custom policy declaration compiled into a Policy the engine runs like a built-in: every CEL expression is
 // compiled once here; a rule that is false is a finding with its message; a rule that cannot be evaluated follows
 // the policy's onError.
-import { CelScalar, isCelList, isCelMap } from '@bufbuild/cel';
+import { CelScalar, isCelMap } from '@bufbuild/cel';
 import type { CelValue } from '@bufbuild/cel';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../engine/types.js';
 import { podSpecPath } from '../workload/podspecs.js';
