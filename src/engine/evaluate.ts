@@ -5,7 +5,7 @@ import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
 import { isObject, WorkloadError } from '../workload/k8s.js';
 import type { ContainerSite, FactKind, Facts, Finding, Policy, PodSite, Review } from './types.js';
 import type { FactGatherer } from './facts.js';
-import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
+import { factsNow, NO_FACT_GATHERER, NO_FACTS } from './facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
 import { matchesAny } from './globs.js';
@@ -38,9 +38,11 @@ export interface EvaluationOptions {
 }
 
 export interface Engine {
-  /** Decides at once when no policy needs a looked-up fact (a Decision), else after the look-ups (a Promise). */
+  /** Decides at once when no policy needs a looked-up fact or every fact needed is cached (a Decision), else after
+   * the look-ups (a Promise). */
   evaluate(input: EvaluationInput, options: EvaluationOptions): Decision | Promise<Decision>;
-  /** Which images of a Pod to pin to the digest the registry names for them now (the mutating webhook). */
+  /** Which images of a Pod to pin to the digest the registry names for them now (the mutating webhook); at once when
+   * every digest is cached. */
   pin(input: EvaluationInput, options: EvaluationOptions): PinPlan | Promise<PinPlan>;
 }
 
@@ -232,6 +234,11 @@ function isDecision(p: Prepared | Decision): p is Decision {
   return 'allowed' in p;
 }
 
+// Applies `then` to a value now, or to a promised one once it settles.
+function andThen<T, R>(value: T | Promise<T>, then: (value: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
+
 // Creates the engine every entry point uses (webhook, background scan, offline CLI).
 export function createEngine(options: EngineOptions): Engine {
   const gatherer = options.facts ?? NO_FACT_GATHERER;
@@ -252,9 +259,9 @@ export function createEngine(options: EngineOptions): Engine {
       const needs = factNeeds(active, pod);
       const except = (d: Decision) => applyExceptions(d, input, exceptionContext);
       if (!needs) return except(judge(active, pod, NO_FACTS, novelty, audit, unpinned, input));
-      return gatherer
-        .gather({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
-        .then((facts) => except(judge(active, pod, facts, novelty, audit, unpinned, input)));
+      // decided at once when every fact is cached, else once the look-ups settle
+      const facts = factsNow(gatherer, { pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
+      return andThen(facts, (f) => except(judge(active, pod, f, novelty, audit, unpinned, input)));
     },
     pin(input, { deadline }) {
       const config = options.config();
@@ -268,9 +275,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (targets.length === 0) return { apply: false, pinned: [], failed: [] };
       const images = new Map([['digest' as const, new Set(targets.map((t) => t.container.image))]]);
       const apply = !audit && input.dryRun !== true;
-      return gatherer
-        .gather({ pod, images, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) })
-        .then((facts) => planFrom(targets, facts, apply));
+      const facts = factsNow(gatherer, { pod, images, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
+      return andThen(facts, (f) => planFrom(targets, f, apply));
     },
   };
 }

@@ -14,6 +14,7 @@ import { choosePlatform, formatPlatform, sharedPlatform, type Platform } from '.
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
+import type { CacheHits } from '../engine/facts.js';
 import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
 
 export type { Platform } from './platform.js';
@@ -54,6 +55,11 @@ export type FactsResult = { ok: true; facts: ImageFacts } | { ok: false; error: 
 
 export interface ImageFactsSource {
   lookup(image: string, opts: LookupOptions): Promise<FactsResult>;
+  /**
+   * What lookup would answer, from the caches alone (no registry round, no timer): undefined when it would need one.
+   * The hits' metrics are pushed to `hits` for the caller to count when it uses the answer.
+   */
+  peek?(image: string, opts: LookupOptions, hits: CacheHits): FactsResult | undefined;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,12 @@ interface Flight {
   deadline: number;
 }
 
+/** A look-up the caches cannot answer: the reference, and the digest to look up at when it is known. */
+interface Miss {
+  readonly ref: ImageReference;
+  readonly top: string | undefined;
+}
+
 const CACHEABLE_CONFIG_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig]);
 const MAX_INDEX_DEPTH = 2;
 
@@ -114,10 +126,8 @@ export function createImageFactsSource(options: RegistryOptions | RegistryOption
 }
 
 function disabledSource(): ImageFactsSource {
-  return {
-    lookup: async () => fail(new RegistryError('REGISTRY_DISABLED', 'registry look-ups are disabled (registry.enabled: false)')),
-    close: async () => {},
-  };
+  const disabled = () => fail(new RegistryError('REGISTRY_DISABLED', 'registry look-ups are disabled (registry.enabled: false)'));
+  return { lookup: async () => disabled(), peek: disabled, close: async () => {} };
 }
 
 class FactsSource implements ImageFactsSource {
@@ -169,9 +179,29 @@ class FactsSource implements ImageFactsSource {
 
   async lookup(image: string, opts: LookupOptions): Promise<FactsResult> {
     const started = performance.now();
-    const result = await this.lookupInner(image, opts);
+    const known = this.known(image, opts);
+    this.countCache(known);
+    const result = isMiss(known) ? await this.lookupInner(image, opts, known) : known;
     this.metrics.lookup(result.ok ? 'ok' : 'error', (performance.now() - started) / 1000);
     return result;
+  }
+
+  peek(image: string, opts: LookupOptions, hits: CacheHits): FactsResult | undefined {
+    const started = performance.now();
+    const known = this.known(image, opts);
+    if (isMiss(known)) return undefined;
+    const seconds = (performance.now() - started) / 1000;
+    hits.push(() => {
+      this.countCache(known);
+      this.metrics.lookup(known.ok ? 'ok' : 'error', seconds);
+    });
+    return known;
+  }
+
+  // Counts the facts cache's hit or miss (a closed source or an invalid reference asks no cache).
+  private countCache(known: FactsResult | Miss): void {
+    if (isMiss(known)) this.metrics.cache('facts', false);
+    else if (known.ok) this.metrics.cache('facts', true);
   }
 
   async close(): Promise<void> {
@@ -182,18 +212,21 @@ class FactsSource implements ImageFactsSource {
     if (this.ownsClient) await this.client.close();
   }
 
-  private async lookupInner(image: string, opts: LookupOptions): Promise<FactsResult> {
+  // What a look-up answers without the registry (a closed source, an invalid reference, cached facts), else the miss.
+  private known(image: string, opts: LookupOptions): FactsResult | Miss {
     if (this.closed) return fail(new RegistryError('SOURCE_CLOSED', 'image facts source is closed'));
     const ref = referenceOf(image);
     if (ref instanceof ImageReferenceError) return fail(new RegistryError('INVALID_REFERENCE', ref.message, { cause: ref }));
+    const top = ref.digest ?? opts.digest ?? this.resolver.peek(ref, opts.credentials);
+    const cached = top ? this.fromDigestCache(this.repoKey(ref), top, opts.platform ?? this.defaultPlatform, 0) : undefined;
+    return cached ? ok(this.toFacts(image, ref, cached)) : { ref, top };
+  }
+
+  // The registry side of a look-up the caches could not answer: the failure cache, a shared flight, our own.
+  private async lookupInner(image: string, opts: LookupOptions, { ref, top }: Miss): Promise<FactsResult> {
     const platform = opts.platform ?? this.defaultPlatform;
     const cap = Date.now() + this.timeoutMs;
     const deadline = Number.isFinite(opts.deadline) ? Math.min(opts.deadline, cap) : cap;
-    const top = ref.digest ?? opts.digest ?? this.resolver.peek(ref, opts.credentials);
-    const cached = top ? this.fromDigestCache(this.repoKey(ref), top, platform, 0) : undefined;
-    this.metrics.cache('facts', cached !== undefined);
-    if (cached) return ok(this.toFacts(image, ref, cached));
-
     const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
     const at = top ? `@${top}` : `:${ref.tag ?? 'latest'}`;
     const key = `${ref.name}${at}|${formatPlatform(platform)}|${this.client.credentialKey(repo, opts.credentials)}`;
@@ -296,6 +329,10 @@ class FactsSource implements ImageFactsSource {
     this.digests.set(flat(`${repoKey}@${digest}`), { kind: 'manifest', user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize, platform: imagePlatform });
     return { digest, platform: imagePlatform, user: cfg.user, env: cfg.env, labels: cfg.labels, compressedSize };
   }
+}
+
+function isMiss(known: FactsResult | Miss): known is Miss {
+  return 'ref' in known;
 }
 
 // Settles with the promise, or with REGISTRY_TIMEOUT when the deadline passes first.

@@ -34,11 +34,52 @@ export async function requestCredentials(reader: PullSecretReader | undefined, r
   return reader && request.namespace ? reader.credentialsFor(request.namespace, request.pod.spec, request.deadline) : undefined;
 }
 
+/** What peekCredentials answers while a pull secret or service account read is missing, expired or in flight. */
+export const NOT_CACHED = Symbol('not cached');
+
+// The credentials requestCredentials would answer, from the reader's cache alone, or NOT_CACHED.
+export function peekRequestCredentials(reader: PullSecretReader | undefined, request: FactRequest): DockerConfigJson | undefined | typeof NOT_CACHED {
+  if (!reader || !request.namespace) return undefined;
+  return reader.peekCredentials ? reader.peekCredentials(request.namespace, request.pod.spec) : NOT_CACHED;
+}
+
 export interface PullSecretReader {
   /** the merged auths of the pod's pull secrets, then its service account's (the first one naming a host wins) */
   credentialsFor(namespace: string, spec: PodSpec, deadline: number): Promise<DockerConfigJson | undefined>;
+  /** the same, from reads already done and still fresh; NOT_CACHED when one is missing or in flight */
+  peekCredentials?(namespace: string, spec: PodSpec): DockerConfigJson | undefined | typeof NOT_CACHED;
 }
 
+/** One read of the API, shared while in flight, with its value once it settled. */
+interface Read<T> {
+  readonly promise: Promise<T>;
+  settled: boolean;
+  value?: T;
+}
+
+// Starts a read whose value is kept on it once it settles (reads never reject: failures settle as a fallback value).
+function readOf<T>(promise: Promise<T>): Read<T> {
+  const read: Read<T> = { promise, settled: false };
+  void promise.then((value) => {
+    read.value = value;
+    read.settled = true;
+  });
+  return read;
+}
+
+// The pod's pull secrets and then its service account's, each once.
+function secretNames(spec: PodSpec, fromAccount: readonly string[]): string[] {
+  return [...new Set([...spec.imagePullSecrets, ...fromAccount])];
+}
+
+// Merges the auths of the secrets in order: the first one naming a host wins.
+function mergeAuths(all: ReadonlyArray<Auths | undefined>): DockerConfigJson | undefined {
+  const auths: Auths = {};
+  for (const entry of all) {
+    for (const [host, value] of Object.entries(entry ?? {})) if (!(host in auths)) auths[host] = value;
+  }
+  return Object.keys(auths).length > 0 ? { auths } : undefined;
+}
 
 // Reads pull secrets through the API (connected on first use), caching each Secret and ServiceAccount briefly.
 export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger?: Logger): PullSecretReader {
@@ -49,57 +90,69 @@ export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger
       throw err;
     }));
   // each Secret and ServiceAccount is read once per TTL; concurrent callers share the read in flight
-  const secrets = new LRUCache<string, Promise<Auths | undefined>>({ max: 1000, ttl: SECRET_TTL_MS });
-  const accounts = new LRUCache<string, Promise<string[]>>({ max: 1000, ttl: SECRET_TTL_MS });
+  const secrets = new LRUCache<string, Read<Auths | undefined>>({ max: 1000, ttl: SECRET_TTL_MS });
+  const accounts = new LRUCache<string, Read<string[]>>({ max: 1000, ttl: SECRET_TTL_MS });
 
-  function secretAuths(namespace: string, name: string): Promise<Auths | undefined> {
+  function secretAuths(namespace: string, name: string): Read<Auths | undefined> {
     const key = `${namespace}/${name}`;
     let read = secrets.get(key);
     if (!read) {
-      read = api()
-        .then((core) => core.readNamespacedSecret({ name, namespace }))
-        .then(
-          (secret) => authsFromSecret(secret.type, secret.data),
-          (err: unknown) => {
-            logger?.warn({ namespace, secret: name, err: (err as Error).message }, 'cannot read image pull secret');
-            return undefined;
-          },
-        );
+      read = readOf(
+        api()
+          .then((core) => core.readNamespacedSecret({ name, namespace }))
+          .then(
+            (secret) => authsFromSecret(secret.type, secret.data),
+            (err: unknown) => {
+              logger?.warn({ namespace, secret: name, err: (err as Error).message }, 'cannot read image pull secret');
+              return undefined;
+            },
+          ),
+      );
       secrets.set(key, read);
     }
     return read;
   }
 
-  function accountSecrets(namespace: string, name: string): Promise<string[]> {
+  function accountSecrets(namespace: string, name: string): Read<string[]> {
     const key = `${namespace}/${name}`;
     let read = accounts.get(key);
     if (!read) {
-      read = api()
-        .then((core) => core.readNamespacedServiceAccount({ name, namespace }))
-        .then(
-          (sa) => (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : [])),
-          (err: unknown) => {
-            logger?.warn({ namespace, serviceAccount: name, err: (err as Error).message }, 'cannot read service account');
-            return [];
-          },
-        );
+      read = readOf(
+        api()
+          .then((core) => core.readNamespacedServiceAccount({ name, namespace }))
+          .then(
+            (sa) => (sa.imagePullSecrets ?? []).flatMap((r) => (r.name ? [r.name] : [])),
+            (err: unknown) => {
+              logger?.warn({ namespace, serviceAccount: name, err: (err as Error).message }, 'cannot read service account');
+              return [];
+            },
+          ),
+      );
       accounts.set(key, read);
     }
     return read;
   }
 
   async function merged(namespace: string, spec: PodSpec): Promise<DockerConfigJson | undefined> {
-    const fromAccount = await accountSecrets(namespace, spec.serviceAccountName ?? 'default');
-    const names = [...new Set([...spec.imagePullSecrets, ...fromAccount])];
-    const all = await Promise.all(names.map((name) => secretAuths(namespace, name)));
-    const auths: Auths = {};
-    for (const entry of all) {
-      for (const [host, value] of Object.entries(entry ?? {})) if (!(host in auths)) auths[host] = value;
+    const fromAccount = await accountSecrets(namespace, spec.serviceAccountName ?? 'default').promise;
+    return mergeAuths(await Promise.all(secretNames(spec, fromAccount).map((name) => secretAuths(namespace, name).promise)));
+  }
+
+  // merged() from settled reads only: a read that is missing or expired is not started here
+  function peekMerged(namespace: string, spec: PodSpec): DockerConfigJson | undefined | typeof NOT_CACHED {
+    const account = accounts.get(`${namespace}/${spec.serviceAccountName ?? 'default'}`);
+    if (!account?.settled) return NOT_CACHED;
+    const all: Array<Auths | undefined> = [];
+    for (const name of secretNames(spec, account.value ?? [])) {
+      const read = secrets.get(`${namespace}/${name}`);
+      if (!read?.settled) return NOT_CACHED;
+      all.push(read.value);
     }
-    return Object.keys(auths).length > 0 ? { auths } : undefined;
+    return mergeAuths(all);
   }
 
   return {
     credentialsFor: (namespace, spec, deadline) => settleBy(merged(namespace, spec).catch(() => undefined), deadline, () => undefined),
+    peekCredentials: peekMerged,
   };
 }

@@ -5,6 +5,7 @@
 
 import type { LRUCache } from 'lru-cache';
 import type { AttestationCode, AttestationFact, VerifiedAttestation } from '../engine/types.js';
+import type { CacheHits } from '../engine/facts.js';
 import type { CallOptions } from '../images/client.js';
 import { toRegistryError } from '../images/errors.js';
 import { boundedCache, flat } from '../images/cache-size.js';
@@ -18,6 +19,8 @@ import { VerifierBase } from './verifier-base.js';
 
 export interface AttestationVerifier {
   verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact>;
+  /** What verify would answer from cached verdicts alone (SignatureVerifier.peek); undefined when it would not. */
+  peek?(image: string, params: AttestationParams, opts: VerifyOptions, hits: CacheHits): AttestationFact | undefined;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,16 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 /** most telling first: an altered envelope, an untrusted signer, one that does not verify with the key, another image's
  * attestation, another predicate type */
 const PRIORITY: readonly AttestationCode[] = ['SIGNATURE_INVALID', 'UNTRUSTED_SIGNER', 'KEY_MISMATCH', 'OTHER_DIGEST', 'WRONG_PREDICATE_TYPE', 'MALFORMED', 'NOT_FOUND'];
+
+/** The cached verdicts of one verification's authorities, with what deciding the rest needs. */
+interface Verdicts {
+  readonly t: Target;
+  readonly types: ReadonlySet<string>;
+  readonly typeKey: string;
+  readonly keyOf: (a: Authority) => string;
+  readonly need: number;
+  readonly results: Map<string, AuthorityOutcome>;
+}
 
 const fact = (status: AttestationFact['status'], code: AttestationCode, message: string, extra: Partial<AttestationFact> = {}): AttestationFact => ({ status, code, message, attestations: [], ...extra });
 
@@ -64,11 +77,24 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
     return this.timed(() => this.verifyInner(image, params, opts));
   }
 
+  peek(image: string, params: AttestationParams, opts: VerifyOptions, hits: CacheHits): AttestationFact | undefined {
+    return this.peeked(hits, () => {
+      const t = this.knownTarget(image, params, opts);
+      if (t === undefined) return undefined;
+      if (isEarly(t)) return { fact: fact(t.status, t.code, t.message) };
+      const v = this.cached(t, new Set(params.predicateTypes));
+      return this.needsDiscovery(v) ? undefined : { fact: this.conclude(v), count: () => this.countOutcomes(v) };
+    });
+  }
+
   private async verifyInner(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {
     const t = await this.target(image, params, opts);
     if (isEarly(t)) return fact(t.status, t.code, t.message);
+    const v = this.cached(t, new Set(params.predicateTypes));
+    this.countOutcomes(v);
+    if (!this.needsDiscovery(v)) return this.conclude(v);
     try {
-      return await withDeadline(this.decide(t, new Set(params.predicateTypes)), t.deadline, t.ref.registry);
+      return await withDeadline(this.decide(v), t.deadline, t.ref.registry);
     } catch (err) {
       const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', t.ref.registry);
       return fact('error', 'REGISTRY_ERROR', `cannot check the attestations of ${t.display}: ${e.message}`, { digest: t.digest });
@@ -82,29 +108,48 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
     return this.flights.run(key, call.deadline, () => discoverSignatures(this.client, t.repo, t.digest, call, this.limits, { kind: 'attestation', predicateTypes: types }));
   }
 
-  private async decide(t: Target, types: ReadonlySet<string>): Promise<AttestationFact> {
+  // The cached verdicts of the target's authorities on its digest and predicate types.
+  private cached(t: Target, types: ReadonlySet<string>): Verdicts {
     const typeKey = [...types].sort().join(' ');
-    const need = Math.min(t.rule.count ?? 1, t.authorities.length);
     const keyOf = (a: Authority) => `${t.repo.registry}/${t.repo.repository}@${t.digest}|${a.fingerprint}|${typeKey}`;
     const results = new Map<string, AuthorityOutcome>();
     for (const a of t.authorities) {
       const hit = this.outcomes.get(keyOf(a));
-      this.metrics.cache('outcome', hit !== undefined);
       if (hit) results.set(a.name, hit);
     }
-    const okCount = () => [...results.values()].filter((r) => r.ok).length;
-    let discovery: Discovery | undefined;
-    if (okCount() < need && results.size < t.authorities.length) {
-      discovery = await this.discover(t, types, typeKey);
-      const cacheable = discovery.errors.length === 0;
-      for (const a of t.authorities) {
-        if (results.has(a.name)) continue;
-        const r = evaluate(a, discovery.candidates, types);
-        results.set(a.name, r);
-        if (!this.closed && (r.ok || cacheable)) this.outcomes.set(flat(keyOf(a)), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
-      }
-      for (const e of discovery.errors) this.logger?.warn({ registry: t.repo.registry, repository: t.repo.repository, code: e.code, err: e.message }, 'attestation look-up failed');
+    return { t, types, typeKey, keyOf, need: Math.min(t.rule.count ?? 1, t.authorities.length), results };
+  }
+
+  // Counts the outcome cache's hit or miss for each authority.
+  private countOutcomes(v: Verdicts): void {
+    for (const a of v.t.authorities) this.metrics.cache('outcome', v.results.has(a.name));
+  }
+
+  // Whether the cached verdicts leave the answer open: too few verified, and some authority not yet tried.
+  private needsDiscovery(v: Verdicts): boolean {
+    let ok = 0;
+    for (const r of v.results.values()) if (r.ok) ok++;
+    return ok < v.need && v.results.size < v.t.authorities.length;
+  }
+
+  // Finds the attestations and tries the authorities without a cached verdict, then concludes.
+  private async decide(v: Verdicts): Promise<AttestationFact> {
+    const { t, types, results } = v;
+    const discovery = await this.discover(t, types, v.typeKey);
+    const cacheable = discovery.errors.length === 0;
+    for (const a of t.authorities) {
+      if (results.has(a.name)) continue;
+      const r = evaluate(a, discovery.candidates, types);
+      results.set(a.name, r);
+      if (!this.closed && (r.ok || cacheable)) this.outcomes.set(flat(v.keyOf(a)), r, { ttl: r.ok ? this.opts.verifiedTtlMs : this.opts.unverifiedTtlMs });
     }
+    for (const e of discovery.errors) this.logger?.warn({ registry: t.repo.registry, repository: t.repo.repository, code: e.code, err: e.message }, 'attestation look-up failed');
+    return this.conclude(v, discovery);
+  }
+
+  // The fact the verdicts make: verified by enough distinct signers, a registry error, or why not.
+  private conclude(v: Verdicts, discovery?: Discovery): AttestationFact {
+    const { t, types, results, need } = v;
     const verified = t.authorities.filter((a) => results.get(a.name)?.ok);
     const digest = t.digest;
     if (new Set(verified.map((a) => a.fingerprint)).size >= need) {

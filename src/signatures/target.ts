@@ -51,8 +51,12 @@ export function withDeadline<T>(p: Promise<T>, deadline: number, registry: strin
   return settleBy(p, deadline, () => Promise.reject(new RegistryError('REGISTRY_TIMEOUT', `${registry}: no answer before the deadline`, { registry })));
 }
 
-// Settles the target of one verification of `image`, or the early answer; `what` names the thing verified in messages.
-export async function settleTarget(image: string, params: SignedImagesParams, opts: VerifyOptions, deps: TargetDeps, what: 'signature' | 'attestation'): Promise<Target | Early> {
+/** A target whose digest is not settled yet. */
+type Unsettled = Omit<Target, 'digest' | 'display'>;
+
+// The rule, authorities and call of one verification of `image`, or the early answer; `what` names the thing verified
+// in messages.
+function prepareTarget(image: string, params: SignedImagesParams, opts: VerifyOptions, deps: TargetDeps, what: 'signature' | 'attestation'): Unsettled | Early {
   if (deps.closed) return early('error', 'CLOSED', `${what} verifier is closed`);
   if (params.images.length === 0) return early('unavailable', 'NOT_CONFIGURED', `no ${what} authorities are configured`);
   if (ruleSubject(image) === undefined) return early('unverified', 'INVALID_REFERENCE', `"${image}" is not a valid image reference`);
@@ -70,18 +74,40 @@ export async function settleTarget(image: string, params: SignedImagesParams, op
   const deadline = Math.min(opts.deadline, Date.now() + deps.timeoutMs);
   const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
   const call: CallOptions = { deadline, ...(opts.credentials ? { credentials: opts.credentials } : {}) };
-  const name = ref.name;
+  return { ref, repo, call, deadline, rule, authorities };
+}
+
+// The target at its digest, with the name messages show.
+function settled(t: Unsettled, digest: string): Target {
+  const display = `${t.ref.name}${t.ref.digest ? '' : `:${t.ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
+  return { ...t, digest, display };
+}
+
+// Settles the target of one verification of `image`, or the early answer; `what` names the thing verified in messages.
+export async function settleTarget(image: string, params: SignedImagesParams, opts: VerifyOptions, deps: TargetDeps, what: 'signature' | 'attestation'): Promise<Target | Early> {
+  const t = prepareTarget(image, params, opts, deps, what);
+  if (isEarly(t)) return t;
+  const { ref, call, deadline } = t;
   let digest: string;
   try {
     digest = ref.digest ?? opts.digest ?? (await withDeadline(deps.resolver.digestOf(ref, call), deadline, ref.registry));
   } catch (err) {
     const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', ref.registry);
-    return early('error', 'REGISTRY_ERROR', `cannot resolve ${name}:${ref.tag ?? 'latest'} to a digest to check its ${what}: ${e.message}`, { reason: e.message, image: `${name}:${ref.tag ?? 'latest'}` });
+    const name = `${ref.name}:${ref.tag ?? 'latest'}`;
+    return early('error', 'REGISTRY_ERROR', `cannot resolve ${name} to a digest to check its ${what}: ${e.message}`, { reason: e.message, image: name });
   }
-  const display = `${name}${ref.digest ? '' : `:${ref.tag ?? 'latest'}`}@${shortDigest(digest)}`;
-  return { ref, repo, call, deadline, digest, display, rule, authorities };
+  return settled(t, digest);
 }
 
-export function isEarly(t: Target | Early): t is Early {
+// The target settleTarget would answer when its digest is known without asking the resolver (the reference's own,
+// or the one resolved for the review), or the early answer; undefined when the digest would have to be resolved.
+export function knownTarget(image: string, params: SignedImagesParams, opts: VerifyOptions, deps: TargetDeps, what: 'signature' | 'attestation'): Target | Early | undefined {
+  const t = prepareTarget(image, params, opts, deps, what);
+  if (isEarly(t)) return t;
+  const digest = t.ref.digest ?? opts.digest;
+  return digest === undefined ? undefined : settled(t, digest);
+}
+
+export function isEarly(t: Target | Unsettled | Early): t is Early {
   return 'code' in t;
 }

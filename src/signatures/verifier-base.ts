@@ -9,7 +9,8 @@ import { DEFAULT_LIMITS, type DiscoveryLimits } from './discover.js';
 import { SharedDiscoveries } from './flights.js';
 import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
 import type { SignedImagesParams } from './params.js';
-import { settleTarget, type Early, type Target } from './target.js';
+import { knownTarget, settleTarget, type Early, type Target, type TargetDeps } from './target.js';
+import type { CacheHits } from '../engine/facts.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 
 export const VERIFIER_DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
@@ -44,9 +45,32 @@ export abstract class VerifierBase<F extends { readonly status: 'verified' | 'un
     return result;
   }
 
+  // Answers one verification from cached verdicts when `run` can (no registry round, no timer): the result's metrics,
+  // and `count`'s cache hits, go to `hits` for the caller to record when it uses the answer.
+  protected peeked(hits: CacheHits, run: () => { fact: F; count?: () => void } | undefined): F | undefined {
+    const started = performance.now();
+    const answer = run();
+    if (!answer) return undefined;
+    const seconds = (performance.now() - started) / 1000;
+    hits.push(() => {
+      answer.count?.();
+      this.metrics.result(answer.fact.status, seconds);
+    });
+    return answer.fact;
+  }
+
+  private targetDeps(): TargetDeps {
+    const compiled = (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, `${this.kind} configuration problem`));
+    return { compiled, resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed };
+  }
+
   // The target of one verification, or the early answer.
   protected target(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<Target | Early> {
-    const compiled = (p: SignedImagesParams) => compiledFor(p, (problem) => this.logger?.error({ problem }, `${this.kind} configuration problem`));
-    return settleTarget(image, params, opts, { compiled, resolver: this.resolver, timeoutMs: this.opts.timeoutMs, closed: this.closed }, this.kind);
+    return settleTarget(image, params, opts, this.targetDeps(), this.kind);
+  }
+
+  // The target when its digest is known without the resolver, or the early answer; else undefined.
+  protected knownTarget(image: string, params: SignedImagesParams, opts: VerifyOptions): Target | Early | undefined {
+    return knownTarget(image, params, opts, this.targetDeps(), this.kind);
   }
 }

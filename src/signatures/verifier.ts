@@ -7,6 +7,7 @@ import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureCode, SignatureFact } from '../engine/types.js';
+import type { CacheHits } from '../engine/facts.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { toRegistryError, type RegistryError } from '../images/errors.js';
@@ -17,7 +18,7 @@ import type { Candidate } from './candidates.js';
 import { discoverSignatures, type Discovery, type DiscoveryLimits } from './discover.js';
 import type { ImageRule, SignedImagesParams } from './params.js';
 import type { DefectCode } from './statement.js';
-import { isEarly, withDeadline, type Target } from './target.js';
+import { isEarly, withDeadline, type Early, type Target } from './target.js';
 import { VerifierBase } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
@@ -55,6 +56,11 @@ export interface VerifyOptions {
 
 export interface SignatureVerifier {
   verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact>;
+  /**
+   * What verify would answer from cached verdicts alone, at the digest opts names (or the reference's own); undefined
+   * when it would need the resolver or a registry round. The metrics verify counts go to `hits`.
+   */
+  peek?(image: string, params: SignedImagesParams, opts: VerifyOptions, hits: CacheHits): SignatureFact | undefined;
   close(): Promise<void>;
 }
 
@@ -112,15 +118,26 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     return this.timed(() => this.verifyInner(image, params, opts));
   }
 
+  peek(image: string, params: SignedImagesParams, opts: VerifyOptions, hits: CacheHits): SignatureFact | undefined {
+    return this.peeked(hits, () => {
+      const t = this.knownTarget(image, params, opts);
+      if (t === undefined) return undefined;
+      if (isEarly(t)) return { fact: earlyFact(t) };
+      const known = this.cachedOutcomes(t);
+      if (this.needsDiscovery(t, known)) return undefined;
+      return { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
+    });
+  }
+
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
     const t = await this.target(image, params, opts);
-    if (isEarly(t)) return fact(t.status, t.code, { ...(t.image ? { image: t.image } : {}), ...(t.reason ? { reason: t.reason } : {}) });
-    const atTag = (decided: SignatureFact): SignatureFact => (decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided);
+    if (isEarly(t)) return earlyFact(t);
     const known = this.cachedOutcomes(t);
+    this.countOutcomes(t, known);
     // every outcome needed is cached: decided at once, without a registry round or a deadline timer
-    if (!this.needsDiscovery(t, known)) return atTag(this.conclude(t, known));
+    if (!this.needsDiscovery(t, known)) return atTag(t, this.conclude(t, known));
     try {
-      return atTag(await withDeadline(this.decide(t, known), t.deadline, t.ref.registry));
+      return atTag(t, await withDeadline(this.decide(t, known), t.deadline, t.ref.registry));
     } catch (err) {
       const e = toRegistryError(err, 'REGISTRY_UNREACHABLE', t.ref.registry);
       return fact('error', 'REGISTRY_ERROR', { image: t.display, digest: t.digest, reason: e.message });
@@ -143,10 +160,14 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     const results = new Map<string, CachedOutcome>();
     for (const a of t.authorities) {
       const hit = this.outcomes.get(this.outcomeKey(t, a));
-      this.metrics.cache('outcome', hit !== undefined);
       if (hit) results.set(a.name, hit);
     }
     return results;
+  }
+
+  // Counts the outcome cache's hit or miss for each of the target's authorities.
+  private countOutcomes(t: Target, cached: ReadonlyMap<string, CachedOutcome>): void {
+    for (const a of t.authorities) this.metrics.cache('outcome', cached.has(a.name));
   }
 
   // Whether the cached verdicts leave the answer open: too few verified, and some authority not yet tried.
@@ -192,6 +213,16 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     }
     return unverified(base, authorities, results, distinct);
   }
+}
+
+// The fact of an answer given before any signature was looked at.
+function earlyFact(t: Early): SignatureFact {
+  return fact(t.status, t.code, { ...(t.image ? { image: t.image } : {}), ...(t.reason ? { reason: t.reason } : {}) });
+}
+
+// A verified tag-only reference names the tag it was verified through (tags move).
+function atTag(t: Target, decided: SignatureFact): SignatureFact {
+  return decided.status === 'verified' && !t.ref.digest ? { ...decided, verifiedAtTag: t.ref.tag ?? 'latest' } : decided;
 }
 
 // What one found signature shows for one authority: the outcome, or why it cannot count whatever the authority.
