@@ -142,7 +142,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     exceptions.setCustomPolicyIds(customPolicyIds(config.current()));
     config.onChange((next) => exceptions.setCustomPolicyIds(customPolicyIds(next)));
   }
-  const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request) };
+  const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request), peek: (request, hits) => facts.gatherer.peek?.(request, hits) };
   const engine = createEngine({ config: current, facts: gatherer, ...(options.exceptions ? { exceptions: options.exceptions } : {}) });
   return {
     config,
