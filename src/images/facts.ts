@@ -14,7 +14,7 @@ import { choosePlatform, formatPlatform, sharedPlatform, type Platform } from '.
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
-import type { CacheHits } from '../engine/facts.js';
+import { KeptAnswers, type CacheHits } from '../engine/facts.js';
 import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
 
 export type { Platform } from './platform.js';
@@ -102,6 +102,12 @@ interface Flight {
   deadline: number;
 }
 
+/** The digest cache's keys a look-up read, and what each held. */
+interface Reads {
+  readonly keys: string[];
+  readonly held: Array<DigestEntry | undefined>;
+}
+
 /** A look-up the caches cannot answer: the reference, and the digest to look up at when it is known. */
 interface Miss {
   readonly ref: ImageReference;
@@ -142,6 +148,8 @@ class FactsSource implements ImageFactsSource {
   private readonly digests: LRUCache<string, DigestEntry>;
   private readonly failures: LRUCache<string, RegistryError>;
   private readonly inflight = new Map<string, Flight>();
+  /** facts at a digest, kept while the digest cache holds the entries they were read from */
+  private readonly kept: KeptAnswers<FactsResult, DigestEntry>;
   private closed = false;
   private readonly cacheFailures: boolean;
 
@@ -175,6 +183,7 @@ class FactsSource implements ImageFactsSource {
     this.resolver = deps.resolver ?? new ImageResolver(this.client, { tagTtlMs: t.tagTtlMs, maxEntries, maxBytes });
     this.failures = boundedCache<string, RegistryError>({ maxEntries: Math.min(maxEntries, 10_000), maxBytes: Math.floor(bytes.failures / 2), sizeOf: (e, k) => entryBytes(k, e.message) + ERROR_OVERHEAD_BYTES, ttlMs: Math.max(t.failureTtlMs, 1) });
     this.cacheFailures = t.failureTtlMs > 0;
+    this.kept = new KeptAnswers(this.digests);
   }
 
   async lookup(image: string, opts: LookupOptions): Promise<FactsResult> {
@@ -207,19 +216,30 @@ class FactsSource implements ImageFactsSource {
   async close(): Promise<void> {
     this.closed = true;
     this.digests.clear();
+    this.kept.clear();
     this.failures.clear();
     if (this.ownsResolver) this.resolver.clear();
     if (this.ownsClient) await this.client.close();
   }
 
   // What a look-up answers without the registry (a closed source, an invalid reference, cached facts), else the miss.
+  // The facts of an image at a given digest are kept while the digest cache holds the entries they were read from.
   private known(image: string, opts: LookupOptions): FactsResult | Miss {
     if (this.closed) return fail(new RegistryError('SOURCE_CLOSED', 'image facts source is closed'));
     const ref = referenceOf(image);
     if (ref instanceof ImageReferenceError) return fail(new RegistryError('INVALID_REFERENCE', ref.message, { cause: ref }));
-    const top = ref.digest ?? opts.digest ?? this.resolver.peek(ref, opts.credentials);
-    const cached = top ? this.fromDigestCache(this.repoKey(ref), top, opts.platform ?? this.defaultPlatform, 0) : undefined;
-    return cached ? ok(this.toFacts(image, ref, cached)) : { ref, top };
+    const platform = opts.platform ?? this.defaultPlatform;
+    const pinned = ref.digest ?? opts.digest;
+    const kept = pinned ? this.kept.get(image, pinned, platform) : undefined;
+    if (kept) return kept;
+    const top = pinned ?? this.resolver.peek(ref, opts.credentials);
+    const read: Reads = { keys: [], held: [] };
+    const cached = top ? this.fromDigestCache(this.repoKey(ref), top, platform, 0, read) : undefined;
+    if (!cached) return { ref, top };
+    const result = ok(this.toFacts(image, ref, cached));
+    // a tag's digest depends on the credentials it was resolved with: only facts at a given digest are kept
+    if (pinned) this.kept.set(image, pinned, { basis: platform, ...read, answer: result });
+    return result;
   }
 
   // The registry side of a look-up the caches could not answer: the failure cache, a shared flight, our own.
@@ -284,12 +304,19 @@ class FactsSource implements ImageFactsSource {
     return ref.name;
   }
 
-  private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number): Resolved | undefined {
-    const m = this.digests.get(`${repoKey}@${digest}`);
+  // The facts at a digest from the digest cache alone (through the index's platform choice), noting what it read.
+  private fromDigestCache(repoKey: string, digest: string, platform: Platform, depth: number, read?: Reads): Resolved | undefined {
+    const key = `${repoKey}@${digest}`;
+    const m = this.digests.get(key);
+    read?.keys.push(key);
+    read?.held.push(m);
     if (m?.kind === 'manifest') return { digest, platform: m.platform, user: m.user, env: m.env, labels: m.labels, compressedSize: m.compressedSize };
-    const choice = this.digests.get(`${repoKey}@${digest}#${formatPlatform(platform)}`);
+    const choiceKey = `${key}#${formatPlatform(platform)}`;
+    const choice = this.digests.get(choiceKey);
+    read?.keys.push(choiceKey);
+    read?.held.push(choice);
     if (!choice || choice.kind !== 'choice' || depth >= MAX_INDEX_DEPTH) return undefined;
-    const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1);
+    const inner = this.fromDigestCache(repoKey, choice.digest, platform, depth + 1, read);
     return inner ? { ...inner, indexDigest: digest, platform: choice.platform } : undefined;
   }
 

@@ -33,8 +33,17 @@ function isResult(o: LookupOptions | FactsResult): o is FactsResult {
   return 'ok' in o;
 }
 
+/** the engine's fact of each look-up result the source keeps (it answers the same object while its caches do) */
+const factOfResult = new WeakMap<FactsResult, ImageFact>();
+
 // The engine's fact of one look-up's result.
 function imageFactOf(result: FactsResult): ImageFact {
+  let fact = factOfResult.get(result);
+  if (!fact) factOfResult.set(result, (fact = toImageFact(result)));
+  return fact;
+}
+
+function toImageFact(result: FactsResult): ImageFact {
   if (result.ok) {
     const f = result.facts;
     return { status: 'ok', digest: f.digest, user: f.user, platform: formatPlatform(f.platform), env: f.env, labels: f.labels, compressedSize: f.compressedSize };

@@ -13,6 +13,12 @@ import { knownTarget, settleTarget, type Early, type Target, type TargetDeps } f
 import type { CacheHits } from '../engine/facts.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 
+/** What a peek answers: the fact, and the counting of the cache hits it took. */
+export interface Peeked<F> {
+  readonly fact: F;
+  readonly count?: () => void;
+}
+
 export const VERIFIER_DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
 
 export abstract class VerifierBase<F extends { readonly status: 'verified' | 'unverified' | 'error' | 'unavailable' }> {
@@ -47,7 +53,7 @@ export abstract class VerifierBase<F extends { readonly status: 'verified' | 'un
 
   // Answers one verification from cached verdicts when `run` can (no registry round, no timer): the result's metrics,
   // and `count`'s cache hits, go to `hits` for the caller to record when it uses the answer.
-  protected peeked(hits: CacheHits, run: () => { fact: F; count?: () => void } | undefined): F | undefined {
+  protected peeked(hits: CacheHits, run: () => Peeked<F> | undefined): F | undefined {
     const started = performance.now();
     const answer = run();
     if (!answer) return undefined;

@@ -7,7 +7,7 @@ import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureCode, SignatureFact } from '../engine/types.js';
-import type { CacheHits } from '../engine/facts.js';
+import { KeptAnswers, type CacheHits } from '../engine/facts.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { toRegistryError, type RegistryError } from '../images/errors.js';
@@ -19,7 +19,7 @@ import { discoverSignatures, type Discovery, type DiscoveryLimits } from './disc
 import type { ImageRule, SignedImagesParams } from './params.js';
 import type { DefectCode } from './statement.js';
 import { isEarly, withDeadline, type Early, type Target } from './target.js';
-import { VerifierBase } from './verifier-base.js';
+import { VerifierBase, type Peeked } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
   /** how long a verified (digest, authority) outcome is reused (ms, default 1 h) */
@@ -102,16 +102,20 @@ export function createSignatureVerifier(options: SignatureVerifierOptions, deps:
 
 class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier {
   private readonly outcomes: LRUCache<string, CachedOutcome>;
+  /** facts concluded from cached verdicts, reused while those verdicts are the cache's */
+  private readonly concluded: KeptAnswers<Peeked<SignatureFact>, CachedOutcome>;
 
   constructor(options: SignatureVerifierOptions, deps: SignatureVerifierDeps) {
     super(options, deps, 'signature');
     // bounded in bytes too: an outcome's notes carry messages, and keys carry image names
     this.outcomes = boundedCache<string, CachedOutcome>({ maxEntries: this.opts.maxEntries, maxBytes: OUTCOME_CACHE_BYTES, sizeOf: (v, k) => entryBytes(k, ...v.notes), ttlMs: Math.max(1, this.opts.verifiedTtlMs) });
+    this.concluded = new KeptAnswers(this.outcomes);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.outcomes.clear();
+    this.concluded.clear();
   }
 
   verify(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
@@ -120,12 +124,18 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
 
   peek(image: string, params: SignedImagesParams, opts: VerifyOptions, hits: CacheHits): SignatureFact | undefined {
     return this.peeked(hits, () => {
+      const digest = opts.digest ?? '';
+      const kept = this.closed ? undefined : this.concluded.get(image, digest, params);
+      if (kept) return kept;
       const t = this.knownTarget(image, params, opts);
       if (t === undefined) return undefined;
       if (isEarly(t)) return { fact: earlyFact(t) };
       const known = this.cachedOutcomes(t);
       if (this.needsDiscovery(t, known)) return undefined;
-      return { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
+      const answer = { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
+      const keys = t.authorities.map((a) => this.outcomeKey(t, a));
+      this.concluded.set(image, digest, { basis: params, keys, held: t.authorities.map((a) => known.get(a.name)), answer });
+      return answer;
     });
   }
 

@@ -174,12 +174,14 @@ describe('the synchronous path over cached facts', () => {
   });
 
   it('falls back to the look-ups when a tag answer or a signature verdict expired', async () => {
-    const c = chain({ tagTtlMs: 40, verifiedTtlMs: 40 });
+    const c = chain({ tagTtlMs: 250, verifiedTtlMs: 250 });
     try {
       const img = await pushed();
       for (const image of [img.tagged, img.ref]) {
         const looked = await c.engine.evaluate(podOf(image), soon());
-        await sleep(80);
+        // answered at once (and the answer kept) while fresh, looked up again once expired
+        expect(c.engine.evaluate(podOf(image), soon())).toEqual(looked);
+        await sleep(400);
         const again = c.engine.evaluate(podOf(image), soon());
         expect(again).toBeInstanceOf(Promise);
         expect(await again).toEqual(looked);
