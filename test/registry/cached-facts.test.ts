@@ -54,7 +54,13 @@ interface Chain {
 
 // The runtime's gatherer chain (resolution, image facts, attestations, signatures) over one client and resolver,
 // with an engine running require-non-root-user and require-signed-images.
-function chain(opts: { tagTtlMs?: number; verifiedTtlMs?: number; pullSecrets?: PullSecretReader } = {}): Chain {
+interface ChainOptions {
+  readonly tagTtlMs?: number;
+  readonly verifiedTtlMs?: number;
+  readonly pullSecrets?: PullSecretReader;
+}
+
+function chain(opts: ChainOptions = {}): Chain {
   const metrics = new Registry();
   const client = new RegistryClient({ insecure: [registry.host], maxTries: 1, observe: () => void requests++ });
   const resolver = new ImageResolver(client, { tagTtlMs: opts.tagTtlMs ?? 60_000, maxEntries: 1000 });
@@ -81,6 +87,16 @@ function chain(opts: { tagTtlMs?: number; verifiedTtlMs?: number; pullSecrets?: 
       await client.close();
     },
   };
+}
+
+// Runs a test over a fresh chain, closed after it.
+async function withChain(opts: ChainOptions, test: (c: Chain) => Promise<void>): Promise<void> {
+  const c = chain(opts);
+  try {
+    await test(c);
+  } finally {
+    await c.close();
+  }
 }
 
 // A Pod in the namespace whose spec leaves the user to the image config.
@@ -110,9 +126,8 @@ function delta(before: Map<string, number>, after: Map<string, number>): Record<
 }
 
 describe('the synchronous path over cached facts', () => {
-  it('decides a review whose facts are cached at once, as the look-ups decided it, without a registry request', async () => {
-    const c = chain();
-    try {
+  it('decides a review whose facts are cached at once, as the look-ups decided it, without a registry request', () =>
+    withChain({}, async (c) => {
       const [signed, unsigned] = [await pushed(), await pushed(false)];
       for (const image of [signed.tagged, unsigned.tagged]) {
         const first = c.engine.evaluate(podOf(image), soon());
@@ -129,14 +144,10 @@ describe('the synchronous path over cached facts', () => {
       const denied = c.engine.evaluate(podOf(unsigned.tagged), soon()) as Decision;
       expect(denied.allowed).toBe(false);
       expect(denied.violations.map((v) => [v.policy, v.code])).toEqual([['require-signed-images', 'NOT_FOUND']]);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('counts the cache hits and latencies the look-ups would count', async () => {
-    const c = chain();
-    try {
+  it('counts the cache hits and latencies the look-ups would count', () =>
+    withChain({}, async (c) => {
       const img = await pushed();
       await c.engine.evaluate(podOf(img.tagged), soon());
       // the same chain without its peek: every fact from the caches, through the asynchronous look-ups
@@ -152,14 +163,10 @@ describe('the synchronous path over cached facts', () => {
       const bySync = delta(before, afterSync);
       expect(bySync).toEqual(delta(afterSync, afterGather));
       expect(bySync).toMatchObject({ 'portcullis_registry_cache_hits_total{"cache":"facts"}': 1, 'portcullis_signature_cache_lookups_total{"cache":"outcome","hit":"true"}': 1 });
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('falls back to the look-ups while a fact is in flight, then answers at once', async () => {
-    const c = chain();
-    try {
+  it('falls back to the look-ups while a fact is in flight, then answers at once', () =>
+    withChain({}, async (c) => {
       const img = await pushed();
       const first = c.engine.evaluate(podOf(img.tagged), soon());
       const second = c.engine.evaluate(podOf(img.tagged), soon());
@@ -168,14 +175,10 @@ describe('the synchronous path over cached facts', () => {
       const [a, b] = await Promise.all([first, second]);
       expect(b).toEqual(a);
       expect(c.engine.evaluate(podOf(img.tagged), soon())).toEqual(a);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('falls back to the look-ups when a tag answer or a signature verdict expired', async () => {
-    const c = chain({ tagTtlMs: 250, verifiedTtlMs: 250 });
-    try {
+  it('falls back to the look-ups when a tag answer or a signature verdict expired', () =>
+    withChain({ tagTtlMs: 250, verifiedTtlMs: 250 }, async (c) => {
       const img = await pushed();
       for (const image of [img.tagged, img.ref]) {
         const looked = await c.engine.evaluate(podOf(image), soon());
@@ -186,17 +189,13 @@ describe('the synchronous path over cached facts', () => {
         expect(again).toBeInstanceOf(Promise);
         expect(await again).toEqual(looked);
       }
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
-  it('answers at once only under the credentials the cached tag was resolved with', async () => {
+  it('answers at once only under the credentials the cached tag was resolved with', () => {
     const creds: DockerConfigJson = { auths: { [registry.host]: { username: 'team-a', password: 'secret-a' } } };
     const byNamespace: Record<string, DockerConfigJson | undefined> = { 'team-a': creds, 'team-a2': creds, 'team-b': undefined };
     const reader: PullSecretReader = { credentialsFor: async (namespace) => byNamespace[namespace], peekCredentials: (namespace) => byNamespace[namespace] };
-    const c = chain({ pullSecrets: reader });
-    try {
+    return withChain({ pullSecrets: reader }, async (c) => {
       const img = await pushed();
       const looked = await c.engine.evaluate(podOf(img.tagged, 'team-a'), soon());
       // another namespace with the same pull secret: the same cache entries
@@ -208,23 +207,18 @@ describe('the synchronous path over cached facts', () => {
       expect((await other).allowed).toBe(looked.allowed);
       expect(requests).toBeGreaterThan(asked);
       expect(c.engine.evaluate(podOf(img.tagged, 'team-b'), soon())).not.toBeInstanceOf(Promise);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
-  it('falls back to the look-ups while the pull secrets are not read yet', async () => {
+  it('falls back to the look-ups while the pull secrets are not read yet', () => {
     const reader: PullSecretReader = { credentialsFor: async () => undefined, peekCredentials: () => NOT_CACHED };
-    const c = chain({ pullSecrets: reader });
-    try {
+    return withChain({ pullSecrets: reader }, async (c) => {
       const img = await pushed();
       const looked = await c.engine.evaluate(podOf(img.tagged), soon());
       const again = c.engine.evaluate(podOf(img.tagged), soon());
       expect(again).toBeInstanceOf(Promise);
       expect(await again).toEqual(looked);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
