@@ -14,7 +14,8 @@ import { choosePlatform, formatPlatform, sharedPlatform, type Platform } from '.
 import { referenceOf, ImageReferenceError, type ImageReference } from './reference.js';
 import { ImageResolver } from './resolver.js';
 import { settleBy } from '../engine/deadline.js';
-import { KeptAnswers, type CacheHits } from '../engine/facts.js';
+import type { CacheHits } from '../engine/facts.js';
+import { KeptAnswers } from './kept-answers.js';
 import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat, listBytes, recordBytes } from './cache-size.js';
 
 export type { Platform } from './platform.js';

@@ -14,7 +14,7 @@ import type { Authority } from './authority.js';
 import type { Candidate } from './candidates.js';
 import { discoverSignatures, sigTag, type Discovery } from './discover.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
-import { isEarly, withDeadline, type Target } from './target.js';
+import { isEarly, needOf, withDeadline, type Target } from './target.js';
 import { VerifierBase } from './verifier-base.js';
 
 export interface AttestationVerifier {
@@ -44,7 +44,6 @@ interface Verdicts {
   readonly types: ReadonlySet<string>;
   readonly typeKey: string;
   readonly keyOf: (a: Authority) => string;
-  readonly need: number;
   readonly results: Map<string, AuthorityOutcome>;
 }
 
@@ -83,7 +82,7 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
       if (t === undefined) return undefined;
       if (isEarly(t)) return { fact: fact(t.status, t.code, t.message) };
       const v = this.cached(t, new Set(params.predicateTypes));
-      return this.needsDiscovery(v) ? undefined : { fact: this.conclude(v), count: () => this.countOutcomes(v) };
+      return this.undecided(v.t, v.results) ? undefined : { fact: this.conclude(v), count: () => this.countOutcomes(v.t, v.results) };
     });
   }
 
@@ -91,8 +90,8 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
     const t = await this.target(image, params, opts);
     if (isEarly(t)) return fact(t.status, t.code, t.message);
     const v = this.cached(t, new Set(params.predicateTypes));
-    this.countOutcomes(v);
-    if (!this.needsDiscovery(v)) return this.conclude(v);
+    this.countOutcomes(v.t, v.results);
+    if (!this.undecided(v.t, v.results)) return this.conclude(v);
     try {
       return await withDeadline(this.decide(v), t.deadline, t.ref.registry);
     } catch (err) {
@@ -117,19 +116,7 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
       const hit = this.outcomes.get(keyOf(a));
       if (hit) results.set(a.name, hit);
     }
-    return { t, types, typeKey, keyOf, need: Math.min(t.rule.count ?? 1, t.authorities.length), results };
-  }
-
-  // Counts the outcome cache's hit or miss for each authority.
-  private countOutcomes(v: Verdicts): void {
-    for (const a of v.t.authorities) this.metrics.cache('outcome', v.results.has(a.name));
-  }
-
-  // Whether the cached verdicts leave the answer open: too few verified, and some authority not yet tried.
-  private needsDiscovery(v: Verdicts): boolean {
-    let ok = 0;
-    for (const r of v.results.values()) if (r.ok) ok++;
-    return ok < v.need && v.results.size < v.t.authorities.length;
+    return { t, types, typeKey, keyOf, results };
   }
 
   // Finds the attestations and tries the authorities without a cached verdict, then concludes.
@@ -149,7 +136,8 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
 
   // The fact the verdicts make: verified by enough distinct signers, a registry error, or why not.
   private conclude(v: Verdicts, discovery?: Discovery): AttestationFact {
-    const { t, types, results, need } = v;
+    const { t, types, results } = v;
+    const need = needOf(t);
     const verified = t.authorities.filter((a) => results.get(a.name)?.ok);
     const digest = t.digest;
     if (new Set(verified.map((a) => a.fingerprint)).size >= need) {

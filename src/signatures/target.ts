@@ -24,6 +24,11 @@ export interface Target {
   readonly authorities: readonly Authority[];
 }
 
+/** How many distinct authorities must verify the target: the rule's count, at most the number of authorities. */
+export function needOf(t: Target): number {
+  return Math.min(t.rule.count ?? 1, t.authorities.length);
+}
+
 export type EarlyCode = 'CLOSED' | 'NOT_CONFIGURED' | 'NO_RULE' | 'NO_RULE_ALLOWED' | 'INVALID_REFERENCE' | 'CONFIG_INVALID' | 'REGISTRY_ERROR';
 
 /** The answer when verification cannot or need not reach the registry. */

@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, type DiscoveryLimits } from './discover.js';
 import { SharedDiscoveries } from './flights.js';
 import { createSignatureMetrics, type SignatureMetrics } from './metrics.js';
 import type { SignedImagesParams } from './params.js';
-import { knownTarget, settleTarget, type Early, type Target, type TargetDeps } from './target.js';
+import { knownTarget, needOf, settleTarget, type Early, type Target, type TargetDeps } from './target.js';
 import type { CacheHits } from '../engine/facts.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 
@@ -63,6 +63,19 @@ export abstract class VerifierBase<F extends { readonly status: 'verified' | 'un
       this.metrics.result(answer.fact.status, seconds);
     });
     return answer.fact;
+  }
+
+  // Whether the cached verdicts (by authority name) leave the answer open: too few verified, and some authority not yet
+  // tried.
+  protected undecided(t: Target, cached: ReadonlyMap<string, { readonly ok: boolean }>): boolean {
+    let ok = 0;
+    for (const r of cached.values()) if (r.ok) ok++;
+    return ok < needOf(t) && cached.size < t.authorities.length;
+  }
+
+  // Counts the outcome cache's hit or miss for each of the target's authorities.
+  protected countOutcomes(t: Target, cached: ReadonlyMap<string, unknown>): void {
+    for (const a of t.authorities) this.metrics.cache('outcome', cached.has(a.name));
   }
 
   private targetDeps(): TargetDeps {

@@ -7,7 +7,8 @@ import type { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SignatureCode, SignatureFact } from '../engine/types.js';
-import { KeptAnswers, type CacheHits } from '../engine/facts.js';
+import type { CacheHits } from '../engine/facts.js';
+import { KeptAnswers } from '../images/kept-answers.js';
 import type { CallOptions, RegistryClient, RepoRef } from '../images/client.js';
 import type { DockerConfigJson } from '../images/credentials.js';
 import { toRegistryError, type RegistryError } from '../images/errors.js';
@@ -18,7 +19,7 @@ import type { Candidate } from './candidates.js';
 import { discoverSignatures, type Discovery, type DiscoveryLimits } from './discover.js';
 import type { ImageRule, SignedImagesParams } from './params.js';
 import type { DefectCode } from './statement.js';
-import { isEarly, withDeadline, type Early, type Target } from './target.js';
+import { isEarly, needOf, withDeadline, type Early, type Target } from './target.js';
 import { VerifierBase, type Peeked } from './verifier-base.js';
 
 export interface SignatureVerifierOptions {
@@ -131,7 +132,7 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
       if (t === undefined) return undefined;
       if (isEarly(t)) return { fact: earlyFact(t) };
       const known = this.cachedOutcomes(t);
-      if (this.needsDiscovery(t, known)) return undefined;
+      if (this.undecided(t, known)) return undefined;
       const answer = { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
       const keys = t.authorities.map((a) => this.outcomeKey(t, a));
       this.concluded.set(image, digest, { basis: params, keys, held: t.authorities.map((a) => known.get(a.name)), answer });
@@ -145,7 +146,7 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     const known = this.cachedOutcomes(t);
     this.countOutcomes(t, known);
     // every outcome needed is cached: decided at once, without a registry round or a deadline timer
-    if (!this.needsDiscovery(t, known)) return atTag(t, this.conclude(t, known));
+    if (!this.undecided(t, known)) return atTag(t, this.conclude(t, known));
     try {
       return atTag(t, await withDeadline(this.decide(t, known), t.deadline, t.ref.registry));
     } catch (err) {
@@ -175,19 +176,6 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
     return results;
   }
 
-  // Counts the outcome cache's hit or miss for each of the target's authorities.
-  private countOutcomes(t: Target, cached: ReadonlyMap<string, CachedOutcome>): void {
-    for (const a of t.authorities) this.metrics.cache('outcome', cached.has(a.name));
-  }
-
-  // Whether the cached verdicts leave the answer open: too few verified, and some authority not yet tried.
-  private needsDiscovery(t: Target, results: ReadonlyMap<string, CachedOutcome>): boolean {
-    const need = Math.min(t.rule.count ?? 1, t.authorities.length);
-    let ok = 0;
-    for (const r of results.values()) if (r.ok) ok++;
-    return ok < need && results.size < t.authorities.length;
-  }
-
   // Finds the signatures and tries the authorities without a cached verdict, then concludes.
   private async decide(t: Target, results: Map<string, CachedOutcome>): Promise<SignatureFact> {
     const { repo, digest, rule, authorities } = t;
@@ -205,8 +193,8 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
 
   // The fact the verdicts make: verified by enough distinct signers, a registry error, or why not.
   private conclude(t: Target, results: ReadonlyMap<string, CachedOutcome>, discovery?: Discovery): SignatureFact {
-    const { digest, rule, authorities } = t;
-    const need = Math.min(rule.count ?? 1, authorities.length);
+    const { digest, authorities } = t;
+    const need = needOf(t);
     const verified = authorities.filter((a) => results.get(a.name)?.ok);
     const base: Detail = { image: t.display, digest, need };
     // two authority names for the same key or identity count once
