@@ -8,7 +8,10 @@ import { LRUCache } from 'lru-cache';
 export const ENTRY_OVERHEAD_BYTES = 128;
 /** What an Error kept in a cache costs besides its message: the captured stack frames. */
 export const ERROR_OVERHEAD_BYTES = 1024;
-/** A string's header (map, hash, length), rounded up: a 7-character string takes 24 bytes, a 64-character one 80. */
+/**
+ * A string's header (map, hash, length) with its alignment, rounded up: V8 gives a 7-character string 24 bytes and a
+ * 64-character one 80, so 20 plus the length never counts less.
+ */
 const STRING_HEADER_BYTES = 20;
 /** An array's header and its backing store's header. */
 const ARRAY_HEADER_BYTES = 48;
