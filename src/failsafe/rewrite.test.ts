@@ -9,7 +9,7 @@ const GLOBS = [
   'registry.example.com/**', 'docker.io/library/*', 'docker.io/**/app', '**/app', '**', '*', 'ghcr.io/org/*', 'a/**/**/b',
   '*.example.com/**', 'docker.io/lib**', 'docker.io/**x', 'a?c/d', 'localhost:5000/*', 'quay.io/*/app', 'reg.io/team-*/**',
   'docker.io/library/nginx', 'a.b/c+d', 'registry.example.com/**/*:v1', 'reg.io/app@sha256:*', '*.*', '**/*.*', '*.*.b',
-  './docker.io/*', '*/**', 'reg.io/a*/**',
+  './docker.io/*', '*/**', 'reg.io/a*/**', 'b.?/**/***', '*/**/***', 'a/**/***/b', 'a/**/*',
 ];
 const NAMES = [
   'registry.example.com/team/app', 'registry.example.com', 'registry.example.com.evil.io/team/app', 'docker.io/library/nginx',
@@ -17,7 +17,7 @@ const NAMES = [
   'ghcr.io/org/app', 'ghcr.io/org/app/sub', 'a/b', 'a/x/b', 'a/x/y/b', 'x.example.com/a', 'a.b.example.com/x/y', 'docker.io/library',
   'docker.io/lib', 'docker.io/ax', 'docker.io/a/x', 'abc/d', 'a/c/d', 'localhost:5000/app', 'quay.io/x/app', 'reg.io/team-a/x/y',
   'a.b/c+d', 'axb/c+d', 'registry.example.com/t/app:v1', 'reg.io/app@sha256:abc', 'a.', 'a.b', 'x/a.', 'a.b.b', 'reg.io/ab',
-  'reg.io/ab/c', 'docker.io/x',
+  'reg.io/ab/c', 'docker.io/x', 'b.-', 'b.-/c',
 ];
 
 describe('globToRegex', () => {

@@ -78,6 +78,12 @@ function segmentToRegex(segment: string): string {
   return segment.replace(/\*+|\?|[.+^${}()|[\]\\]/g, (m) => (m.startsWith('*') ? '[^/]*' : m === '?' ? '[^/]' : `\\${m}`));
 }
 
+// A `**` segment between two others: any number of whole segments; picomatch also lets it end the name when the one
+// segment after it is three or more stars, which (unlike a lone `*`) may match nothing.
+function middle(segments: readonly string[], i: number): string {
+  return i === segments.length - 2 && /^\*{3,}$/.test(segments[i + 1]!) ? '(?:/(?:.*/)?|$)' : '/(?:.*/)?';
+}
+
 // An image glob (the config's globs: picomatch with dot) as an RE2 pattern, for strings with no empty, "." or ".."
 // path segments (image references, registry/repository names): `*` and `?` within a path segment, a `**` segment
 // across any number of segments, none included. Undefined for glob syntax it does not translate.
@@ -90,7 +96,7 @@ export function globToRegex(written: string): string | undefined {
     const last = i === segments.length - 1;
     // picomatch lets a trailing /** match nothing only after a segment that does not end in a star
     const trailing = segments[i - 1]?.endsWith('*') ? '/.*' : '(?:/.*)?';
-    if (seg === '**') out += segments.length === 1 ? '.*' : last ? trailing : i === 0 ? '(?:.*/)?' : '/(?:.*/)?';
+    if (seg === '**') out += segments.length === 1 ? '.*' : last ? trailing : i === 0 ? '(?:.*/)?' : middle(segments, i);
     else out += (i > 0 && segments[i - 1] !== '**' ? '/' : '') + segmentToRegex(seg);
   });
   // picomatch's fast paths for these whole globs want a character after the dot
