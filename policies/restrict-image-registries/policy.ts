@@ -2,7 +2,7 @@
 // Rule: "Images come only from trusted registries and repositories." spec.containers[*], spec.initContainers[*],
 // spec.ephemeralContainers[*].image: the normalized registry/repository (docker.io/library/nginx for "nginx")
 // matches one of the `allowed` globs (`*` within one path segment, `**` across segments).
-import picomatch from 'picomatch';
+import { matchesAny } from '../../src/engine/globs.js';
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { ImageReferenceError, referenceOf } from '../../src/images/reference.js';
 import type { CelGlobParams } from '../../src/failsafe/cel-rules.js';
@@ -14,15 +14,6 @@ export interface RegistriesParams {
   readonly allowed: readonly string[];
 }
 
-const matchers = new WeakMap<readonly string[], (s: string) => boolean>();
-
-// Whether any glob of the list matches the repository (compiled once per configured list).
-function allowedBy(globs: readonly string[], repository: string): boolean {
-  let match = matchers.get(globs);
-  if (!match) matchers.set(globs, (match = picomatch([...globs], { dot: true })));
-  return match(repository);
-}
-
 // Checks a container's image repository against the allowed globs.
 function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesParams>): Finding | undefined {
   const image = site.container.image;
@@ -31,7 +22,7 @@ function checkContainer(site: ContainerSite, { params }: CheckInput<RegistriesPa
     return { container: site, problem: `image "${image}" is not a valid reference: ${ref.message}`, fix: 'use registry/repository:tag or registry/repository@sha256:<digest>' };
   }
   const repository = ref.name;
-  if (allowedBy(params.allowed, repository)) return undefined;
+  if (matchesAny(params.allowed, repository)) return undefined;
   const shown = params.allowed.length ? params.allowed.join(', ') : 'none configured';
   return {
     container: site,
