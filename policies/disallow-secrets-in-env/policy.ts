@@ -18,6 +18,31 @@ export interface SecretsInEnvParams {
 const SPEC_FIX = 'move it to a Secret and reference it with env[].valueFrom.secretKeyRef, then rotate it';
 const IMAGE_FIX = 'rebuild the image without it (anyone who can pull the image can read its Env), rotate it, and pass it at run time from a Secret';
 
+type EnvSecret = { readonly name: string; readonly kind: string };
+const NONE: readonly EnvSecret[] = [];
+/** what an image Env (a cached fact: the same array for every review of that image) holds, for one ignoreNames list */
+const scanned = new Map<readonly string[], { readonly ignored: readonly string[]; readonly found: readonly EnvSecret[] }>();
+/** Envs remembered at most (all forgotten past it: a cluster runs far fewer distinct images at once) */
+const MAX_SCANNED = 1024;
+
+// The variables of an image config's Env that look like credentials (scanned once per Env and ignore list).
+function imageEnvSecrets(env: readonly string[], ignoreNames: readonly string[]): readonly EnvSecret[] {
+  const known = scanned.get(env);
+  if (known?.ignored === ignoreNames) return known.found;
+  const hits: EnvSecret[] = [];
+  for (const entry of env) {
+    const eq = entry.indexOf('=');
+    const name = eq === -1 ? entry : entry.slice(0, eq);
+    if (eq === -1 || ignoreNames.includes(name)) continue;
+    const kind = secretKind(name, entry.slice(eq + 1));
+    if (kind) hits.push({ name, kind });
+  }
+  const found = hits.length > 0 ? hits : NONE;
+  if (scanned.size >= MAX_SCANNED) scanned.clear();
+  scanned.set(env, { ignored: ignoreNames, found });
+  return found;
+}
+
 // Checks literal env values in the spec and, when gathered, the image config's Env.
 function checkContainer(site: ContainerSite, { params, facts }: CheckInput<SecretsInEnvParams>): Finding[] {
   const out: Finding[] = [];
@@ -30,12 +55,8 @@ function checkContainer(site: ContainerSite, { params, facts }: CheckInput<Secre
   if (!params.inspectImageEnv) return out;
   const fact = facts.image(site.container.image);
   if (fact.status !== 'ok' || !fact.env) return out;
-  for (const entry of fact.env) {
-    const eq = entry.indexOf('=');
-    const name = eq === -1 ? entry : entry.slice(0, eq);
-    if (eq === -1 || params.ignoreNames.includes(name)) continue;
-    const kind = secretKind(name, entry.slice(eq + 1));
-    if (kind) out.push({ container: site, problem: `image ${fact.digest} sets Env ${name} to what looks like ${kind}`, fix: IMAGE_FIX });
+  for (const { name, kind } of imageEnvSecrets(fact.env, params.ignoreNames)) {
+    out.push({ container: site, problem: `image ${fact.digest} sets Env ${name} to what looks like ${kind}`, fix: IMAGE_FIX });
   }
   return out;
 }
