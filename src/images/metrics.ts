@@ -1,6 +1,7 @@
 // prom-client metrics of the image client, registered on the Registry the caller passes (never the global one).
 
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { SlotCounter, SlotHistogram, type CounterSlot } from '../metric-slots.js';
 
 export interface ImageMetrics {
   request(registry: string, status: number | 'error'): void;
@@ -35,25 +36,24 @@ export function createImageMetrics(registry?: Registry): ImageMetrics {
     new Counter({ name: 'portcullis_registry_requests_total', help: 'HTTP requests to image registries, by registry and status', labelNames: ['registry', 'status'] as const, registers: [registry] }),
   );
   const hits = getOrCreate(registry, 'portcullis_registry_cache_hits_total', () =>
-    new Counter({ name: 'portcullis_registry_cache_hits_total', help: 'image look-ups answered from a cache (facts, failure, tag, manifest) or joined to one in flight', labelNames: ['cache'] as const, registers: [registry] }),
+    new SlotCounter({ name: 'portcullis_registry_cache_hits_total', help: 'image look-ups answered from a cache (facts, failure, tag, manifest) or joined to one in flight', labelNames: ['cache'], registry }),
   );
   const misses = getOrCreate(registry, 'portcullis_registry_cache_misses_total', () =>
-    new Counter({ name: 'portcullis_registry_cache_misses_total', help: 'image look-ups not answered from a cache', labelNames: ['cache'] as const, registers: [registry] }),
+    new SlotCounter({ name: 'portcullis_registry_cache_misses_total', help: 'image look-ups not answered from a cache', labelNames: ['cache'], registry }),
   );
   const latency = getOrCreate(registry, 'portcullis_image_lookup_duration_seconds', () =>
-    new Histogram({
-      name: 'portcullis_image_lookup_duration_seconds',
-      help: 'image facts look-up latency, by result',
-      labelNames: ['result'] as const,
-      buckets: LOOKUP_BUCKETS,
-      registers: [registry],
-    }),
+    new SlotHistogram({ name: 'portcullis_image_lookup_duration_seconds', help: 'image facts look-up latency, by result', labelNames: ['result'], buckets: LOOKUP_BUCKETS, registry }),
   );
+  // every label set of the look-up path made once (updated several times per container of a review)
+  const caches = ['facts', 'failure', 'inflight', 'tag', 'manifest'] as const;
+  const hit = Object.fromEntries(caches.map((cache) => [cache, hits.slot({ cache })])) as Record<(typeof caches)[number], CounterSlot>;
+  const miss = Object.fromEntries(caches.map((cache) => [cache, misses.slot({ cache })])) as Record<(typeof caches)[number], CounterSlot>;
+  const lookups = { ok: latency.slot({ result: 'ok' }), error: latency.slot({ result: 'error' }) };
   // keeps the registry label bounded: pod specs name arbitrary registries
   const label = boundedLabel(MAX_REGISTRY_LABELS);
   return {
     request: (r, status) => requests.inc({ registry: label(r), status: String(status) }),
-    cache: (cache, hit) => (hit ? hits : misses).inc({ cache }),
-    lookup: (result, seconds) => latency.observe({ result }, seconds),
+    cache: (cache, isHit) => (isHit ? hit : miss)[cache].inc(),
+    lookup: (result, seconds) => lookups[result].observe(seconds),
   };
 }
