@@ -15,7 +15,7 @@ import type { Candidate } from './candidates.js';
 import { discoverSignatures, sigTag, type Discovery } from './discover.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 import { isEarly, needOf, withDeadline, type Target } from './target.js';
-import { VerifierBase } from './verifier-base.js';
+import { VerifierBase, type Peeked } from './verifier-base.js';
 
 export interface AttestationVerifier {
   verify(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact>;
@@ -77,13 +77,16 @@ class Verifier extends VerifierBase<AttestationFact> implements AttestationVerif
   }
 
   peek(image: string, params: AttestationParams, opts: VerifyOptions, hits: CacheHits): AttestationFact | undefined {
-    return this.peeked(hits, () => {
-      const t = this.knownTarget(image, params, opts);
-      if (t === undefined) return undefined;
-      if (isEarly(t)) return { fact: fact(t.status, t.code, t.message) };
-      const v = this.cached(t, new Set(params.predicateTypes));
-      return this.undecided(v.t, v.results) ? undefined : { fact: this.conclude(v), count: () => this.countOutcomes(v.t, v.results) };
-    });
+    return this.peeked(hits, performance.now(), this.peekAnswer(image, params, opts));
+  }
+
+  // The answer the cached verdicts give, or undefined when they leave it open.
+  private peekAnswer(image: string, params: AttestationParams, opts: VerifyOptions): Peeked<AttestationFact> | undefined {
+    const t = this.knownTarget(image, params, opts);
+    if (t === undefined) return undefined;
+    if (isEarly(t)) return { fact: fact(t.status, t.code, t.message) };
+    const v = this.cached(t, new Set(params.predicateTypes));
+    return this.undecided(v.t, v.results) ? undefined : { fact: this.conclude(v), count: () => this.countOutcomes(v.t, v.results) };
   }
 
   private async verifyInner(image: string, params: AttestationParams, opts: VerifyOptions): Promise<AttestationFact> {

@@ -13,10 +13,13 @@ import { knownTarget, needOf, settleTarget, type Early, type Target, type Target
 import type { CacheHits } from '../engine/facts.js';
 import type { SignatureVerifierDeps, SignatureVerifierOptions, VerifyOptions } from './verifier.js';
 
-/** What a peek answers: the fact, and the counting of the cache hits it took. */
+/** What a peek answers: the fact, the counting of the cache hits it took, and (once used) the recording of both. */
 export interface Peeked<F> {
   readonly fact: F;
   readonly count?: () => void;
+  /** records the answer's metrics; made on its first use and kept with it (a kept answer is recorded at the latency
+   * of the peek that first answered it: microseconds, the first bucket either way) */
+  record?: () => void;
 }
 
 export const VERIFIER_DEFAULTS = { verifiedTtlMs: 3_600_000, unverifiedTtlMs: 30_000, tagTtlMs: 30_000, timeoutMs: 5_000, maxEntries: 10_000 };
@@ -51,17 +54,18 @@ export abstract class VerifierBase<F extends { readonly status: 'verified' | 'un
     return result;
   }
 
-  // Answers one verification from cached verdicts when `run` can (no registry round, no timer): the result's metrics,
+  // The fact of a peek's answer (from cached verdicts, no registry round, no timer) begun at `started`: its metrics,
   // and `count`'s cache hits, go to `hits` for the caller to record when it uses the answer.
-  protected peeked(hits: CacheHits, run: () => Peeked<F> | undefined): F | undefined {
-    const started = performance.now();
-    const answer = run();
+  protected peeked(hits: CacheHits, started: number, answer: Peeked<F> | undefined): F | undefined {
     if (!answer) return undefined;
-    const seconds = (performance.now() - started) / 1000;
-    hits.push(() => {
-      answer.count?.();
-      this.metrics.result(answer.fact.status, seconds);
-    });
+    if (!answer.record) {
+      const seconds = (performance.now() - started) / 1000;
+      answer.record = () => {
+        answer.count?.();
+        this.metrics.result(answer.fact.status, seconds);
+      };
+    }
+    hits.push(answer.record);
     return answer.fact;
   }
 

@@ -124,20 +124,24 @@ class Verifier extends VerifierBase<SignatureFact> implements SignatureVerifier 
   }
 
   peek(image: string, params: SignedImagesParams, opts: VerifyOptions, hits: CacheHits): SignatureFact | undefined {
-    return this.peeked(hits, () => {
-      const digest = opts.digest ?? '';
-      const kept = this.closed ? undefined : this.concluded.get(image, digest, params);
-      if (kept) return kept;
-      const t = this.knownTarget(image, params, opts);
-      if (t === undefined) return undefined;
-      if (isEarly(t)) return { fact: earlyFact(t) };
-      const known = this.cachedOutcomes(t);
-      if (this.undecided(t, known)) return undefined;
-      const answer = { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
-      const keys = t.authorities.map((a) => this.outcomeKey(t, a));
-      this.concluded.set(image, digest, { basis: params, keys, held: t.authorities.map((a) => known.get(a.name)), answer });
-      return answer;
-    });
+    return this.peeked(hits, performance.now(), this.peekAnswer(image, params, opts));
+  }
+
+  // The answer kept for the image at this digest while its verdicts are cached, else one concluded from the cached
+  // verdicts (and kept), else undefined.
+  private peekAnswer(image: string, params: SignedImagesParams, opts: VerifyOptions): Peeked<SignatureFact> | undefined {
+    const digest = opts.digest ?? '';
+    const kept = this.closed ? undefined : this.concluded.get(image, digest, params);
+    if (kept) return kept;
+    const t = this.knownTarget(image, params, opts);
+    if (t === undefined) return undefined;
+    if (isEarly(t)) return { fact: earlyFact(t) };
+    const known = this.cachedOutcomes(t);
+    if (this.undecided(t, known)) return undefined;
+    const answer = { fact: atTag(t, this.conclude(t, known)), count: () => this.countOutcomes(t, known) };
+    const keys = t.authorities.map((a) => this.outcomeKey(t, a));
+    this.concluded.set(image, digest, { basis: params, keys, held: t.authorities.map((a) => known.get(a.name)), answer });
+    return answer;
   }
 
   private async verifyInner(image: string, params: SignedImagesParams, opts: VerifyOptions): Promise<SignatureFact> {
