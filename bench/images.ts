@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { allowed, h2Client, mean, pct, type Answer } from './client.js';
 import { closedLoop, type LoadResult, type SectionOptions } from './load.js';
 import { benchContainer, imagePodReview, podReview } from './payloads.js';
-import { getText, startPortcullis, type Certs, type Target } from './targets.js';
+import { getText, startPortcullis, type Target } from './targets.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { REPO_ROOT } from './tools.js';
 

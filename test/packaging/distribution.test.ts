@@ -1,6 +1,6 @@
 // Distribution: the npm package (installed from `npm pack` into an empty prefix) and the single executable (also as
 // a kubectl plugin), each run on a copy of the test fixtures outside the repository.
-import { INSTALL, requireTool } from '../helpers/require-tool.js';
+import { requireTool } from '../helpers/require-tool.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
