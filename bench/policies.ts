@@ -143,14 +143,14 @@ interface Contender {
 }
 
 // The servers measured: the baseline build (when given) and portcullis in each configuration.
-async function contenders(o: SectionOptions, tagged: string, pinned: string, registry: { host: string }, publicPem: string, baselineCli?: string): Promise<Contender[]> {
+async function contenders(o: SectionOptions, tagged: string, pinned: string, registry: { host: string }, publicPem: string, baselineCli?: string, rows?: RegExp): Promise<Contender[]> {
   const out: Contender[] = [];
   if (baselineCli) {
     // a build from before the policy library: its config schema knows only the five original policies
     const five = Object.fromEntries(ORIGINAL.map((id) => [id, { action: id === 'require-signed-images' ? 'off' : 'deny' }]));
     out.push({ name: `5 policies, baseline build (${BASELINE_LABEL})`, active: 4, body: pinned, start: () => startPortcullis({ workDir: o.workDir, certs: o.certs, pin: o.serverPin, config: configYaml(five, '{ enabled: true }', ORIGINAL), cli: baselineCli, label: 'portcullis (baseline build)', nodeArgs: o.nodeArgs ?? [] }) });
   }
-  for (const s of scenarios(registry.host, publicPem)) {
+  for (const s of scenarios(registry.host, publicPem).filter((x) => !rows || rows.test(x.name))) {
     let body = pinned;
     if (s.images) {
       // signed repositories of the synthetic registry, pinned to the digests it serves
@@ -167,7 +167,7 @@ async function contenders(o: SectionOptions, tagged: string, pinned: string, reg
 // Runs the section: the null webhook and portcullis in every configuration all started once, then measured in
 // rounds (short windows, the order reversed every other round) so that a machine whose speed drifts slows every
 // server alike; each row's ratio is the median of its per-round ratios to the null webhook of the same round.
-export async function runPolicyCount(o: SectionOptions, captured: Payload, baselineCli?: string): Promise<PolicyCountResults> {
+export async function runPolicyCount(o: SectionOptions, captured: Payload, baselineCli?: string, rows?: RegExp): Promise<PolicyCountResults> {
   const tagged = withProbes(captured.body);
   const payload = { ...captured, name: `${captured.name} + probes, pinned`, body: pinImages(tagged) };
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -177,7 +177,7 @@ export async function runPolicyCount(o: SectionOptions, captured: Payload, basel
   const started: Array<{ c: Contender; target: Target; answer: string }> = [];
   let nul: Target | undefined;
   try {
-    const all = await contenders(o, tagged, payload.body, registry, publicKey.export({ type: 'spki', format: 'pem' }).toString(), baselineCli);
+    const all = await contenders(o, tagged, payload.body, registry, publicKey.export({ type: 'spki', format: 'pem' }).toString(), baselineCli, rows);
     nul = await startNullWebhook({ workDir: o.workDir, certs: o.certs, pin: o.serverPin });
     for (const c of all) {
       const target = await c.start();

@@ -41,6 +41,7 @@ const { values } = parseArgs({
     'node-args': { type: 'string' },
     'baseline-cli': { type: 'string' },
     'baseline-label': { type: 'string' },
+    'policy-rows': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -60,6 +61,8 @@ const USAGE = `usage: npm run bench [-- flags]
   --out FILE         report path (default bench/RESULTS.md; quick: $TMPDIR/portcullis-bench/RESULTS-quick.md)
   --baseline-cli P   policies section: also measure this earlier build's dist/src/cli/main.js with its 5 policies
   --baseline-label L name of that build in the report (e.g. its commit)
+  --policy-rows RE   policies section: only the configurations whose name matches (e.g. "image|spec"; profiling with
+                     --node-args; the report in RESULTS.md is not rewritten)
   --node-args="..."  node flags for every portcullis process instead of the image's NODE_OPTIONS (Dockerfile)
   --keep             keep the work directory (logs, profiles)`;
 
@@ -363,12 +366,13 @@ if (wants('profile')) {
 
 if (wants('policies')) {
   if (values['baseline-label']) labelBaseline(values['baseline-label']);
-  results.policyCount = await runPolicyCount(common, tagOnly.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli']);
+  const rows = values['policy-rows'] === undefined ? undefined : new RegExp(values['policy-rows']);
+  results.policyCount = await runPolicyCount(common, tagOnly.find((x) => x.name === 'pod-10c') as Payload, values['baseline-cli'], rows);
 }
 
 // --- report ------------------------------------------------------------------------------------------------
 // `--only policies`: replace only the policy-count section of the existing report, keeping every other section
-if (only.size === 1 && only.has('policies') && results.policyCount && values.out === undefined && !quick) {
+if (only.size === 1 && only.has('policies') && results.policyCount && values.out === undefined && !quick && values['policy-rows'] === undefined) {
   const path = join(REPO_ROOT, 'bench', 'RESULTS.md');
   const old = readFileSync(path, 'utf8');
   machine.loadEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
