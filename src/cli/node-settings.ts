@@ -1,9 +1,14 @@
 // The node settings `portcullis serve` runs with, in the container image (the Dockerfile's ENV) and from
-// `npm start` or the bin alike: a bounded V8 heap, 4 MiB young-generation semi-spaces, a tight glibc malloc
-// (docs/performance.md). A process started without them re-executes itself with them.
+// `npm start` or the bin alike: a bounded V8 heap, 4 MiB young-generation semi-spaces, no allocation-site
+// pretenuring, a tight glibc malloc (docs/performance.md). A process started without them re-executes itself with them.
 
-/** V8 flags: old space bounded at 96 MiB, per-review garbage kept in 4 MiB semi-spaces. */
-export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4'];
+/**
+ * V8 flags: old space bounded at 96 MiB, per-review garbage kept in 4 MiB semi-spaces, and no allocation-site
+ * pretenuring: reviews that wait on registry look-ups survive a few scavenges, V8 then allocates every later review's
+ * parsed body and pod spec straight in old space, and each of those keeps its young children alive until a full
+ * collection (a third more CPU per review and tens of ms of p99 with image facts on; bench/RESULTS.md).
+ */
+export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4', '--no-allocation-site-pretenuring'];
 /**
  * glibc malloc, read at process start (so only a new process can change them): two arenas, and fixed 128 KiB
  * trim and mmap thresholds (left dynamic, they grow after large frees and freed memory stays in RSS).
@@ -17,8 +22,9 @@ export interface MissingSettings {
   readonly env: Record<string, string>;
 }
 
-// The name of a V8 flag, with underscores as dashes (`--max_old_space_size=1` is `--max-old-space-size`).
-const flagName = (arg: string) => (arg.split('=')[0] ?? '').replaceAll('_', '-');
+// The name of a V8 flag, with underscores as dashes and without a negation (`--max_old_space_size=1` is
+// `--max-old-space-size`, `--no-allocation-site-pretenuring` is `--allocation-site-pretenuring`).
+const flagName = (arg: string) => (arg.split('=')[0] ?? '').replaceAll('_', '-').replace(/^--no-/, '--');
 
 // The settings not already given: a flag counts as given with any value, on the command line or in NODE_OPTIONS.
 export function missingSettings(execArgv: readonly string[], env: NodeJS.ProcessEnv): MissingSettings {
