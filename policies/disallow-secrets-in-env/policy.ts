@@ -7,6 +7,7 @@
 import type { CheckInput, ContainerSite, Finding, Policy } from '../../src/engine/types.js';
 import { secretKind } from './detect.js';
 import { NAME_LIST } from '../common.js';
+import { BoundedMemo } from '../../src/memo.js';
 
 export interface SecretsInEnvParams {
   /** also inspect the image config's Env (needs image facts from the registry) */
@@ -20,10 +21,9 @@ const IMAGE_FIX = 'rebuild the image without it (anyone who can pull the image c
 
 type EnvSecret = { readonly name: string; readonly kind: string };
 const NONE: readonly EnvSecret[] = [];
-/** what an image Env (a cached fact: the same array for every review of that image) holds, for one ignoreNames list */
-const scanned = new Map<readonly string[], { readonly ignored: readonly string[]; readonly found: readonly EnvSecret[] }>();
-/** Envs remembered at most (all forgotten past it: a cluster runs far fewer distinct images at once) */
-const MAX_SCANNED = 1024;
+/** what an image Env (a cached fact: the same array for every review of that image) holds, for one ignoreNames list;
+ * 1024 Envs at most (a cluster runs far fewer distinct images at once) */
+const scanned = new BoundedMemo<readonly string[], { readonly ignored: readonly string[]; readonly found: readonly EnvSecret[] }>(1024);
 
 // The variables of an image config's Env that look like credentials (scanned once per Env and ignore list).
 function imageEnvSecrets(env: readonly string[], ignoreNames: readonly string[]): readonly EnvSecret[] {
@@ -37,10 +37,7 @@ function imageEnvSecrets(env: readonly string[], ignoreNames: readonly string[])
     const kind = secretKind(name, entry.slice(eq + 1));
     if (kind) hits.push({ name, kind });
   }
-  const found = hits.length > 0 ? hits : NONE;
-  if (scanned.size >= MAX_SCANNED) scanned.clear();
-  scanned.set(env, { ignored: ignoreNames, found });
-  return found;
+  return scanned.set(env, { ignored: ignoreNames, found: hits.length > 0 ? hits : NONE }).found;
 }
 
 // Checks literal env values in the spec and, when gathered, the image config's Env.

@@ -6,22 +6,19 @@ import type { CelFunc, CelList, CelMap, CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { RE2JS } from '@bufbuild/re2';
 import { charge } from './cel-budget.js';
+import { BoundedMemo } from '../memo.js';
 
 const { STRING, INT, BOOL, DOUBLE, DYN } = CelScalar;
 const LIST = listType(DYN);
 const MAP = mapType(STRING, DYN);
 
-const patterns = new Map<string, RegExp>();
+const patterns = new BoundedMemo<string, RegExp>(1000);
 // A pattern checked as RE2 syntax (what the API server accepts) and compiled once.
 function re(pattern: string): RegExp {
-  let compiled = patterns.get(pattern);
-  if (!compiled) {
-    RE2JS.compile(pattern);
-    compiled = new RegExp(pattern, 'gu');
-    if (patterns.size > 1000) patterns.clear();
-    patterns.set(pattern, compiled);
-  }
-  return compiled;
+  const compiled = patterns.get(pattern);
+  if (compiled) return compiled;
+  RE2JS.compile(pattern);
+  return patterns.set(pattern, new RegExp(pattern, 'gu'));
 }
 
 const MAX_REGEX_INPUT = 65_536;
@@ -127,7 +124,7 @@ const SUFFIXES: Record<string, number> = {
 };
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?)$/;
 
-const quantities = new Map<string, CelMap>();
+const quantities = new BoundedMemo<string, CelMap>(1000);
 /** A Kubernetes resource quantity ("500m", "1Gi", "1e3"), as a map with its text and value (each text parsed once). */
 export function parseQuantity(s: string): CelMap {
   let q = quantities.get(s);
@@ -135,9 +132,7 @@ export function parseQuantity(s: string): CelMap {
     const m = QUANTITY.exec(s);
     if (!m) throw new Error(`expected a quantity such as 500m or 1Gi, got "${s}"`);
     const value = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : SUFFIXES[m[3] ?? '']!);
-    q = celMap(new Map<string, CelValue>([['quantity', s], ['value', value]]));
-    if (quantities.size >= 1000) quantities.clear();
-    quantities.set(s, q);
+    q = quantities.set(s, celMap(new Map<string, CelValue>([['quantity', s], ['value', value]])));
   }
   return q;
 }
@@ -244,16 +239,10 @@ class Matcher {
   }
 }
 
-const matchers = new Map<string, Matcher>();
+const matchers = new BoundedMemo<string, Matcher>(1000);
 /** RE2 for `matches()`, each pattern compiled once (the standard library compiles it on every call). */
 export const CACHED_RE2 = {
   compile(pattern: string): Matcher {
-    let m = matchers.get(pattern);
-    if (!m) {
-      m = new Matcher(RE2JS.compile(pattern));
-      if (matchers.size > 1000) matchers.clear();
-      matchers.set(pattern, m);
-    }
-    return m;
+    return matchers.get(pattern) ?? matchers.set(pattern, new Matcher(RE2JS.compile(pattern)));
   },
 };

@@ -10,6 +10,7 @@ import type { KubeClient } from '../kube/client.js';
 import { isStatus } from '../kube/client.js';
 import { recordEvent, REPORTING_CONTROLLER } from './event.js';
 import { isObject } from '../workload/k8s.js';
+import { BoundedMemo } from '../memo.js';
 
 export { REPORTING_CONTROLLER };
 export const EVENT_REASON = 'PodDenied';
@@ -97,7 +98,7 @@ export function createOwnerEventRecorder(options: OwnerEventOptions): OwnerEvent
   const now = options.now ?? Date.now;
   const instance = options.reportingInstance ?? `${process.env.POD_NAME ?? hostname()}`;
   const lastSent = new Map<string, number>();
-  const parents = new Map<string, OwnerRef | null>();
+  const parents = new BoundedMemo<string, OwnerRef | null>(5_000);
   const queue: Job[] = [];
   const stats: OwnerEventStats = { recorded: 0, rateLimited: 0, dropped: 0, failed: 0 };
   let draining: Promise<void> | undefined;
@@ -132,7 +133,6 @@ export function createOwnerEventRecorder(options: OwnerEventOptions): OwnerEvent
       } catch (err) {
         if (!isStatus(err, 404)) logger.debug({ err, owner: `${owner.kind}/${owner.name}` }, 'owner look-up failed');
       }
-      if (parents.size > 5_000) parents.clear();
       parents.set(owner.uid, parent);
     }
     return parent ?? owner;

@@ -1,6 +1,7 @@
 // Container image references, parsed with the distribution reference grammar
 // (github.com/distribution/reference): [host[:port]/]path[:tag][@algorithm:hex].
 import { PortcullisError } from '../errors.js';
+import { BoundedMemo } from '../memo.js';
 
 export type ReferenceErrorCode = 'REFERENCE_EMPTY' | 'REFERENCE_TOO_LONG' | 'REFERENCE_INVALID' | 'REFERENCE_UPPERCASE';
 
@@ -108,8 +109,7 @@ export function formatReference(ref: ImageReference): string {
   return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 
-const MEMO_MAX = 4096;
-const memo = new Map<string, ImageReference | ImageReferenceError>();
+const memo = new BoundedMemo<string, ImageReference | ImageReferenceError>(4096);
 
 /**
  * The parsed reference of an image string, or the error that says why it does not parse: parsed once per distinct
@@ -124,7 +124,5 @@ export function referenceOf(input: string): ImageReference | ImageReferenceError
     if (!(err instanceof ImageReferenceError)) throw err;
     parsed = err;
   }
-  if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(input, parsed);
-  return parsed;
+  return memo.set(input, parsed);
 }
