@@ -133,21 +133,34 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-// The value at obj[key] when it passes the test; undefined when absent or null; throws WorkloadError otherwise.
-export function optional<T>(obj: JsonObject, key: string, path: string, expected: string, test: (v: unknown) => v is T): T | undefined {
-  const value = obj[key];
-  if (value === undefined || value === null) return undefined;
-  if (!test(value)) throw new WorkloadError(`${path}.${key}`, expected, value);
-  return value;
+// Throws the WorkloadError of a field that is not of the expected JSON type.
+function mistyped(path: string, key: string, expected: string, value: unknown): never {
+  throw new WorkloadError(`${path}.${key}`, expected, value);
 }
 
-export const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-export const isString = (v: unknown): v is string => typeof v === 'string';
-export const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+// The value at obj[key] when it has the type; undefined when absent or null; throws WorkloadError otherwise. One
+// function per type, not one taking a test: the decoder's hottest calls stay monomorphic.
+export function optionalString(obj: JsonObject, key: string, path: string): string | undefined {
+  const v = obj[key];
+  return typeof v === 'string' ? v : v == null ? undefined : mistyped(path, key, 'string', v);
+}
+export function optionalBool(obj: JsonObject, key: string, path: string): boolean | undefined {
+  const v = obj[key];
+  return typeof v === 'boolean' ? v : v == null ? undefined : mistyped(path, key, 'boolean', v);
+}
+export function optionalInt(obj: JsonObject, key: string, path: string): number | undefined {
+  const v = obj[key];
+  return typeof v === 'number' && Number.isInteger(v) ? v : v == null ? undefined : mistyped(path, key, 'integer', v);
+}
+export function optionalArray(obj: JsonObject, key: string, path: string): unknown[] | undefined {
+  const v = obj[key];
+  return Array.isArray(v) ? v : v == null ? undefined : mistyped(path, key, 'array', v);
+}
+
 
 export function optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
-  return optional(obj, key, path, 'object', isObject);
+  const v = obj[key];
+  return isObject(v) ? v : v == null ? undefined : mistyped(path, key, 'object', v);
 }
 
 // Field paths are spelled out only to locate an error: a decode runs with them off (no string built per field),
@@ -177,18 +190,20 @@ export function withFieldPaths<T>(decode: () => T): T {
 
 // The items of an optional array field, each converted by read (given its path).
 export function list<T>(obj: JsonObject, key: string, path: string, read: (item: unknown, path: string) => T): T[] {
-  const items = optional(obj, key, path, 'array', isArray) ?? [];
-  if (!spellPaths) return items.map((item) => read(item, path));
-  return items.map((item, i) => read(item, `${path}.${key}[${i}]`));
+  const items = optionalArray(obj, key, path);
+  if (!items) return [];
+  const out = new Array<T>(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = read(items[i], spellPaths ? `${path}.${key}[${i}]` : path);
+  return out;
 }
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 // The strings of an optional array field: the parsed JSON array itself once every item is a string (no copy).
 export function stringList(obj: JsonObject, key: string, path: string): readonly string[] {
-  const items = optional(obj, key, path, 'array', isArray);
+  const items = optionalArray(obj, key, path);
   if (!items) return NO_STRINGS;
-  for (let i = 0; i < items.length; i++) if (!isString(items[i])) throw new WorkloadError(`${path}.${key}[${i}]`, 'string', items[i]);
+  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'string') throw new WorkloadError(`${path}.${key}[${i}]`, 'string', items[i]);
   return items as string[];
 }
 
@@ -200,7 +215,7 @@ export function stringMap(obj: JsonObject, key: string, path: string, allowNumbe
   let copy: Record<string, string> | undefined;
   for (const k in map) {
     const v = map[k];
-    if (isString(v)) continue;
+    if (typeof v === 'string') continue;
     if (!allowNumbers || typeof v !== 'number') throw new WorkloadError(`${path}.${key}.${k}`, allowNumbers ? 'string or number' : 'string', v);
     copy ??= { ...(map as Record<string, string>) };
     copy[k] = String(v);

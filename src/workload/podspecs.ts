@@ -1,6 +1,6 @@
 // Finds every pod spec in a Kubernetes object: Pods, pod controllers and PodTemplates.
 import type { ContainerList, ContainerSite, PodSite } from '../engine/types.js';
-import { isObject, isString, optional, stringMap, withFieldPaths, WorkloadError } from './k8s.js';
+import { isObject, optionalString, stringMap, withFieldPaths, WorkloadError } from './k8s.js';
 import { readPodSpec } from './spec.js';
 import type { JsonObject, PodSpec } from './k8s.js';
 
@@ -57,7 +57,7 @@ function podMetadata(obj: unknown, path: readonly string[]): { annotations: Reco
   if (!isObject(node)) return { annotations: {}, ownerKinds: [] };
   const at = [...path.slice(0, -1), 'metadata'].join('.');
   const owners = Array.isArray(node.ownerReferences) ? node.ownerReferences : [];
-  const ownerKinds = owners.flatMap((o, i) => (isObject(o) ? [optional(o, 'kind', `${at}.ownerReferences[${i}]`, 'string', isString) ?? ''] : []));
+  const ownerKinds = owners.flatMap((o, i) => (isObject(o) ? [optionalString(o, 'kind', `${at}.ownerReferences[${i}]`) ?? ''] : []));
   return { annotations: stringMap(node, 'annotations', at), ownerKinds };
 }
 

@@ -1,21 +1,21 @@
 // Pod and container security contexts, read from JSON.
 import type { PodSecurityContext, Profile, SecurityContext, SELinuxOptions, Sysctl, WindowsOptions } from './k8s.js';
-import { fieldPath, isBool, isInt, isObject, isString, list, optional, optionalObject, stringList, WorkloadError } from './k8s.js';
+import { fieldPath, isObject, list, optionalBool, optionalInt, optionalObject, optionalString, stringList, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 
 function readProfile(obj: JsonObject, path: string): Profile {
-  return { type: optional(obj, 'type', path, 'string', isString) ?? '', localhostProfile: optional(obj, 'localhostProfile', path, 'string', isString) };
+  return { type: optionalString(obj, 'type', path) ?? '', localhostProfile: optionalString(obj, 'localhostProfile', path) };
 }
 
 function readSELinux(obj: JsonObject, path: string): SELinuxOptions {
-  const field = (key: string) => optional(obj, key, path, 'string', isString) ?? '';
+  const field = (key: string) => optionalString(obj, key, path) ?? '';
   return { type: field('type'), user: field('user'), role: field('role'), level: field('level') };
 }
 
 function readWindows(obj: JsonObject, path: string): WindowsOptions {
   return {
-    hostProcess: optional(obj, 'hostProcess', path, 'boolean', isBool),
-    runAsUserName: optional(obj, 'runAsUserName', path, 'string', isString),
+    hostProcess: optionalBool(obj, 'hostProcess', path),
+    runAsUserName: optionalString(obj, 'runAsUserName', path),
   };
 }
 
@@ -28,8 +28,8 @@ function sub<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject
 // The fields pod and container security contexts share.
 function readCommon(obj: JsonObject, path: string) {
   return {
-    runAsUser: optional(obj, 'runAsUser', path, 'integer', isInt),
-    runAsNonRoot: optional(obj, 'runAsNonRoot', path, 'boolean', isBool),
+    runAsUser: optionalInt(obj, 'runAsUser', path),
+    runAsNonRoot: optionalBool(obj, 'runAsNonRoot', path),
     seccompProfile: sub(obj, 'seccompProfile', path, readProfile),
     appArmorProfile: sub(obj, 'appArmorProfile', path, readProfile),
     seLinuxOptions: sub(obj, 'seLinuxOptions', path, readSELinux),
@@ -43,17 +43,17 @@ export function readSecurityContext(obj: JsonObject, path: string): SecurityCont
   const caps = optionalObject(obj, 'capabilities', path);
   return {
     ...readCommon(obj, path),
-    readOnlyRootFilesystem: optional(obj, 'readOnlyRootFilesystem', path, 'boolean', isBool),
-    privileged: optional(obj, 'privileged', path, 'boolean', isBool),
-    allowPrivilegeEscalation: optional(obj, 'allowPrivilegeEscalation', path, 'boolean', isBool),
-    procMount: optional(obj, 'procMount', path, 'string', isString),
+    readOnlyRootFilesystem: optionalBool(obj, 'readOnlyRootFilesystem', path),
+    privileged: optionalBool(obj, 'privileged', path),
+    allowPrivilegeEscalation: optionalBool(obj, 'allowPrivilegeEscalation', path),
+    procMount: optionalString(obj, 'procMount', path),
     capabilities: caps ? { add: stringList(caps, 'add', fieldPath(path, 'capabilities')), drop: stringList(caps, 'drop', fieldPath(path, 'capabilities')) } : undefined,
   };
 }
 
 function readSysctl(item: unknown, path: string): Sysctl {
   if (!isObject(item)) throw new WorkloadError(path, 'object', item);
-  return { name: optional(item, 'name', path, 'string', isString) ?? '', value: optional(item, 'value', path, 'string', isString) ?? '' };
+  return { name: optionalString(item, 'name', path) ?? '', value: optionalString(item, 'value', path) ?? '' };
 }
 
 // The pod's securityContext.

@@ -1,6 +1,6 @@
 // Converts a pod spec from JSON into a typed PodSpec: containers, volumes, security contexts.
 import type { Container, ContainerPort, EnvVar, Handler, PodSpec, Resources, Volume } from './k8s.js';
-import { fieldPath, isBool, isInt, isObject, isString, list, optional, optionalObject, stringMap, WorkloadError } from './k8s.js';
+import { fieldPath, isObject, list, optionalBool, optionalInt, optionalObject, optionalString, stringMap, WorkloadError } from './k8s.js';
 import type { JsonObject } from './k8s.js';
 import { readPodSecurityContext, readSecurityContext } from './security.js';
 
@@ -14,10 +14,10 @@ function objectAt(value: unknown, path: string): JsonObject {
 function readPort(item: unknown, path: string): ContainerPort {
   const port = objectAt(item, path);
   return {
-    name: optional(port, 'name', path, 'string', isString),
-    containerPort: optional(port, 'containerPort', path, 'integer', isInt),
-    hostPort: optional(port, 'hostPort', path, 'integer', isInt),
-    protocol: optional(port, 'protocol', path, 'string', isString),
+    name: optionalString(port, 'name', path),
+    containerPort: optionalInt(port, 'containerPort', path),
+    hostPort: optionalInt(port, 'hostPort', path),
+    protocol: optionalString(port, 'protocol', path),
   };
 }
 
@@ -33,8 +33,8 @@ function readHandler(obj: JsonObject, path: string): Handler {
   if (isObject(obj.sleep)) actions.push('sleep');
   return {
     actions,
-    httpGetHost: httpGet ? optional(httpGet, 'host', fieldPath(path, 'httpGet'), 'string', isString) : undefined,
-    tcpSocketHost: tcpSocket ? optional(tcpSocket, 'host', fieldPath(path, 'tcpSocket'), 'string', isString) : undefined,
+    httpGetHost: httpGet ? optionalString(httpGet, 'host', fieldPath(path, 'httpGet')) : undefined,
+    tcpSocketHost: tcpSocket ? optionalString(tcpSocket, 'host', fieldPath(path, 'tcpSocket')) : undefined,
   };
 }
 
@@ -51,7 +51,7 @@ function readResources(obj: JsonObject, path: string): Resources {
 
 function readEnv(item: unknown, path: string): EnvVar {
   const env = objectAt(item, path);
-  return { name: optional(env, 'name', path, 'string', isString) ?? '', value: optional(env, 'value', path, 'string', isString), fromSource: isObject(env.valueFrom) };
+  return { name: optionalString(env, 'name', path) ?? '', value: optionalString(env, 'value', path), fromSource: isObject(env.valueFrom) };
 }
 
 // One container (every field present, undefined when unset: one object shape for all containers).
@@ -61,8 +61,8 @@ function readContainer(value: unknown, path: string): Container {
   const lifecycle = optionalObject(c, 'lifecycle', path);
   const resources = optionalObject(c, 'resources', path);
   return {
-    name: optional(c, 'name', path, 'string', isString) ?? '',
-    image: optional(c, 'image', path, 'string', isString) ?? '',
+    name: optionalString(c, 'name', path) ?? '',
+    image: optionalString(c, 'image', path) ?? '',
     securityContext: sc ? readSecurityContext(sc, fieldPath(path, 'securityContext')) : undefined,
     ports: c.ports === undefined ? NONE : list(c, 'ports', path, readPort),
     livenessProbe: handlerAt(c, 'livenessProbe', path),
@@ -71,7 +71,7 @@ function readContainer(value: unknown, path: string): Container {
     lifecycle: lifecycle ? { postStart: handlerAt(lifecycle, 'postStart', fieldPath(path, 'lifecycle')), preStop: handlerAt(lifecycle, 'preStop', fieldPath(path, 'lifecycle')) } : undefined,
     resources: resources ? readResources(resources, fieldPath(path, 'resources')) : NO_RESOURCES,
     env: c.env === undefined ? NONE : list(c, 'env', path, readEnv),
-    restartPolicy: optional(c, 'restartPolicy', path, 'string', isString),
+    restartPolicy: optionalString(c, 'restartPolicy', path),
   };
 }
 
@@ -86,12 +86,12 @@ function readVolume(item: unknown, path: string): Volume {
       break;
     }
   }
-  const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optional(v.hostPath, 'path', fieldPath(path, 'hostPath'), 'string', isString) : undefined;
-  return { name: optional(v, 'name', path, 'string', isString) ?? '', source, hostPath };
+  const hostPath = source === 'hostPath' && isObject(v.hostPath) ? optionalString(v.hostPath, 'path', fieldPath(path, 'hostPath')) : undefined;
+  return { name: optionalString(v, 'name', path) ?? '', source, hostPath };
 }
 
 function readPullSecrets(spec: JsonObject, path: string): string[] {
-  return list(spec, 'imagePullSecrets', path, (s, at) => optional(objectAt(s, at), 'name', at, 'string', isString) ?? '').filter((name) => name !== '');
+  return list(spec, 'imagePullSecrets', path, (s, at) => optionalString(objectAt(s, at), 'name', at) ?? '').filter((name) => name !== '');
 }
 
 // Converts a pod spec from JSON into a PodSpec; throws WorkloadError naming the first mistyped field.
@@ -99,17 +99,17 @@ export function readPodSpec(value: unknown, path: string): PodSpec {
   const spec = objectAt(value, path);
   const psc = optionalObject(spec, 'securityContext', path);
   const os = optionalObject(spec, 'os', path);
-  const bool = (key: string) => optional(spec, key, path, 'boolean', isBool);
+  const bool = (key: string) => optionalBool(spec, key, path);
   return {
-    os: os ? optional(os, 'name', fieldPath(path, 'os'), 'string', isString) : undefined,
+    os: os ? optionalString(os, 'name', fieldPath(path, 'os')) : undefined,
     hostUsers: bool('hostUsers'),
     hostNetwork: bool('hostNetwork'),
     hostPID: bool('hostPID'),
     hostIPC: bool('hostIPC'),
-    restartPolicy: optional(spec, 'restartPolicy', path, 'string', isString),
+    restartPolicy: optionalString(spec, 'restartPolicy', path),
     nodeSelector: stringMap(spec, 'nodeSelector', path),
     securityContext: psc ? readPodSecurityContext(psc, fieldPath(path, 'securityContext')) : undefined,
-    serviceAccountName: optional(spec, 'serviceAccountName', path, 'string', isString),
+    serviceAccountName: optionalString(spec, 'serviceAccountName', path),
     imagePullSecrets: readPullSecrets(spec, path),
     volumes: spec.volumes === undefined ? NONE : list(spec, 'volumes', path, readVolume),
     containers: list(spec, 'containers', path, readContainer),
