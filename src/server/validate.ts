@@ -1,6 +1,7 @@
 // POST /validate and /validate/audit: decode the review, ask the engine, answer before the deadline.
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { encodeReview } from '../admission/review.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import { lookupDeadline } from '../admission/deadline.js';
@@ -46,7 +47,8 @@ export const validatePlugin = fp<ValidateOptions>(
       onDecision?.(review, decision);
       // decisions with findings at info; clean and skipped ones at debug (metrics count them all)
       const level = decision.violations.length > 0 || !decision.allowed || decision.exceptions ? 'info' : 'debug';
-      request.log[level](
+      // the line's object is built only when it is written (clean decisions at the default info level are not)
+      if ((request.log as Logger).isLevelEnabled(level)) request.log[level](
         {
           uid: review.uid,
           kind: review.kind,
