@@ -63,7 +63,6 @@ export const TEN_CUSTOM_POLICIES: readonly object[] = [
   { id: 'c-name-length', title: 'Short container names', containerValidations: [rule('size(container.name) <= 40 && container.name.lowerAscii() == container.name', 'container name too long or not lowercase')] },
 ];
 
-// The configurations measured, and the registry host images are rewritten to (cached facts).
 /** A configuration measured; `cold`: its caches are filled by the warm-up load itself, so its first reviews wait on the
  * registry together (what a cluster does after a restart or a tag's TTL), not by one review before it. */
 interface Scenario {
@@ -75,6 +74,7 @@ interface Scenario {
   readonly cold?: boolean;
 }
 
+// The configurations measured, and the registry host images are rewritten to (cached facts).
 function scenarios(registryHost: string, publicPem: string): Scenario[] {
   const five: Settings = Object.fromEntries(POLICIES.filter((p) => ORIGINAL.includes(p.id)).map((p) => [p.id, { action: p.defaultAction }]));
   const builtIn: Settings = Object.fromEntries(

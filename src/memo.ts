@@ -25,8 +25,4 @@ export class BoundedMemo<K, V extends object | string | number | boolean | null>
   get size(): number {
     return this.values.size;
   }
-
-  clear(): void {
-    this.values.clear();
-  }
 }

@@ -34,6 +34,31 @@ function violationCounts(decision: Decision): Record<string, number> {
   return counts;
 }
 
+// Logs the decision: with findings at info, clean and skipped ones at debug (metrics count them all); the line's
+// object is built only when its level is enabled (clean decisions at the default info level are not written).
+function logDecision(log: Logger, review: AdmissionRequest, decision: Decision, seconds: number): void {
+  const level = decision.violations.length > 0 || !decision.allowed || decision.exceptions ? 'info' : 'debug';
+  if (!log.isLevelEnabled(level)) return;
+  log[level](
+    {
+      uid: review.uid,
+      kind: review.kind,
+      namespace: review.namespace,
+      name: review.name,
+      operation: review.operation,
+      subresource: review.subresource,
+      user: review.username,
+      dryRun: review.dryRun,
+      allowed: decision.allowed,
+      skipped: decision.skipped,
+      violations: violationCounts(decision),
+      ...(decision.exceptions ? { exceptions: [...new Set(decision.exceptions.map((u) => u.exception))] } : {}),
+      durationMs: Math.round(seconds * 1e6) / 1000,
+    },
+    'admission decision',
+  );
+}
+
 export const validatePlugin = fp<ValidateOptions>(
   async (app: FastifyInstance, { engine, metrics, onDecision }) => {
     const handle = (forceAudit: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -45,27 +70,7 @@ export const validatePlugin = fp<ValidateOptions>(
       const seconds = (Date.now() - receivedAt) / 1000;
       metrics.observe(review.kind, review.operation, decision, seconds);
       onDecision?.(review, decision);
-      // decisions with findings at info; clean and skipped ones at debug (metrics count them all)
-      const level = decision.violations.length > 0 || !decision.allowed || decision.exceptions ? 'info' : 'debug';
-      // the line's object is built only when it is written (clean decisions at the default info level are not)
-      if ((request.log as Logger).isLevelEnabled(level)) request.log[level](
-        {
-          uid: review.uid,
-          kind: review.kind,
-          namespace: review.namespace,
-          name: review.name,
-          operation: review.operation,
-          subresource: review.subresource,
-          user: review.username,
-          dryRun: review.dryRun,
-          allowed: decision.allowed,
-          skipped: decision.skipped,
-          violations: violationCounts(decision),
-          ...(decision.exceptions ? { exceptions: [...new Set(decision.exceptions.map((u) => u.exception))] } : {}),
-          durationMs: Math.round(seconds * 1e6) / 1000,
-        },
-        'admission decision',
-      );
+      logDecision(request.log as Logger, review, decision, seconds);
       return reply.send(encodeReview(review, decision));
     };
     app.post('/validate', handle(false));

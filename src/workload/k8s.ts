@@ -156,8 +156,6 @@ export function optionalArray(obj: JsonObject, key: string, path: string): unkno
   const v = obj[key];
   return Array.isArray(v) ? v : v == null ? undefined : mistyped(path, key, 'array', v);
 }
-
-
 export function optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
   const v = obj[key];
   return isObject(v) ? v : v == null ? undefined : mistyped(path, key, 'object', v);
