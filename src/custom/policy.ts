@@ -66,7 +66,6 @@ const CONVERTED = Symbol('portcullis.celVariables');
 type Carrier = { [CONVERTED]?: Converted };
 // A review that takes no new properties keeps them here (the engine's pass over a review is synchronous).
 let sealed: { readonly key: object; readonly converted: Converted } | undefined;
-const paramSets = new WeakMap<object, CelValue>();
 
 // The pod spec inside the object (the same CEL map view, not a second conversion).
 function podIn(object: CelValue, path: readonly string[] | undefined): CelValue {
@@ -100,11 +99,18 @@ function convertedOf(input: CheckInput<unknown>): Converted {
   return c;
 }
 
-function paramsOf(params: unknown): CelValue {
-  if (typeof params !== 'object' || params === null) return null;
-  let p = paramSets.get(params);
-  if (p === undefined) paramSets.set(params, (p = celValue(params)));
-  return p;
+/** A policy's parameters as a CEL value, converted once per parameters object (a config reload brings a new one). */
+type ParamsOf = (params: unknown) => CelValue;
+function paramsMemo(): ParamsOf {
+  let key: unknown;
+  let value: CelValue = null;
+  return (params) => {
+    if (params !== key) {
+      key = params;
+      value = typeof params === 'object' && params !== null ? celValue(params) : null;
+    }
+    return value;
+  };
 }
 
 // The `now` variable of this review, when the policy reads it.
@@ -118,15 +124,15 @@ type Bindings = Record<'object' | 'oldObject' | 'request' | 'params' | 'pod' | '
 // synchronously and keep nothing), so that evaluating a rule allocates no bindings.
 const bindings: Bindings = { object: null, oldObject: null, request: null, params: null, pod: null, now: null, container: null, image: null };
 
-function podBindings(input: CheckInput<unknown>, readsNow: boolean): Bindings {
-  return fillBindings(convertedOf(input), input, readsNow);
+function podBindings(input: CheckInput<unknown>, params: CelValue, readsNow: boolean): Bindings {
+  return fillBindings(convertedOf(input), params, readsNow);
 }
 
-function fillBindings(c: Converted, input: CheckInput<unknown>, readsNow: boolean): Bindings {
+function fillBindings(c: Converted, params: CelValue, readsNow: boolean): Bindings {
   bindings.object = c.object;
   bindings.oldObject = c.oldObject;
   bindings.request = c.request;
-  bindings.params = paramsOf(input.params);
+  bindings.params = params;
   bindings.pod = c.pod;
   bindings.now = nowOf(c, readsNow);
   bindings.container = null;
@@ -145,9 +151,9 @@ function containerOf(c: Converted, site: ContainerSite): CelValue {
   return view;
 }
 
-function containerBindings(site: ContainerSite, input: CheckInput<unknown>, image: boolean, readsNow: boolean): Bindings {
+function containerBindings(site: ContainerSite, input: CheckInput<unknown>, params: CelValue, image: boolean, readsNow: boolean): Bindings {
   const c = convertedOf(input);
-  const b = fillBindings(c, input, readsNow);
+  const b = fillBindings(c, params, readsNow);
   b.container = containerOf(c, site);
   b.image = image ? celImage(input.facts.image(site.container.image)) : null;
   return b;
@@ -189,6 +195,7 @@ export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
   const image = decl.image === true;
   const params = decl.params ?? {};
   const readsNow = [...rules, ...containerRules].some((r) => readsTime(r));
+  const paramsOf = paramsMemo();
   return {
     id: decl.id,
     title: decl.title,
@@ -201,8 +208,8 @@ export function compileCustomPolicy(decl: CustomPolicyDecl): CustomPolicy {
     paramsSchema: Object.fromEntries(Object.keys(params).map((k) => [k, {}])),
     defaults: params,
     custom: { decl, rules, containerRules },
-    ...(rules.length > 0 ? { check: (input: CheckInput<object>) => runRules(decl, rules, podBindings(input, readsNow)) ?? [] } : {}),
-    ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, image, readsNow), site) } : {}),
+    ...(rules.length > 0 ? { check: (input: CheckInput<object>) => runRules(decl, rules, podBindings(input, paramsOf(input.params), readsNow)) ?? [] } : {}),
+    ...(containerRules.length > 0 ? { checkContainer: (site: ContainerSite, input: CheckInput<object>) => runRules(decl, containerRules, containerBindings(site, input, paramsOf(input.params), image, readsNow), site) } : {}),
   };
 }
 
