@@ -1,4 +1,4 @@
-// The closure compiler answers what @bufbuild/cel's planner answers: the same value or the same error, on
+// The code generator answers what @bufbuild/cel's planner answers: the same value or the same error, on
 // expressions covering every kind of node, over a pod with present, absent and null fields.
 import { describe, expect, it } from 'vitest';
 import { celEnv, CelScalar, isCelError, parse, plan } from '@bufbuild/cel';
@@ -94,7 +94,7 @@ function answer(run: () => CelResult): unknown {
 
 const same = plan(celEnv({ variables: { a: CelScalar.DYN, b: CelScalar.DYN } }), parse('a == b'));
 
-describe('the closure compiler', () => {
+describe('the CEL code generator', () => {
   for (const source of EXPRESSIONS) {
     it(source, () => {
       const parsed = parse(source);
@@ -120,5 +120,32 @@ describe('the closure compiler', () => {
       }
       expect(supported, source).toBe(false);
     }
+  });
+});
+
+describe('the generated code', () => {
+  it('carries no text of the expression: quotes, backticks and comment marks in strings are values, not code', () => {
+    const tricky = [
+      `'"); globalThis.pwned = 1; ("' == container.name`,
+      `{'a"]; globalThis.pwned = 1; //': 1}['a"]; globalThis.pwned = 1; //'] == 1`,
+      "'`${globalThis.pwned = 1}`' + '*/ globalThis.pwned = 1 /*' == 'x'",
+      `'\\n}; globalThis.pwned = 1; {' in params.allowed`,
+    ];
+    for (const source of tricky) {
+      const parsed = parse(source);
+      const compiled = compileExpression(env, parsed.expr!, VARIABLES, CACHED_RE2);
+      resetBudget();
+      const want = answer(() => plan(env, parsed)(bindings as never));
+      resetBudget();
+      expect(answer(() => compiled.evaluate(bindings)), source).toEqual(want);
+    }
+    expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+  });
+
+  it('compiles a chain of a thousand || operands (one nested block each)', () => {
+    const source = [...Array.from({ length: 1000 }, () => 'pod.hostNetwork'), 'true'].join(' || ');
+    const compiled = compileExpression(env, parse(source).expr!, VARIABLES, CACHED_RE2);
+    resetBudget();
+    expect(compiled.evaluate(bindings)).toBe(true);
   });
 });

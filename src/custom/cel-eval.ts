@@ -1,17 +1,20 @@
-// Compiles a parsed CEL expression into a tree of closures: variables live in slots fixed at compile time,
-// function calls go through the environment's overloads (remembering, per call site, the overload that matched),
-// and every call and comprehension step is charged to the evaluation's cost budget. The semantics (errors as
-// values, field-not-found, has(), short-circuit && and ||) follow @bufbuild/cel's planner; what this does not
-// cover (message literals, optional syntax) is reported so that the caller plans the expression with @bufbuild/cel.
-import { CelScalar, celError, celList, celMap, celType, celUint, isCelError, isCelList, isCelMap, isCelUint, listType, mapType } from '@bufbuild/cel';
-import type { CelEnv, CelError, CelFunc, CelList, CelResult, CelValue, parse } from '@bufbuild/cel';
-import { budgetExceeded, BudgetExceeded, charge, spend } from './cel-budget.js';
-import { amount, parseQuantity, QUANTITY_COMPARISONS } from './cel-library.js';
-import { celInt, celValue, ElementCursor, hasJsonField, isJsonObject, plainArray, plainObject } from './cel-values.js';
+// Compiles a parsed CEL expression into one JavaScript function: every node becomes straight-line code over local
+// variables (no closure per node, no frame), so V8 optimizes each expression on its own. The code holds only
+// generated names, numbers and JSON-quoted field names; every other value (constants, error messages, call sites)
+// is an element of K, and run-time helpers are read from H (cel-runtime.ts, cel-calls.ts). Function calls go
+// through the environment's overloads or a shortcut, and every call and comprehension step is charged to the
+// evaluation's cost budget. The semantics (errors as values, field-not-found, has(), short-circuit && and ||)
+// follow @bufbuild/cel's planner; what this does not cover (message literals, optional syntax) is reported so that
+// the caller plans the expression with @bufbuild/cel.
+import { CelScalar, celList, celMap, celUint, isCelError, listType, mapType } from '@bufbuild/cel';
+import type { CelEnv, CelResult, CelValue, parse } from '@bufbuild/cel';
+import { overloadCall, shortcutCall } from './cel-calls.js';
+import type { Matchers } from './cel-calls.js';
+import { err, RUNTIME, unresolved } from './cel-runtime.js';
+import { ElementCursor } from './cel-values.js';
+
 
 type Expr = NonNullable<ReturnType<typeof parse>['expr']>;
-type Frame = Array<CelResult | undefined>;
-type Node = (frame: Frame) => CelResult;
 
 /** A compiled expression: the declared variables it reads, whether it handles protobuf values (time). */
 export interface Compiled {
@@ -33,70 +36,56 @@ const TIME_FUNCTIONS = new Set(['timestamp', 'duration']);
 const EMPTY_LIST = celList([]);
 const EMPTY_MAP = celMap(new Map());
 
-interface Compiler {
+/** A name in scope: the local holding it, and the declared variable it is (undefined for a comprehension's). */
+interface Bound {
+  readonly local: string;
+  readonly declared?: string;
+}
+type Scope = ReadonlyMap<string, Bound>;
+
+interface Generator {
   readonly env: CelEnv;
   readonly matchers: Matchers | undefined;
-  readonly declared: readonly string[];
   readonly reads: Set<string>;
-  slots: number;
+  /** K: the values the code reads by index */
+  readonly constants: unknown[];
+  /** the constants that are not errors */
+  readonly values: Set<string>;
+  /** the locals the code declares */
+  readonly locals: string[];
   supported: boolean;
   usesTime: boolean;
   iterates: boolean;
 }
 
-const err = (id: number, message: string): CelError => celError(message, id);
-const unresolved = (id: number): CelError => err(id, 'unresolved attribute');
+/** Code that leaves a node's value in a local (or names a constant). */
+type Out = string[];
 
-// A field of a map (what `obj.name` and `obj["name"]` read), undefined when absent.
-function byName(obj: CelValue, name: string): CelValue | undefined {
-  return isCelMap(obj) ? obj.get(name) : undefined;
+// A new local of the generated function.
+function local(g: Generator): string {
+  const name = `v${g.locals.length}`;
+  g.locals.push(name);
+  return name;
 }
 
-// An element of a list or a map by a non-string key, undefined when absent.
-function byIndex(obj: CelValue, key: bigint | number | boolean): CelValue | undefined {
-  if (isCelMap(obj)) return obj.get(key);
-  if (isCelList(obj)) return obj.get(Number(key));
-  return undefined;
+// The code naming a constant: K[i].
+function konst(g: Generator, value: unknown): string {
+  g.constants.push(value);
+  const name = `K[${g.constants.length - 1}]`;
+  if (!isCelError(value)) g.values.add(name);
+  return name;
 }
 
-// obj[key], with @bufbuild/cel's errors for an absent field or index (a present null is a value).
-function index(id: number, obj: CelValue, key: CelValue): CelResult {
-  let v: CelValue | undefined;
-  switch (typeof key) {
-    case 'string':
-      v = byName(obj, key);
-      return v === undefined ? err(id, `field not found: ${key}`) : v;
-    case 'boolean':
-      v = byIndex(obj, key);
-      return v === undefined ? err(id, `field not found: ${String(key)}`) : v;
-    case 'number':
-    case 'bigint':
-      v = byIndex(obj, key);
-      return v === undefined ? err(id, `index ${Number(key)} out of bounds [0, -1)`) : v;
-    default:
-      if (!isCelUint(key)) return err(id, 'unsupported key type');
-      v = byIndex(obj, key.value);
-      return v === undefined ? err(id, `index ${Number(key.value)} out of bounds [0, -1)`) : v;
-  }
+// Code run only when `value` (a local or constant) is not an error; `result` is the error otherwise. A constant
+// that is not an error needs no test.
+function unlessError(g: Generator, out: Out, value: string, result: string, then: (out: Out) => void): void {
+  if (g.values.has(value)) return then(out);
+  out.push(`if (H.isCelError(${value})) ${result} = ${value}; else {`);
+  then(out);
+  out.push('}');
 }
 
-// A map literal's key: bool, int, uint or string (whole doubles become ints).
-function mapKey(id: number, key: CelResult): CelResult {
-  if (isCelError(key)) return key;
-  if (typeof key === 'boolean' || typeof key === 'bigint' || typeof key === 'string' || isCelUint(key)) return key;
-  if (typeof key === 'number' && Number.isInteger(key)) return BigInt(key);
-  return err(id, 'unsupported key type');
-}
-
-// The dotted name an expression spells (a.b.c), for namespaced functions such as strings.quote.
-function qualifiedName(e: Expr): string | undefined {
-  const k = e.exprKind;
-  if (k.case === 'identExpr') return k.value.name;
-  if (k.case !== 'selectExpr' || k.value.testOnly || !k.value.operand) return undefined;
-  const parent = qualifiedName(k.value.operand);
-  return parent === undefined ? undefined : `${parent}.${k.value.field}`;
-}
-
+// The constant value of a literal.
 function constant(e: Expr & { exprKind: { case: 'constExpr' } }): CelValue {
   const c = e.exprKind.value.constantKind;
   switch (c.case) {
@@ -115,48 +104,71 @@ function constant(e: Expr & { exprKind: { case: 'constExpr' } }): CelValue {
   }
 }
 
-type Scope = ReadonlyMap<string, number>;
+// The dotted name an expression spells (a.b.c), for namespaced functions such as strings.quote.
+function qualifiedName(e: Expr): string | undefined {
+  const k = e.exprKind;
+  if (k.case === 'identExpr') return k.value.name;
+  if (k.case !== 'selectExpr' || k.value.testOnly || !k.value.operand) return undefined;
+  const parent = qualifiedName(k.value.operand);
+  return parent === undefined ? undefined : `${parent}.${k.value.field}`;
+}
 
-function node(c: Compiler, e: Expr, scope: Scope): Node {
+// Generates the code of a node; returns the local (or constant) holding its value.
+function emit(g: Generator, e: Expr, scope: Scope, out: Out): string {
   const id = Number(e.id);
   const k = e.exprKind;
   switch (k.case) {
-    case 'constExpr': {
-      const v = constant(e as Expr & { exprKind: { case: 'constExpr' } });
-      return () => v;
-    }
+    case 'constExpr':
+      return konst(g, constant(e as Expr & { exprKind: { case: 'constExpr' } }));
     case 'identExpr':
-      return ident(c, id, k.value.name, scope);
+      return ident(g, id, k.value.name, scope, out);
     case 'selectExpr':
-      return select(c, e, k.value, scope);
+      return select(g, e, k.value, scope, out);
     case 'callExpr':
-      return call(c, id, k.value, scope);
-    case 'listExpr': {
-      if (k.value.optionalIndices.length > 0) c.supported = false;
-      const elems = k.value.elements.map((x) => node(c, x, scope));
-      if (elems.length === 0) return () => EMPTY_LIST;
-      if (k.value.elements.every((x) => x.exprKind.case === 'constExpr')) {
-        const constant = celList(elems.map((el) => el([]) as CelValue));
-        return () => constant;
-      }
-      return (f) => {
-        const vals: CelValue[] = [];
-        for (const el of elems) {
-          const v = el(f);
-          if (isCelError(v)) return v;
-          vals.push(v);
-        }
-        return celList(vals);
-      };
-    }
+      return call(g, id, k.value, scope, out);
+    case 'listExpr':
+      return listLiteral(g, k.value, scope, out);
     case 'structExpr':
-      return mapLiteral(c, id, k.value, scope);
+      return mapLiteral(g, id, k.value, scope, out);
     case 'comprehensionExpr':
-      return comprehension(c, id, k.value, scope);
+      return comprehension(g, id, k.value, scope, out);
     default:
-      c.supported = false;
-      return () => err(id, 'invalid expression');
+      g.supported = false;
+      return konst(g, err(id, 'invalid expression'));
   }
+}
+
+// Generates the nodes in order into `result`: each value, or the first error (later nodes then not evaluated).
+function inOrder(g: Generator, nodes: readonly Expr[], scope: Scope, out: Out, result: string, then: (values: string[], out: Out) => void): void {
+  const values: string[] = [];
+  const step = (i: number, o: Out): void => {
+    if (i === nodes.length) return then(values, o);
+    const v = emit(g, nodes[i]!, scope, o);
+    values.push(v);
+    unlessError(g, o, v, result, (inner) => step(i + 1, inner));
+  };
+  step(0, out);
+}
+
+// The local of a name in scope, noting which declared variables the expression reads; undefined when not in scope.
+function bound(g: Generator, name: string, scope: Scope): Bound | undefined {
+  const b = scope.get(name);
+  if (b?.declared !== undefined) g.reads.add(b.declared);
+  if (b && name === 'now') g.usesTime = true;
+  return b;
+}
+
+function ident(g: Generator, id: number, name: string, scope: Scope, out: Out): string {
+  const b = bound(g, name, scope);
+  if (b) {
+    const r = local(g);
+    out.push(`${r} = ${b.local} === undefined ? H.unresolved(${id}) : ${b.local};`);
+    return r;
+  }
+  const type = TYPE_IDENTS[name];
+  if (type !== undefined) return konst(g, type);
+  g.supported = false;
+  return konst(g, unresolved(id));
 }
 
 type Select = Extract<Expr['exprKind'], { case: 'selectExpr' }>['value'];
@@ -188,465 +200,225 @@ function pathOf(e: Expr, outer: Select): Path {
   }
 }
 
-// A path of selections, read in one node: over the plain JSON behind a view, only the value it ends at becomes a
-// CEL value; the errors are the planner's (the first absent field, named by its own node).
-function select(c: Compiler, e: Expr, outer: Select, scope: Scope): Node {
+// A path of selections in one piece of code: over the plain JSON behind a view, field by field, only the value it
+// ends at becoming a CEL value; over other CEL values, by selectCel. The errors are the planner's (the first absent
+// field, named by its own node).
+function select(g: Generator, e: Expr, outer: Select, scope: Scope, out: Out): string {
   const path = pathOf(e, outer);
   const k = path.operand.exprKind;
-  const slot = k.case === 'identExpr' ? slotOf(c, k.value.name, scope) : undefined;
-  if (slot !== undefined) {
-    // a variable's fields (the usual shape): read from the frame without a node for the variable
-    const id = Number(path.operand.id);
-    return (f) => {
-      const obj = f[slot];
-      if (obj === undefined) return unresolved(id);
-      if (isCelError(obj)) return obj;
-      const plain = plainObject(obj);
-      return plain !== undefined ? selectPlain(plain, path) : selectCel(obj, path);
-    };
-  }
-  const operand = node(c, path.operand, scope);
-  return (f) => {
-    const obj = operand(f);
-    if (isCelError(obj)) return obj;
-    const plain = plainObject(obj);
-    return plain !== undefined ? selectPlain(plain, path) : selectCel(obj, path);
-  };
-}
-
-// The path over CEL values (maps of @bufbuild/cel, literals, views).
-function selectCel(obj: CelValue, path: Path): CelResult {
-  const { fields, ids } = path;
-  const n = path.testOnly ? fields.length - 1 : fields.length;
-  let v: CelValue = obj;
+  const b = k.case === 'identExpr' ? bound(g, k.value.name, scope) : undefined;
+  const r = local(g);
+  let obj: string;
+  if (b) {
+    // a variable's fields (the usual shape): read from its local
+    obj = b.local;
+    out.push(`if (${obj} === undefined) ${r} = H.unresolved(${Number(path.operand.id)}); else`);
+  } else obj = emit(g, path.operand, scope, out);
+  const plain = local(g);
+  const cel = `H.selectCel(${obj}, ${konst(g, path.fields)}, ${konst(g, path.ids)}, ${String(path.testOnly)})`;
+  out.push(`if (H.isCelError(${obj})) ${r} = ${obj}; else if ((${plain} = H.plainObject(${obj})) === undefined) ${r} = ${cel}; else {`);
+  const n = path.testOnly ? path.fields.length - 1 : path.fields.length;
   for (let i = 0; i < n; i++) {
-    const next = byName(v, fields[i]!);
-    if (next === undefined) return err(ids[i]!, `field not found: ${fields[i]!}`);
-    v = next;
+    const field = JSON.stringify(path.fields[i]!);
+    const missing = konst(g, `field not found: ${path.fields[i]!}`);
+    out.push(`if (!H.isJsonObject(${plain}) || !H.hasOwn(${plain}, ${field})) ${r} = H.err(${path.ids[i]!}, ${missing}); else { ${plain} = ${plain}[${field}];`);
   }
-  return path.testOnly ? isCelMap(v) && v.has(fields[n]!) : v;
+  const last = JSON.stringify(path.fields[n]);
+  out.push(path.testOnly ? `${r} = H.isJsonObject(${plain}) && H.hasJsonField(${plain}, ${last});` : `${r} = H.celValue(${plain});`);
+  out.push('}'.repeat(n + 1));
+  return r;
 }
 
-// The path over a plain JSON object: what selectCel answers on its view, without a view per step.
-function selectPlain(obj: Readonly<Record<string, unknown>>, path: Path): CelResult {
-  const { fields, ids } = path;
-  const n = path.testOnly ? fields.length - 1 : fields.length;
-  let v: unknown = obj;
-  for (let i = 0; i < n; i++) {
-    const name = fields[i]!;
-    if (!isJsonObject(v) || !Object.hasOwn(v, name)) return err(ids[i]!, `field not found: ${name}`);
-    v = v[name];
-  }
-  return path.testOnly ? isJsonObject(v) && hasJsonField(v, fields[n]!) : celValue(v);
-}
+type ListExpr = Extract<Expr['exprKind'], { case: 'listExpr' }>['value'];
 
-// The frame slot of a variable in scope (noting which declared variables the expression reads), or undefined.
-function slotOf(c: Compiler, name: string, scope: Scope): number | undefined {
-  const slot = scope.get(name);
-  if (slot !== undefined) {
-    if (slot < c.declared.length) c.reads.add(name);
-    if (name === 'now') c.usesTime = true;
-  }
-  return slot;
-}
-
-function ident(c: Compiler, id: number, name: string, scope: Scope): Node {
-  const slot = slotOf(c, name, scope);
-  if (slot !== undefined) {
-    return (f) => {
-      const v = f[slot];
-      return v === undefined ? unresolved(id) : v;
-    };
-  }
-  const type = TYPE_IDENTS[name];
-  if (type !== undefined) return () => type;
-  c.supported = false;
-  return () => unresolved(id);
+function listLiteral(g: Generator, l: ListExpr, scope: Scope, out: Out): string {
+  if (l.optionalIndices.length > 0) g.supported = false;
+  if (l.elements.length === 0) return konst(g, EMPTY_LIST);
+  if (l.elements.every((x) => x.exprKind.case === 'constExpr')) return konst(g, celList(l.elements.map((x) => constant(x as Expr & { exprKind: { case: 'constExpr' } }))));
+  const r = local(g);
+  inOrder(g, l.elements, scope, out, r, (values, o) => o.push(`${r} = H.celList([${values.join(', ')}]);`));
+  return r;
 }
 
 type MapExpr = Extract<Expr['exprKind'], { case: 'structExpr' }>['value'];
 
-function mapLiteral(c: Compiler, id: number, m: MapExpr, scope: Scope): Node {
-  if (m.messageName !== '') c.supported = false;
-  const keys: Node[] = [];
-  const values: Node[] = [];
+function mapLiteral(g: Generator, id: number, m: MapExpr, scope: Scope, out: Out): string {
+  if (m.messageName !== '') g.supported = false;
+  const nodes: Expr[] = [];
   for (const entry of m.entries) {
     if (entry.optionalEntry || entry.keyKind.case !== 'mapKey' || !entry.value) {
-      c.supported = false;
+      g.supported = false;
       continue;
     }
-    keys.push(node(c, entry.keyKind.value, scope));
-    values.push(node(c, entry.value, scope));
+    nodes.push(entry.keyKind.value, entry.value);
   }
-  if (keys.length === 0) return () => EMPTY_MAP;
-  return (f) => {
-    const entries = new Map<bigint | string | boolean | ReturnType<typeof celUint>, CelValue>();
-    for (let i = 0; i < keys.length; i++) {
-      const key = mapKey(id, keys[i]!(f));
-      if (isCelError(key)) return key;
-      const val = values[i]!(f);
-      if (isCelError(val)) return val;
-      if (entries.has(key as string)) return err(id, `map key conflict: ${String(key)}`);
-      entries.set(key as string, val);
-    }
-    return celMap(entries);
+  if (nodes.length === 0) return konst(g, EMPTY_MAP);
+  const r = local(g);
+  const entries = local(g);
+  const conflict = local(g);
+  out.push(`${entries} = new Map(); ${conflict} = undefined;`);
+  // each key (checked as a key) then its value, in order; a bad or repeated key stops the literal with its error
+  const step = (i: number, o: Out): void => {
+    if (i === nodes.length) return void o.push(`${r} = H.celMap(${entries});`);
+    const key = local(g);
+    o.push(`${key} = H.mapKey(${id}, ${emit(g, nodes[i]!, scope, o)});`);
+    unlessError(g, o, key, r, (o2) => {
+      const value = emit(g, nodes[i + 1]!, scope, o2);
+      unlessError(g, o2, value, r, (o3) => {
+        o3.push(`if ((${conflict} = H.addEntry(${id}, ${entries}, ${key}, ${value})) !== undefined) ${r} = ${conflict}; else {`);
+        step(i + 2, o3);
+        o3.push('}');
+      });
+    });
   };
+  step(0, out);
+  return r;
 }
 
 type Comprehension = Extract<Expr['exprKind'], { case: 'comprehensionExpr' }>['value'];
 
-function comprehension(c: Compiler, id: number, x: Comprehension, scope: Scope): Node {
+// A comprehension as a loop over its range, charging a unit per step; all, exists and exists_one (a bool or int
+// accumulator) keep no element, so their elements may share one view (an ElementCursor).
+function comprehension(g: Generator, id: number, x: Comprehension, scope: Scope, out: Out): string {
   if (!x.accuInit || !x.iterRange || !x.loopCondition || !x.loopStep || !x.result) throw new Error('expected a complete comprehension');
-  c.iterates = true;
-  if ((x as { iterVar2?: string }).iterVar2) c.supported = false;
-  const accuInit = node(c, x.accuInit, scope);
-  const iterRange = node(c, x.iterRange, scope);
-  const accuSlot = c.slots++;
-  const iterSlot = c.slots++;
-  const withAccu = new Map(scope).set(x.accuVar, accuSlot);
-  const withIter = new Map(withAccu).set(x.iterVar, iterSlot);
-  const cond = node(c, x.loopCondition, withIter);
-  const step = node(c, x.loopStep, withIter);
-  const result = node(c, x.result, withAccu);
-  // all, exists and exists_one (a bool or int accumulator) keep no element: their elements may share one view
+  g.iterates = true;
+  if ((x as { iterVar2?: string }).iterVar2) g.supported = false;
   const first = x.accuInit.exprKind;
-  const cursor = first.case === 'constExpr' && (first.value.constantKind.case === 'boolValue' || first.value.constantKind.case === 'int64Value') ? new ElementCursor() : undefined;
-  return (f) => {
-    const init = accuInit(f);
-    if (isCelError(init)) return init;
-    const range = iterRange(f);
-    if (isCelError(range)) return range;
-    let items: { readonly size: number; get(i: number): CelValue | undefined };
-    const plain = cursor && plainArray(range);
-    if (plain) items = cursor.over(plain);
-    else if (isCelList(range)) items = range;
-    else if (isCelMap(range)) {
-      const keys = [...range.keys()] as CelValue[];
-      items = { size: keys.length, get: (i) => keys[i] };
-    } else return err(id, `type mismatch: iterable vs ${String(celType(range))}`);
-    f[accuSlot] = init;
-    try {
-      for (let i = 0; i < items.size; i++) {
-        spend(1);
-        f[iterSlot] = items.get(i);
-        const go = cond(f);
-        if (isCelError(go)) return go;
-        if (go !== true) break;
-        f[accuSlot] = step(f);
-      }
-    } finally {
-      if (plain) cursor.release();
-    }
-    return result(f);
-  };
+  const cursor = first.case === 'constExpr' && (first.value.constantKind.case === 'boolValue' || first.value.constantKind.case === 'int64Value') ? konst(g, new ElementCursor()) : undefined;
+  const r = local(g);
+  const [accu, iter, items, plain, i, stop] = [local(g), local(g), local(g), local(g), local(g), local(g)];
+  const withAccu = new Map(scope).set(x.accuVar, { local: accu });
+  const withIter = new Map(withAccu).set(x.iterVar, { local: iter });
+  const init = emit(g, x.accuInit, scope, out);
+  unlessError(g, out, init, r, (o) => {
+    const range = emit(g, x.iterRange!, scope, o);
+    unlessError(g, o, range, r, (o2) => {
+      o2.push(cursor ? `${plain} = H.plainArray(${range}); ${items} = ${plain} !== undefined ? ${cursor}.over(${plain}) : H.itemsOf(${id}, ${range});` : `${plain} = undefined; ${items} = H.itemsOf(${id}, ${range});`);
+      o2.push(`if (H.isCelError(${items})) ${r} = ${items}; else {`);
+      o2.push(`${accu} = ${init}; ${stop} = false;`);
+      o2.push(`try { for (${i} = 0; ${i} < ${items}.size; ${i}++) { H.spend(1); ${iter} = ${items}.get(${i});`);
+      const go = emit(g, x.loopCondition!, withIter, o2);
+      o2.push(`if (H.isCelError(${go})) { ${r} = ${go}; ${stop} = true; break; } if (${go} !== true) break;`);
+      const next = emit(g, x.loopStep!, withIter, o2);
+      o2.push(`${accu} = ${next}; } } finally { if (${plain} !== undefined) ${cursor ?? 'undefined'}.release(); }`);
+      o2.push(`if (!${stop}) {`);
+      const result = emit(g, x.result!, withAccu, o2);
+      o2.push(`${r} = ${result}; } }`);
+    });
+  });
+  return r;
 }
 
 type Call = Extract<Expr['exprKind'], { case: 'callExpr' }>['value'];
 
-function call(c: Compiler, id: number, x: Call, scope: Scope): Node {
+function call(g: Generator, id: number, x: Call, scope: Scope, out: Out): string {
   if (x.target) {
     const qualified = qualifiedName(x.target);
-    const namespaced = qualified === undefined ? undefined : c.env.funcs.find(`${qualified}.${x.function}`);
-    if (namespaced) return dispatch(c, id, `${qualified}.${x.function}`, undefined, x.args.map((a) => node(c, a, scope)), x.args);
+    const name = qualified === undefined ? undefined : `${qualified}.${x.function}`;
+    if (name !== undefined && g.env.funcs.find(name)) return dispatch(g, id, name, undefined, x.args, scope, out);
   }
-  const args = x.args.map((a) => node(c, a, scope));
-  const target = x.target ? node(c, x.target, scope) : undefined;
+  const [a, b, c] = x.args;
   switch (x.function) {
     case '_[_]':
-      return indexNode(id, args[0]!, args[1]!);
+      return indexing(g, id, a!, b!, scope, out);
     case '_[?_]':
     case '_?._':
-      c.supported = false;
-      return () => err(id, 'optional syntax is planned by @bufbuild/cel');
+      g.supported = false;
+      return konst(g, err(id, 'optional syntax is planned by @bufbuild/cel'));
     case '_?_:_':
-      return conditional(id, args[0]!, args[1]!, args[2]!);
+      return conditional(g, id, a!, b!, c!, scope, out);
     case '_&&_':
-      return logical(id, args, false);
+      return logical(g, id, x.args, false, scope, out);
     case '_||_':
-      return logical(id, args, true);
+      return logical(g, id, x.args, true, scope, out);
     case '@not_strictly_false':
     case '__not_strictly_false__': {
-      const arg = args[0]!;
-      return (f) => arg(f) !== false;
+      const r = local(g);
+      const v = emit(g, a!, scope, out);
+      out.push(`${r} = ${v} !== false;`);
+      return r;
     }
     default:
-      if (TIME_FUNCTIONS.has(x.function)) c.usesTime = true;
-      return dispatch(c, id, x.function, target, args, x.args);
+      if (TIME_FUNCTIONS.has(x.function)) g.usesTime = true;
+      return dispatch(g, id, x.function, x.target, x.args, scope, out);
   }
 }
 
-function indexNode(id: number, obj: Node, key: Node): Node {
-  return (f) => {
-    const o = obj(f);
-    if (isCelError(o)) return o;
-    const k = key(f);
-    return isCelError(k) ? k : index(id, o, k);
-  };
+function indexing(g: Generator, id: number, obj: Expr, key: Expr, scope: Scope, out: Out): string {
+  const r = local(g);
+  inOrder(g, [obj, key], scope, out, r, ([o, k], then) => then.push(`${r} = H.index(${id}, ${o}, ${k});`));
+  return r;
 }
 
-function conditional(id: number, cond: Node, t: Node, e: Node): Node {
-  return (f) => {
-    const v = cond(f);
-    if (v === true) return t(f);
-    if (v === false) return e(f);
-    if (isCelError(v)) return v;
-    return err(id, `found no matching overload for _?_:_ applied to '(${celType(v).name})'`);
-  };
+function conditional(g: Generator, id: number, cond: Expr, t: Expr, e: Expr, scope: Scope, out: Out): string {
+  const r = local(g);
+  const v = emit(g, cond, scope, out);
+  out.push(`if (${v} === true) {`);
+  out.push(`${r} = ${emit(g, t, scope, out)}; } else if (${v} === false) {`);
+  out.push(`${r} = ${emit(g, e, scope, out)}; } else ${r} = H.isCelError(${v}) ? ${v} : H.notCondition(${id}, ${v});`);
+  return r;
 }
 
 // && and || over their arguments: a deciding bool wins over errors; otherwise the first error.
-function logical(id: number, args: readonly Node[], decides: boolean): Node {
-  const mismatch = (v: CelValue | CelError): CelError => (isCelError(v) ? v : err(id, `type mismatch: expected bool, got ${String(celType(v))}`));
+function logical(g: Generator, id: number, args: readonly Expr[], decides: boolean, scope: Scope, out: Out): string {
+  const r = local(g);
   if (args.length === 2) {
     // the parser's shape: both operands evaluated unless the first decides
-    const [l, r] = args as [Node, Node];
-    return (f) => {
-      const x = l(f);
-      if (x === decides) return decides;
-      const y = r(f);
-      if (y === decides) return decides;
-      if (typeof x !== 'boolean') return mismatch(x);
-      return typeof y === 'boolean' ? !decides : mismatch(y);
-    };
+    const x = emit(g, args[0]!, scope, out);
+    out.push(`if (${x} === ${String(decides)}) ${r} = ${String(decides)}; else {`);
+    const y = emit(g, args[1]!, scope, out);
+    out.push(`if (${y} === ${String(decides)}) ${r} = ${String(decides)};`);
+    out.push(`else if (typeof ${x} !== 'boolean') ${r} = H.notBool(${id}, ${x});`);
+    out.push(`else ${r} = typeof ${y} === 'boolean' ? ${String(!decides)} : H.notBool(${id}, ${y}); }`);
+    return r;
   }
-  return (f) => {
-    let first: CelError | undefined;
-    for (const arg of args) {
-      const v = arg(f);
-      if (typeof v === 'boolean') {
-        if (v === decides) return decides;
-        continue;
-      }
-      first ??= mismatch(v);
-    }
-    return first ?? !decides;
-  };
-}
-
-// Whether an overload that matched once may be tried first next time: it must not match values of other types
-// than an earlier overload could (a dyn parameter could take what an earlier, typed overload should).
-function rememberable(funcs: readonly CelFunc[], fn: CelFunc): boolean {
-  const dyn = fn.arguments.some((t) => t === CelScalar.DYN) || fn.target === CelScalar.DYN;
-  return !dyn || funcs.find((g) => g.arguments.length === fn.arguments.length && (g.target === undefined) === (fn.target === undefined)) === fn;
-}
-
-/** A shortcut for a call on the values it is most often given: the receiver (undefined for a function) and up to
- *  two arguments; undefined leaves the call to the overloads. */
-type Shortcut = (t: CelValue | undefined, a: CelValue, b: CelValue) => CelValue | undefined;
-
-const same = (a: CelValue, b: CelValue): boolean => typeof a === typeof b && (typeof a === 'string' || typeof a === 'bigint' || typeof a === 'boolean');
-const ordered = (a: CelValue, b: CelValue): boolean => typeof a === typeof b && (typeof a === 'string' || typeof a === 'bigint');
-
-// The number of code points in s (what size() counts: a surrogate pair is one).
-function codePoints(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
+  const firstError = local(g);
+  out.push(`${firstError} = undefined; ${r} = undefined;`);
+  for (const arg of args) {
+    out.push(`if (${r} === undefined) {`);
+    const v = emit(g, arg, scope, out);
+    out.push(`if (typeof ${v} === 'boolean') { if (${v} === ${String(decides)}) ${r} = ${String(decides)}; } else if (${firstError} === undefined) ${firstError} = H.notBool(${id}, ${v}); }`);
   }
-  return n;
+  out.push(`if (${r} === undefined) ${r} = ${firstError} ?? ${String(!decides)};`);
+  return r;
 }
 
-// Whether the string is an element of the list (a string equals only the same string).
-function inList(s: string, list: CelList): boolean {
-  for (let i = 0; i < list.size; i++) if (list.get(i) === s) return true;
-  return false;
-}
-
-const size: Shortcut = (t) => (typeof t === 'string' ? celInt(codePoints(t)) : isCelList(t) || isCelMap(t) ? celInt(t.size) : undefined);
-
-// Whether the string has a character in the range lo..hi (ASCII letters of one case).
-function hasAscii(s: string, lo: number, hi: number): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch >= lo && ch <= hi) return true;
-  }
-  return false;
-}
-
-const UPPER = /[A-Z]+/g;
-const LOWER = /[a-z]+/g;
-const [UPPER_A, UPPER_Z, LOWER_A, LOWER_Z] = [65, 90, 97, 122];
-
-// A quantity method on two quantities (both maps), as its overload answers it.
-const quantities = (op: (l: number, r: number) => CelValue): Shortcut => (t, x) => (isCelMap(t) && isCelMap(x) ? op(amount(t), amount(x)) : undefined);
-
-// What the standard overloads (@bufbuild/cel's std/logic and strings extension) answer for these value types;
-// keyed by name, "." for a method, and the number of arguments.
-const SHORTCUTS: Readonly<Record<string, Shortcut>> = {
-  '_==_/2': (_, a, b) => (same(a, b) ? a === b : undefined),
-  '_!=_/2': (_, a, b) => (same(a, b) ? a !== b : undefined),
-  '_<_/2': (_, a, b) => (ordered(a, b) ? (a as string) < (b as string) : undefined),
-  '_<=_/2': (_, a, b) => (ordered(a, b) ? (a as string) <= (b as string) : undefined),
-  '_>_/2': (_, a, b) => (ordered(a, b) ? (a as string) > (b as string) : undefined),
-  '_>=_/2': (_, a, b) => (ordered(a, b) ? (a as string) >= (b as string) : undefined),
-  '@in/2': (_, a, b) => (typeof a !== 'string' ? undefined : isCelMap(b) ? b.has(a) : isCelList(b) ? inList(a, b) : undefined),
-  'size/1': (_, a) => size(a, null, null),
-  '.size/0': size,
-  '.startsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.startsWith(a) : undefined),
-  '.endsWith/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.endsWith(a) : undefined),
-  '.contains/1': (t, a) => (typeof t === 'string' && typeof a === 'string' ? t.includes(a) : undefined),
-  '.lowerAscii/0': (t) => (typeof t !== 'string' ? undefined : hasAscii(t, UPPER_A, UPPER_Z) ? t.replace(UPPER, (m) => m.toLowerCase()) : t),
-  '.upperAscii/0': (t) => (typeof t !== 'string' ? undefined : hasAscii(t, LOWER_A, LOWER_Z) ? t.replace(LOWER, (m) => m.toUpperCase()) : t),
-  // the Kubernetes quantity library (cel-library.ts), without an argument array and type objects per call
-  'quantity/1': (_, x) => (typeof x === 'string' ? parseQuantity(x) : undefined),
-  '.isGreaterThan/1': quantities(QUANTITY_COMPARISONS.isGreaterThan),
-  '.isLessThan/1': quantities(QUANTITY_COMPARISONS.isLessThan),
-  '.compareTo/1': quantities(QUANTITY_COMPARISONS.compareTo),
-};
-
-/** How the environment runs `matches()` (its re2 option). */
-export interface Matchers {
-  compile(pattern: string): { test(s: string): boolean };
-}
-
-function dispatch(c: Compiler, id: number, name: string, target: Node | undefined, args: readonly Node[], argExprs: readonly Expr[]): Node {
-  const group = c.env.funcs.find(name);
-  if (!group) return () => err(id, `unbound function: ${name}`);
-  const funcs = [...group];
-  let last: CelFunc | undefined;
-  // The call through the overloads, the one that matched last time first.
-  const overload = (t: CelValue | undefined, vals: CelValue[]): CelResult => {
-    spend(1);
-    let r = last?.call(id, t, vals);
-    if (r === undefined) {
-      for (const fn of funcs) {
-        r = fn.call(id, t, vals);
-        if (r === undefined) continue;
-        if (rememberable(funcs, fn)) last = fn;
-        break;
-      }
-    }
-    if (typeof r === 'string') charge(r.length);
-    const stopped = budgetExceeded();
-    if (stopped !== undefined) throw new BudgetExceeded(stopped);
-    if (r !== undefined) return r;
-    const on = t !== undefined ? `${String(celType(t))}.` : '';
-    return err(id, `found no matching overload for '${name}' applied to '${on}(${vals.map((v) => celType(v).name).join(', ')})'`);
-  };
-  const [a, b] = args;
-  if (name === '!_' && !target && a && !b) {
+// A function or method call: `!` in line, a shortcut for the calls most rules make, else the overloads; the
+// receiver and the arguments evaluated in order, the first error returned.
+function dispatch(g: Generator, id: number, name: string, target: Expr | undefined, args: readonly Expr[], scope: Scope, out: Out): string {
+  const overload = overloadCall(g.env, id, name);
+  if (!overload) return konst(g, err(id, `unbound function: ${name}`));
+  const over = konst(g, overload);
+  const r = local(g);
+  if (name === '!_' && !target && args.length === 1) {
     // `!` in line (`!has(...)` is in most rules): a bool negated, an error passed on, anything else to the overloads
-    return (f) => {
-      const v = a(f);
-      if (typeof v !== 'boolean') return isCelError(v) ? v : overload(undefined, [v]);
-      spend(1);
-      return !v;
-    };
+    const v = emit(g, args[0]!, scope, out);
+    out.push(`if (typeof ${v} === 'boolean') { H.spend(1); ${r} = !${v}; } else ${r} = H.isCelError(${v}) ? ${v} : ${over}(undefined, [${v}]);`);
+    return r;
   }
-  const receiver: (f: Frame) => CelResult | undefined = target ?? (() => undefined);
-  const shortcut = args.length <= 2 ? shortcutFor(c, name, target !== undefined, argExprs) : undefined;
-  if (shortcut) {
-    // The shortcut on evaluated values, the overloads when it does not answer.
-    const answer = (t: CelValue | undefined, va: CelValue, vb: CelValue): CelResult => {
-      let r: CelValue | undefined;
-      try {
-        r = shortcut(t, va, vb);
-      } catch (e) {
-        return celError(e, id);
-      }
-      if (r === undefined) return overload(t, !a ? [] : !b ? [va] : [va, vb]);
-      spend(1);
-      if (typeof r === 'string') charge(r.length);
-      return r;
-    };
-    return shortcutNode(receiver, target !== undefined, a, b, answer);
-  }
-  return (f) => {
-    const t = receiver(f);
-    if (isCelError(t)) return t;
-    const vals: CelValue[] = new Array<CelValue>(args.length);
-    for (let i = 0; i < args.length; i++) {
-      const v = args[i]!(f);
-      if (isCelError(v)) return v;
-      vals[i] = v;
-    }
-    return overload(t, vals);
-  };
+  const answer = shortcutCall(id, name, target !== undefined, args, overload, g.matchers);
+  const nodes = target ? [target, ...args] : args;
+  inOrder(g, nodes, scope, out, r, (values, o) => {
+    const t = target ? values[0]! : 'undefined';
+    const vals = target ? values.slice(1) : values;
+    if (answer) o.push(`${r} = ${konst(g, answer)}(${t}, ${vals[0] ?? 'null'}, ${vals[1] ?? 'null'});`);
+    else o.push(`${r} = ${over}(${t}, [${vals.join(', ')}]);`);
+  });
+  return r;
 }
 
-// The shortcut of a call, if any: by name, "." for a method, and the number of arguments; `matches` with the
-// environment's regex engine (a constant pattern compiled once, here).
-function shortcutFor(c: Compiler, name: string, method: boolean, argExprs: readonly Expr[]): Shortcut | undefined {
-  if (name === 'matches' && method && c.matchers) {
-    const m = c.matchers;
-    const pattern = argExprs[0]?.exprKind;
-    const fixed = pattern?.case === 'constExpr' && pattern.value.constantKind.case === 'stringValue' ? compiledOrNot(m, pattern.value.constantKind.value) : undefined;
-    if (fixed) return (t, a) => (typeof t === 'string' && typeof a === 'string' ? fixed.test(t) : undefined);
-    return (t, a) => (typeof t === 'string' && typeof a === 'string' ? m.compile(a).test(t) : undefined);
-  }
-  return SHORTCUTS[`${method ? '.' : ''}${name}/${argExprs.length}`];
-}
+let compiledCount = 0;
 
-// The pattern compiled, or undefined when it does not compile (the call then reports the error when it runs).
-function compiledOrNot(m: Matchers, pattern: string): { test(s: string): boolean } | undefined {
-  try {
-    return m.compile(pattern);
-  } catch {
-    return undefined;
-  }
-}
-
-// A call with a shortcut, one closure per shape (function or method, 0 to 2 arguments): the receiver and the
-// arguments evaluated in order, the first error returned.
-function shortcutNode(receiver: (f: Frame) => CelResult | undefined, method: boolean, a: Node | undefined, b: Node | undefined, answer: (t: CelValue | undefined, va: CelValue, vb: CelValue) => CelResult): Node {
-  if (!method && a && !b) {
-    return (f) => {
-      const va = a(f);
-      return isCelError(va) ? va : answer(undefined, va, null);
-    };
-  }
-  if (!method && a && b) {
-    return (f) => {
-      const va = a(f);
-      if (isCelError(va)) return va;
-      const vb = b(f);
-      return isCelError(vb) ? vb : answer(undefined, va, vb);
-    };
-  }
-  if (method && !a) {
-    return (f) => {
-      const t = receiver(f);
-      return isCelError(t) ? t : answer(t, null, null);
-    };
-  }
-  return (f) => {
-    const t = receiver(f);
-    if (isCelError(t)) return t;
-    const va = a ? a(f) : null;
-    if (isCelError(va)) return va;
-    const vb = b ? b(f) : null;
-    return isCelError(vb) ? vb : answer(t, va, vb);
-  };
-}
-
-// Compiles an expression over these declared variables (all of them dyn).
+// Compiles an expression over these declared variables (all of them dyn) into one function.
 export function compileExpression(env: CelEnv, expr: Expr, declared: readonly string[], matchers?: Matchers): Compiled {
-  const c: Compiler = { env, matchers, declared, reads: new Set(), slots: declared.length, supported: true, usesTime: false, iterates: false };
-  const root = node(c, expr, new Map(declared.map((name, i) => [name, i])));
-  const read = declared.filter((name) => c.reads.has(name));
-  const readSlots = read.map((name) => declared.indexOf(name));
-  const frame: Frame = new Array<CelResult | undefined>(c.slots).fill(undefined);
-  return {
-    reads: c.reads,
-    supported: c.supported,
-    usesTime: c.usesTime,
-    iterates: c.iterates,
-    // One frame per expression, reused: an evaluation cannot start another of the same expression. It is emptied
-    // after each evaluation, so that this long-lived array keeps no review's values alive.
-    evaluate(bindings) {
-      for (let i = 0; i < read.length; i++) frame[readSlots[i]!] = bindings[read[i]!];
-      try {
-        return root(frame);
-      } finally {
-        frame.fill(undefined);
-      }
-    },
-  };
+  const g: Generator = { env, matchers, reads: new Set(), constants: [], values: new Set(), locals: [], supported: true, usesTime: false, iterates: false };
+  const scope: Scope = new Map(declared.map((name, i) => [name, { local: `b${i}`, declared: name }]));
+  const out: Out = [];
+  const result = emit(g, expr, scope, out);
+  const loads = declared.map((name, i) => (g.reads.has(name) ? `const b${i} = b[${JSON.stringify(name)}];` : '')).join(' ');
+  const locals = g.locals.length > 0 ? `let ${g.locals.join(', ')};` : '';
+  // the count makes each function's source unique, so that V8 compiles (and optimizes) each one on its own
+  const source = `"use strict"; return function celExpression(b) { ${loads} ${locals}\n${out.join('\n')}\nreturn ${result}; }; // #${++compiledCount}`;
+  const evaluate = new Function('K', 'H', source)(g.constants, RUNTIME) as Compiled['evaluate'];
+  return { reads: g.reads, supported: g.supported, usesTime: g.usesTime, iterates: g.iterates, evaluate };
 }

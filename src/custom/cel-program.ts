@@ -1,4 +1,4 @@
-// Compiles a CEL expression once (parse, check, compile to closures) and runs it within its budget.
+// Compiles a CEL expression once (parse, check, generate its function) and runs it within its budget.
 import { celEnv, celFunc, CelScalar, isCelError, parse, plan } from '@bufbuild/cel';
 import type { CelEnv, CelResult, CelType, CelValue } from '@bufbuild/cel';
 import { CACHED_RE2, KUBERNETES_LIBRARY } from './cel-library.js';
