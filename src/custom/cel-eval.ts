@@ -261,7 +261,8 @@ function mapLiteral(g: Generator, id: number, m: MapExpr, scope: Scope, out: Out
   const step = (i: number, o: Out): void => {
     if (i === nodes.length) return void o.push(`${r} = H.celMap(${entries});`);
     const key = local(g);
-    o.push(`${key} = H.mapKey(${id}, ${emit(g, nodes[i]!, scope, o)});`);
+    const rawKey = emit(g, nodes[i]!, scope, o);
+    o.push(`${key} = H.mapKey(${id}, ${rawKey});`);
     unlessError(g, o, key, r, (o2) => {
       const value = emit(g, nodes[i + 1]!, scope, o2);
       unlessError(g, o2, value, r, (o3) => {
@@ -286,21 +287,23 @@ function comprehension(g: Generator, id: number, x: Comprehension, scope: Scope,
   const first = x.accuInit.exprKind;
   const cursor = first.case === 'constExpr' && (first.value.constantKind.case === 'boolValue' || first.value.constantKind.case === 'int64Value') ? konst(g, new ElementCursor()) : undefined;
   const r = local(g);
-  const [accu, iter, items, plain, i, stop] = [local(g), local(g), local(g), local(g), local(g), local(g)];
+  const [accu, iter, items, i, stop] = [local(g), local(g), local(g), local(g), local(g)];
+  const plain = cursor ? local(g) : undefined;
   const withAccu = new Map(scope).set(x.accuVar, { local: accu });
   const withIter = new Map(withAccu).set(x.iterVar, { local: iter });
   const init = emit(g, x.accuInit, scope, out);
   unlessError(g, out, init, r, (o) => {
     const range = emit(g, x.iterRange!, scope, o);
     unlessError(g, o, range, r, (o2) => {
-      o2.push(cursor ? `${plain} = H.plainArray(${range}); ${items} = ${plain} !== undefined ? ${cursor}.over(${plain}) : H.itemsOf(${id}, ${range});` : `${plain} = undefined; ${items} = H.itemsOf(${id}, ${range});`);
+      // a plain array through the cursor, released after the loop (it outlives the review)
+      o2.push(plain ? `${plain} = H.plainArray(${range}); ${items} = ${plain} !== undefined ? ${cursor}.over(${plain}) : H.itemsOf(${id}, ${range});` : `${items} = H.itemsOf(${id}, ${range});`);
       o2.push(`if (H.isCelError(${items})) ${r} = ${items}; else {`);
       o2.push(`${accu} = ${init}; ${stop} = false;`);
-      o2.push(`try { for (${i} = 0; ${i} < ${items}.size; ${i}++) { H.spend(1); ${iter} = ${items}.get(${i});`);
+      o2.push(`${plain ? 'try { ' : ''}for (${i} = 0; ${i} < ${items}.size; ${i}++) { H.spend(1); ${iter} = ${items}.get(${i});`);
       const go = emit(g, x.loopCondition!, withIter, o2);
       o2.push(`if (H.isCelError(${go})) { ${r} = ${go}; ${stop} = true; break; } if (${go} !== true) break;`);
       const next = emit(g, x.loopStep!, withIter, o2);
-      o2.push(`${accu} = ${next}; } } finally { if (${plain} !== undefined) ${cursor ?? 'undefined'}.release(); }`);
+      o2.push(`${accu} = ${next}; }${plain ? ` } finally { if (${plain} !== undefined) ${cursor}.release(); }` : ''}`);
       o2.push(`if (!${stop}) {`);
       const result = emit(g, x.result!, withAccu, o2);
       o2.push(`${r} = ${result}; } }`);
@@ -354,8 +357,10 @@ function conditional(g: Generator, id: number, cond: Expr, t: Expr, e: Expr, sco
   const r = local(g);
   const v = emit(g, cond, scope, out);
   out.push(`if (${v} === true) {`);
-  out.push(`${r} = ${emit(g, t, scope, out)}; } else if (${v} === false) {`);
-  out.push(`${r} = ${emit(g, e, scope, out)}; } else ${r} = H.isCelError(${v}) ? ${v} : H.notCondition(${id}, ${v});`);
+  const yes = emit(g, t, scope, out); // the branch's code goes inside the block, before its assignment
+  out.push(`${r} = ${yes}; } else if (${v} === false) {`);
+  const no = emit(g, e, scope, out);
+  out.push(`${r} = ${no}; } else ${r} = H.isCelError(${v}) ? ${v} : H.notCondition(${id}, ${v});`);
   return r;
 }
 
