@@ -25,6 +25,7 @@ import { resolvingGatherer } from '../images/resolution.js';
 import type { RegistryOptionsInput } from '../images/options.js';
 import { parsePlatform } from '../images/platform.js';
 import { imageFactGatherer } from '../images/gatherer.js';
+import { watchedGatherer } from '../images/watched-cache.js';
 import { createPullSecretReader } from '../images/pull-secrets.js';
 import type { PullSecretReader } from '../images/pull-secrets.js';
 import { loadKubeConfig } from '../kube/client.js';
@@ -142,7 +143,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     exceptions.setCustomPolicyIds(customPolicyIds(config.current()));
     config.onChange((next) => exceptions.setCustomPolicyIds(customPolicyIds(next)));
   }
-  const gatherer: FactGatherer = { gather: (request) => facts.gatherer.gather(request), peek: (request, hits) => facts.gatherer.peek?.(request, hits) };
+  const gatherer = watchedGatherer(() => facts.gatherer);
   const engine = createEngine({ config: current, facts: gatherer, ...(options.exceptions ? { exceptions: options.exceptions } : {}) });
   return {
     config,

@@ -5,7 +5,8 @@ import { podSiteOf, rawPodSpec, carriesPods } from '../workload/podspecs.js';
 import { isObject, WorkloadError } from '../workload/k8s.js';
 import type { ContainerSite, FactKind, Facts, Finding, Policy, PodSite, Review } from './types.js';
 import type { FactGatherer } from './facts.js';
-import { factsNow, NO_FACT_GATHERER, NO_FACTS } from './facts.js';
+import { NO_FACT_GATHERER, NO_FACTS } from './facts.js';
+import { PeekedFacts } from './peeked-facts.js';
 import { decide, formatFinding, refused, skipped } from './decision.js';
 import type { Decision, Effect, Violation } from './decision.js';
 import { matchesAny } from './globs.js';
@@ -110,15 +111,17 @@ type Active = Array<[Policy, PolicySettings]>;
 interface ActiveSets {
   readonly linux: Active;
   readonly windows: Active;
+  /** facts peeked under this config (the gatherers read its policy parameters) */
+  readonly facts: PeekedFacts;
 }
 
 // The policies a config turns on, for Linux and for Windows pods: computed once per config, not per review.
-function activeSets(policies: readonly Policy[], config: Config): ActiveSets {
+function activeSets(policies: readonly Policy[], config: Config, gatherer: FactGatherer): ActiveSets {
   const linux: Active = policies.flatMap((policy): Active => {
     const settings = config.policies[policy.id];
     return settings && settings.action !== 'off' ? [[policy, settings]] : [];
   });
-  return { linux, windows: linux.filter(([policy]) => policy.appliesToWindows) };
+  return { linux, windows: linux.filter(([policy]) => policy.appliesToWindows), facts: new PeekedFacts(gatherer) };
 }
 
 // The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
@@ -208,6 +211,7 @@ interface Prepared {
   readonly pod: PodSite;
   readonly audit: boolean;
   readonly active: Active;
+  readonly facts: PeekedFacts;
 }
 
 // What every request needs before policies run: the config, the pod spec, the mode, the active policies; or the
@@ -227,7 +231,7 @@ function prepare(input: EvaluationInput, config: Config, activeFor: (config: Con
   if (!pod) return skipped(`kind ${input.kind} carries no pod spec`);
   const audit = input.forceAudit === true || config.mode === 'audit' || (input.namespace !== undefined && config.auditNamespaces.includes(input.namespace));
   const sets = activeFor(config);
-  return { config, pod, audit, active: pod.windows ? sets.windows : sets.linux };
+  return { config, pod, audit, active: pod.windows ? sets.windows : sets.linux, facts: sets.facts };
 }
 
 function isDecision(p: Prepared | Decision): p is Decision {
@@ -245,7 +249,7 @@ export function createEngine(options: EngineOptions): Engine {
   const plans = new WeakMap<Config, ActiveSets>();
   const activeFor = (config: Config): ActiveSets => {
     let sets = plans.get(config);
-    if (!sets) plans.set(config, (sets = activeSets(options.policies ?? config.catalog, config)));
+    if (!sets) plans.set(config, (sets = activeSets(options.policies ?? config.catalog, config, gatherer)));
     return sets;
   };
   const exceptionContext = { ...(options.exceptions ? { source: options.exceptions } : {}), now: options.now ?? Date.now };
@@ -253,14 +257,14 @@ export function createEngine(options: EngineOptions): Engine {
     evaluate(input, { deadline }) {
       const prepared = prepare(input, options.config(), activeFor);
       if (isDecision(prepared)) return prepared;
-      const { config, pod, audit, active } = prepared;
+      const { config, pod, audit, active, facts: peeked } = prepared;
       const novelty = noveltyOf(input);
       const unpinned = input.checkPinned === true ? unpinnedViolations(input, pod, config, active, audit) : [];
       const needs = factNeeds(active, pod);
       const except = (d: Decision) => applyExceptions(d, input, exceptionContext);
       if (!needs) return except(judge(active, pod, NO_FACTS, novelty, audit, unpinned, input));
       // decided at once when every fact is cached, else once the look-ups settle
-      const facts = factsNow(gatherer, { pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
+      const facts = peeked.facts({ pod, images: needs, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
       return andThen(facts, (f) => except(judge(active, pod, f, novelty, audit, unpinned, input)));
     },
     pin(input, { deadline }) {
@@ -269,13 +273,13 @@ export function createEngine(options: EngineOptions): Engine {
       if (skip) return NOT_PINNED(skip);
       const prepared = prepare(input, config, activeFor);
       if (isDecision(prepared)) return NOT_PINNED(prepared.skipped ?? 'the pod spec cannot be read');
-      const { pod, audit, active } = prepared;
+      const { pod, audit, active, facts: peeked } = prepared;
       if (!pinningOn(config, active)) return NOT_PINNED('pinning is off (pinning.enabled, or no active policy looks up image facts)');
       const targets = pinTargets(input, pod, config, active);
       if (targets.length === 0) return { apply: false, pinned: [], failed: [] };
       const images = new Map([['digest' as const, new Set(targets.map((t) => t.container.image))]]);
       const apply = !audit && input.dryRun !== true;
-      const facts = factsNow(gatherer, { pod, images, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
+      const facts = peeked.facts({ pod, images, deadline, ...(input.namespace ? { namespace: input.namespace } : {}) });
       return andThen(facts, (f) => planFrom(targets, f, apply));
     },
   };

@@ -13,10 +13,28 @@ export interface FactRequest {
 }
 
 /**
- * The metric updates of the cache hits a peeked answer used (each cache's hit counters, look-up latencies): the caller
- * applies them when it uses the answer, so that a peek that falls back to gather counts nothing twice.
+ * What a peek read from the caches: the metric updates of the cache hits its answer used (each cache's hit counters,
+ * look-up latencies), applied by the caller when it uses the answer so that a peek that falls back to gather counts
+ * nothing twice; and when the earliest entry it read expires.
  */
-export type CacheHits = Array<() => void>;
+export class CacheHits {
+  readonly counts: Array<() => void> = [];
+  /** epoch ms at which the first cache entry the answer was read from expires (Infinity: none does) */
+  expiresAt = Infinity;
+
+  push(count: () => void): void {
+    this.counts.push(count);
+  }
+
+  // Notes that an entry the answer was read from expires at `at` (epoch ms).
+  expireBy(at: number): void {
+    if (at < this.expiresAt) this.expiresAt = at;
+  }
+
+  count(): void {
+    for (const count of this.counts) count();
+  }
+}
 
 export interface FactGatherer {
   gather(request: FactRequest): Promise<Facts>;
@@ -25,15 +43,21 @@ export interface FactGatherer {
    * a registry or API round (the caller then gathers). Gatherers without it are always gathered.
    */
   peek?(request: FactRequest, hits: CacheHits): Facts | undefined;
+  /**
+   * A number that changes whenever a cache peek reads changes (an entry set, replaced, deleted or evicted). Peeked
+   * facts are answered again for the same request while it holds and no entry they were read from expired; gatherers
+   * without it are peeked for every request.
+   */
+  readonly generation?: () => number;
 }
 
 // Peeks, applying the hits' metrics when the caches answered; gathers when they did not.
 export function factsNow(gatherer: FactGatherer, request: FactRequest): Facts | Promise<Facts> {
   if (gatherer.peek) {
-    const hits: CacheHits = [];
+    const hits = new CacheHits();
     const facts = gatherer.peek(request, hits);
     if (facts) {
-      for (const count of hits) count();
+      hits.count();
       return facts;
     }
   }

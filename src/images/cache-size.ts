@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { WatchedCache } from './watched-cache.js';
 
 // Sizes of cache entries in bytes, for lru-cache's maxSize: every cache that grows with distinct images is bounded
 // in bytes as well as in entries (long image names or error messages cannot stretch an entry-counted cache). The
@@ -68,11 +69,11 @@ export interface BoundedCacheOptions<K, V> {
 }
 
 /**
- * An LRU cache bounded in bytes and in entries. The entry bound is kept through the sizes (an entry costs at least
+ * An LRU cache bounded in bytes and in entries, watched (watched-cache.ts). The entry bound is kept through the sizes (an entry costs at least
  * maxBytes / maxEntries), so nothing is allocated for it up front: given `max`, lru-cache allocates about eight
  * arrays of `max` slots at once (0.5 MB for each cache of 10,000 entries, empty or not).
  */
 export function boundedCache<K extends {}, V extends {}>(o: BoundedCacheOptions<K, V>): LRUCache<K, V> {
   const least = Math.ceil(o.maxBytes / Math.max(1, o.maxEntries));
-  return new LRUCache<K, V>({ maxSize: o.maxBytes, sizeCalculation: (v, k) => Math.max(o.sizeOf(v, k), least), ...(o.ttlMs ? { ttl: o.ttlMs } : {}) });
+  return new WatchedCache<K, V>({ maxSize: o.maxBytes, sizeCalculation: (v, k) => Math.max(o.sizeOf(v, k), least), ...(o.ttlMs ? { ttl: o.ttlMs } : {}) });
 }

@@ -1,6 +1,6 @@
 // Registry credentials from a pod's imagePullSecrets and its service account's, read from the API server
 // (opt-in: registry.usePullSecrets, which needs RBAC to get Secrets and ServiceAccounts).
-import { LRUCache } from 'lru-cache';
+import { WatchedCache } from './watched-cache.js';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PodSpec } from '../workload/k8s.js';
@@ -90,8 +90,8 @@ export function createPullSecretReader(connect: () => Promise<CoreV1Api>, logger
       throw err;
     }));
   // each Secret and ServiceAccount is read once per TTL; concurrent callers share the read in flight
-  const secrets = new LRUCache<string, Read<Auths | undefined>>({ max: 1000, ttl: SECRET_TTL_MS });
-  const accounts = new LRUCache<string, Read<string[]>>({ max: 1000, ttl: SECRET_TTL_MS });
+  const secrets = new WatchedCache<string, Read<Auths | undefined>>({ max: 1000, ttl: SECRET_TTL_MS });
+  const accounts = new WatchedCache<string, Read<string[]>>({ max: 1000, ttl: SECRET_TTL_MS });
 
   function secretAuths(namespace: string, name: string): Read<Auths | undefined> {
     const key = `${namespace}/${name}`;

@@ -8,6 +8,7 @@ import type { CallOptions, FetchedManifest, RegistryClient, RepoRef } from './cl
 import type { DockerConfigJson } from './credentials.js';
 import type { ImageReference } from './reference.js';
 import { toRegistryError, type RegistryError } from './errors.js';
+import { noteExpiry } from './watched-cache.js';
 import { boundedCache, ERROR_OVERHEAD_BYTES, entryBytes, factsCacheBudget, flat } from './cache-size.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './options.js';
 
@@ -101,7 +102,9 @@ export class ImageResolver {
     if (ref.digest) return ref.digest;
     if (this.tagTtlMs <= 0) return undefined;
     const entry = this.tags.get(this.keyOf(ref, credentials));
-    return entry && Date.now() - entry.at < this.tagTtlMs ? entry.digest : undefined;
+    if (!entry || Date.now() - entry.at >= this.tagTtlMs) return undefined;
+    noteExpiry(entry.at + this.tagTtlMs);
+    return entry.digest;
   }
 
   // The digest the reference names now: its own digest, else what its tag names (index digest for multi-arch images).

@@ -10,12 +10,13 @@ import { ImageResolver } from '../../src/images/resolver.js';
 import { createImageFactsSource } from '../../src/images/facts.js';
 import { imageFactGatherer } from '../../src/images/gatherer.js';
 import { resolvingGatherer } from '../../src/images/resolution.js';
+import { watchedGatherer } from '../../src/images/watched-cache.js';
 import { NOT_CACHED, type PullSecretReader } from '../../src/images/pull-secrets.js';
 import type { DockerConfigJson } from '../../src/images/credentials.js';
 import { attestationFactGatherer, createAttestationVerifier, createSignatureVerifier, signatureFactGatherer, type SignedImagesParams } from '../../src/signatures/index.js';
 import { createEngine, type Engine } from '../../src/engine/evaluate.js';
 import type { Decision } from '../../src/engine/decision.js';
-import type { CacheHits, FactGatherer } from '../../src/engine/facts.js';
+import { CacheHits, type FactGatherer } from '../../src/engine/facts.js';
 import type { Config } from '../../src/config/types.js';
 import type { AttestationParams } from '../../src/signatures/attestation-params.js';
 import { configWith } from '../helpers/engine.js';
@@ -76,7 +77,9 @@ function chain(opts: ChainOptions = {}): Chain {
   const signatures = signatureFactGatherer(verifier, { params: () => config.policies['require-signed-images']?.params as SignedImagesParams | undefined, ...secrets });
   const attested = attestationFactGatherer(attestations, { policies: () => [], ...secrets }, signatures);
   const facts = imageFactGatherer(source, { os: 'linux', architecture: 'amd64' }, attested, opts.pullSecrets);
-  const gatherer = resolvingGatherer(resolver, 5000, facts, opts.pullSecrets);
+  // as the runtime builds it: peeks watched, so that the engine answers peeked facts again while the caches stand still
+  const chained = resolvingGatherer(resolver, 5000, facts, opts.pullSecrets);
+  const gatherer = watchedGatherer(() => chained);
   return {
     config,
     engine: createEngine({ config: () => config, facts: gatherer }),
@@ -156,13 +159,37 @@ describe('the synchronous path over cached facts', () => {
       const syncDecision = c.engine.evaluate(podOf(img.tagged), soon());
       expect(syncDecision).not.toBeInstanceOf(Promise);
       const afterSync = await counts(c.metrics);
+      // the same facts answered again without a peek count the same
+      expect(c.engine.evaluate(podOf(img.tagged), soon())).toEqual(syncDecision);
+      const afterAgain = await counts(c.metrics);
       const looked = gatherOnly.evaluate(podOf(img.tagged), soon());
       expect(looked).toBeInstanceOf(Promise);
       await looked;
       const afterGather = await counts(c.metrics);
       const bySync = delta(before, afterSync);
-      expect(bySync).toEqual(delta(afterSync, afterGather));
+      expect(bySync).toEqual(delta(afterSync, afterAgain));
+      expect(bySync).toEqual(delta(afterAgain, afterGather));
       expect(bySync).toMatchObject({ 'portcullis_registry_cache_hits_total{"cache":"facts"}': 1, 'portcullis_signature_cache_lookups_total{"cache":"outcome","hit":"true"}': 1 });
+    }));
+
+  it('answers peeked facts again without peeking while no cache changed, and peeks again once one did', () =>
+    withChain({}, async (c) => {
+      const [a, b] = [await pushed(), await pushed()];
+      let peeks = 0;
+      const counted: FactGatherer = { gather: (r) => c.gatherer.gather(r), peek: (r, hits) => (peeks++, c.gatherer.peek?.(r, hits)), generation: c.gatherer.generation! };
+      const engine = createEngine({ config: () => c.config, facts: counted });
+      const looked = await engine.evaluate(podOf(a.tagged), soon());
+      const peeked = peeks;
+      for (let i = 0; i < 3; i++) expect(engine.evaluate(podOf(a.tagged), soon())).toEqual(looked);
+      expect(peeks).toBe(peeked + 1);
+      // another namespace is another request (its pull secrets may differ): peeked for itself
+      expect(engine.evaluate(podOf(a.tagged, 'team-b'), soon())).toEqual(looked);
+      expect(peeks).toBe(peeked + 2);
+      // looking up another image fills the caches: the first request's facts are peeked again, and still the same
+      await engine.evaluate(podOf(b.tagged), soon());
+      const before = peeks;
+      expect(engine.evaluate(podOf(a.tagged), soon())).toEqual(looked);
+      expect(peeks).toBe(before + 1);
     }));
 
   it('falls back to the look-ups while a fact is in flight, then answers at once', () =>
@@ -189,6 +216,17 @@ describe('the synchronous path over cached facts', () => {
         expect(again).toBeInstanceOf(Promise);
         expect(await again).toEqual(looked);
       }
+    }));
+
+  it('falls back to the look-ups when the tag answer alone expired (its verdict still cached)', () =>
+    withChain({ tagTtlMs: 250 }, async (c) => {
+      const img = await pushed();
+      const looked = await c.engine.evaluate(podOf(img.tagged), soon());
+      expect(c.engine.evaluate(podOf(img.tagged), soon())).toEqual(looked);
+      await sleep(400);
+      const again = c.engine.evaluate(podOf(img.tagged), soon());
+      expect(again).toBeInstanceOf(Promise);
+      expect(await again).toEqual(looked);
     }));
 
   it('answers at once only under the credentials the cached tag was resolved with', () => {
@@ -230,14 +268,14 @@ describe('verifier peek', () => {
       const img = await pushed(false);
       const params: AttestationParams = { authorities: { team: { key: team.publicPem, ignoreTlog: true } }, images: [{ pattern: '**', authorities: ['team'] }], noMatch: 'deny', onError: 'deny', trustedRoot: '', predicateTypes: ['https://slsa.dev/provenance/v1'] };
       const opts = { ...soon(), digest: img.digest };
-      const hits: CacheHits = [];
+      const hits = new CacheHits();
       expect(verifier.peek?.(img.ref, params, opts, hits)).toBeUndefined();
-      expect(hits).toEqual([]);
+      expect(hits.counts).toEqual([]);
       const verified = await verifier.verify(img.ref, params, opts);
       expect(verified).toMatchObject({ status: 'unverified', code: 'NOT_FOUND' });
       const asked = requests;
       expect(verifier.peek?.(img.ref, params, opts, hits)).toEqual(verified);
-      expect(hits).toHaveLength(1);
+      expect(hits.counts).toHaveLength(1);
       expect(requests).toBe(asked);
     } finally {
       await verifier.close();
