@@ -1,5 +1,6 @@
 // What makes a literal value look like a credential: a well-known token format, or a high-entropy value under a
 // credential-like name. Returns what it looks like, never the value.
+import { BoundedMemo } from '../../src/memo.js';
 
 const FORMATS: ReadonlyArray<readonly [string, RegExp]> = [
   ['a private key', /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/],
@@ -38,9 +39,24 @@ function placeholder(value: string): boolean {
   return /^\$\(.+\)$|^\$\{.+\}$|^\/|^(?:true|false|yes|no|none|null|changeme|redacted)$|^[0-9.]+$|^<.*>$/i.test(value);
 }
 
+/** the longest value whose absence of a token format is remembered */
+const REMEMBERED_LENGTH = 256;
+/** values in no token format, the last 1024 (the Pods of one template repeat their env; credentials are not kept) */
+const NO_FORMAT = new BoundedMemo<string, true>(1024);
+
+// The well-known token format the value is in, or undefined.
+function formatOf(value: string): string | undefined {
+  const short = value.length <= REMEMBERED_LENGTH;
+  if (short && NO_FORMAT.get(value)) return undefined;
+  for (const [kind, re] of FORMATS) if (re.test(value)) return kind;
+  if (short) NO_FORMAT.set(value, true);
+  return undefined;
+}
+
 /** What the value looks like ("a GitHub token", "a password"), or undefined when it does not look like a secret. */
 export function secretKind(name: string, value: string): string | undefined {
-  for (const [kind, re] of FORMATS) if (re.test(value)) return kind;
+  const format = formatOf(value);
+  if (format) return format;
   if (!CREDENTIAL_NAME.test(name) || NOT_CREDENTIAL_NAME.test(name)) return undefined;
   if (value.length < MIN_LENGTH || placeholder(value) || entropy(value) < MIN_ENTROPY) return undefined;
   const what = /PASS|PWD/i.test(name) ? 'a password' : /TOKEN|AUTH/i.test(name) ? 'a token' : 'a key or secret';
