@@ -124,18 +124,29 @@ function activeSets(policies: readonly Policy[], config: Config, gatherer: FactG
   return { linux, windows: linux.filter(([policy]) => policy.appliesToWindows), facts: new PeekedFacts(gatherer) };
 }
 
+/** the active policies that read looked-up facts, per active list (one list per config and pod OS) */
+const lookingUp = new WeakMap<Active, Active>();
+
+function factPolicies(active: Active): Active {
+  let found = lookingUp.get(active);
+  if (!found) lookingUp.set(active, (found = active.filter(([policy]) => policy.facts.length > 0)));
+  return found;
+}
+
 // The images each fact kind is needed for, leaving out images a policy excludes; undefined when none is needed.
 function factNeeds(active: Active, pod: PodSite): Map<FactKind, Set<string>> | undefined {
   let needs: Map<FactKind, Set<string>> | undefined;
-  for (const [policy, settings] of active) {
+  for (const [policy, settings] of factPolicies(active)) {
+    const sites = policy.needsFacts ? policy.needsFacts(pod, settings.params) : pod.containers;
+    if (sites.length === 0) continue;
+    const excluded = settings.excludeImages;
     for (const kind of policy.facts) {
-      const sites = policy.needsFacts ? policy.needsFacts(pod, settings.params) : pod.containers;
+      let set = needs?.get(kind);
       for (const site of sites) {
-        if (matchesAny(settings.excludeImages, site.container.image)) continue;
-        needs ??= new Map();
-        let set = needs.get(kind);
-        if (!set) needs.set(kind, (set = new Set()));
-        set.add(site.container.image);
+        const image = site.container.image;
+        if (excluded.length > 0 && matchesAny(excluded, image)) continue;
+        if (!set) (needs ??= new Map()).set(kind, (set = new Set()));
+        set.add(image);
       }
     }
   }
