@@ -1,14 +1,16 @@
 // The node settings `portcullis serve` runs with, in the container image (the Dockerfile's ENV) and from
-// `npm start` or the bin alike: a bounded V8 heap, 4 MiB young-generation semi-spaces, no allocation-site
-// pretenuring, a tight glibc malloc (docs/performance.md). A process started without them re-executes itself with them.
+// `npm start` or the bin alike: a bounded V8 heap grown 10% past what a full collection kept, 4 MiB
+// young-generation semi-spaces, no allocation-site pretenuring, a tight glibc malloc (docs/performance.md). A process started without them re-executes itself with them.
 
 /**
  * V8 flags: old space bounded at 96 MiB, per-review garbage kept in 4 MiB semi-spaces, and no allocation-site
  * pretenuring: reviews that wait on registry look-ups survive a few scavenges, V8 then allocates every later review's
  * parsed body and pod spec straight in old space, and each of those keeps its young children alive until a full
- * collection (a third more CPU per review and tens of ms of p99 with image facts on; bench/RESULTS.md).
+ * collection (a third more CPU per review and tens of ms of p99 with image facts on; bench/RESULTS.md). The old
+ * generation may grow 10% past what the last full collection kept before the next one (V8 chooses 30-100% itself):
+ * about 10 MB less RSS once the image caches are full, no CPU measured for it (docs/performance.md).
  */
-export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4', '--no-allocation-site-pretenuring'];
+export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4', '--no-allocation-site-pretenuring', '--heap-growing-percent=10'];
 /**
  * glibc malloc, read at process start (so only a new process can change them): two arenas, and fixed 128 KiB
  * trim and mmap thresholds (left dynamic, they grow after large frees and freed memory stays in RSS).
