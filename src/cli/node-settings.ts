@@ -1,6 +1,7 @@
 // The node settings `portcullis serve` runs with, in the container image (the Dockerfile's ENV) and from
 // `npm start` or the bin alike: a bounded V8 heap grown 10% past what a full collection kept, 4 MiB
-// young-generation semi-spaces, no allocation-site pretenuring, a tight glibc malloc (docs/performance.md). A process started without them re-executes itself with them.
+// young-generation semi-spaces, no allocation-site pretenuring, a tight glibc malloc (docs/performance.md). A process
+// started without them re-executes itself with them.
 
 /**
  * V8 flags: old space bounded at 96 MiB, per-review garbage kept in 4 MiB semi-spaces, and no allocation-site

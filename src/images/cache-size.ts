@@ -69,8 +69,8 @@ export interface BoundedCacheOptions<K, V> {
 }
 
 /**
- * An LRU cache bounded in bytes and in entries, watched (watched-cache.ts). The entry bound is kept through the sizes (an entry costs at least
- * maxBytes / maxEntries), so nothing is allocated for it up front: given `max`, lru-cache allocates about eight
+ * An LRU cache bounded in bytes and in entries, watched (watched-cache.ts). The entry bound is kept through the
+ * sizes (an entry costs at least maxBytes / maxEntries), so nothing is allocated for it up front: given `max`, lru-cache allocates about eight
  * arrays of `max` slots at once (0.5 MB for each cache of 10,000 entries, empty or not).
  */
 export function boundedCache<K extends {}, V extends {}>(o: BoundedCacheOptions<K, V>): LRUCache<K, V> {
