@@ -1,5 +1,5 @@
 // The admission deadline: the API server's ?timeout= (default 10s) minus a safety margin.
-import { parseDuration } from '../images/duration.js';
+import { parseDuration } from '../duration.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_TIMEOUT_MS = 30_000;

@@ -1,6 +1,6 @@
 // Durations and renewal windows for the certificate flags: "90d", "12h", "30m", "45s", "500ms", "33%".
 
-import { parseDuration as parseAnyDuration, DurationError } from '../images/duration.js';
+import { parseDuration as parseAnyDuration, DurationError } from '../duration.js';
 
 export { DurationError };
 

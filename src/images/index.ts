@@ -7,6 +7,5 @@ export { createImageFactsSource, type ImageFacts, type ImageFactsSource, type Lo
 export { type Platform, parsePlatform, formatPlatform } from './platform.js';
 export { type DockerConfigJson, type DockerAuthEntry, loadDockerConfig, findCredential } from './credentials.js';
 export { type RegistryOptions, type RegistryOptionsInput, registryOptionsSchema, resolveRegistryOptions, DEFAULT_REGISTRY_OPTIONS } from './options.js';
-export { parseDuration, DurationError } from './duration.js';
 export { parseImageUser, type ImageUser } from './user.js';
 export { MEDIA_TYPES, type Descriptor, type Manifest, type ImageManifest, type ImageIndex } from './manifest.js';

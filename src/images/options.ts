@@ -1,6 +1,6 @@
 // Registry client settings, their defaults, and the JSON Schema the config file embeds.
 
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN, parseDuration } from '../duration.js';
 import { parsePlatform, type Platform } from './platform.js';
 
 export interface RegistryCacheOptions {
