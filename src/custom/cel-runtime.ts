@@ -4,7 +4,8 @@
 import { celError, celList, celMap, celType, celUint, isCelError, isCelList, isCelMap, isCelUint } from '@bufbuild/cel';
 import type { CelError, CelResult, CelValue } from '@bufbuild/cel';
 import { spend } from './cel-budget.js';
-import { celValue, hasJsonField, isJsonObject, plainArray, plainObject } from './cel-values.js';
+import { celValue, hasJsonField, plainArray, plainObject } from './cel-values.js';
+import { isObject } from '../workload/k8s.js';
 
 export const err = (id: number, message: string): CelError => celError(message, id);
 export const unresolved = (id: number): CelError => err(id, 'unresolved attribute');
@@ -101,6 +102,6 @@ export function itemsOf(id: number, range: CelValue): Items | CelError {
 
 /** Everything the generated code reads from its H parameter. */
 export const RUNTIME = {
-  isCelError, plainObject, isJsonObject, hasJsonField, celValue, celList, celMap, err, unresolved, index, mapKey, addEntry,
+  isCelError, plainObject, isJsonObject: isObject, hasJsonField, celValue, celList, celMap, err, unresolved, index, mapKey, addEntry,
   selectCel, notBool, notCondition, itemsOf, plainArray, spend, hasOwn: Object.hasOwn,
 } as const;

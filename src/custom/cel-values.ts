@@ -38,10 +38,6 @@ export function celValue(v: unknown): CelValue {
   }
 }
 
-/** Whether a JSON value is one that celValue makes a CEL map of (an object, not an array). */
-export function isJsonObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Whether a JSON object has this field, not null (what `has(x.field)` and `in` answer on its CEL map). */
 export function hasJsonField(raw: Json, name: string): boolean {
