@@ -88,15 +88,8 @@ interface IndexChoice {
 }
 type DigestEntry = ManifestEntry | IndexChoice;
 
-interface Resolved {
-  digest: string;
-  indexDigest?: string;
-  platform: Platform;
-  user: string;
-  env: readonly string[];
-  labels: Readonly<Record<string, string>>;
-  compressedSize: number;
-}
+/** what a digest resolves to: the facts without the reference they were asked for by */
+type Resolved = Omit<ImageFacts, 'reference' | 'registry' | 'repository'>;
 
 interface Flight {
   promise: Promise<FactsResult>;
