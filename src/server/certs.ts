@@ -21,10 +21,8 @@ function baseCert(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certi
   return cert;
 }
 
-// Generates a self-signed CA certificate and key.
-export function generateCa(commonName = 'portcullis-ca', days = 3650): KeyPair {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
-  const cert = baseCert(keys.publicKey, days);
+// Makes a certificate a self-signed CA named commonName (subject, issuer, CA extensions) and signs it with its key.
+export function signAsCa(cert: forge.pki.Certificate, privateKey: forge.pki.rsa.PrivateKey, commonName: string): void {
   const subject = [{ name: 'commonName', value: commonName }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
@@ -33,7 +31,14 @@ export function generateCa(commonName = 'portcullis-ca', days = 3650): KeyPair {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  cert.sign(privateKey, forge.md.sha256.create());
+}
+
+// Generates a self-signed CA certificate and key.
+export function generateCa(commonName = 'portcullis-ca', days = 3650): KeyPair {
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  const cert = baseCert(keys.publicKey, days);
+  signAsCa(cert, keys.privateKey, commonName);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 

@@ -1,6 +1,7 @@
 // Test PKI for the e2e control plane: a CA, serving and client certificates, and a service-account key pair.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { signAsCa } from '../../src/server/certs.js';
 
 export interface Issued {
   certPem: string;
@@ -52,15 +53,7 @@ export function createCa(commonName: string, days = 2): CertificateAuthority {
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem);
   cert.serialNumber = serial();
   validity(cert, days);
-  const subject = [{ name: 'commonName', value: commonName }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(key, forge.md.sha256.create());
+  signAsCa(cert, key, commonName);
   return { cert, key, certPem: forge.pki.certificateToPem(cert), keyPem: privatePem };
 }
 

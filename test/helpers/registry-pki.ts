@@ -2,6 +2,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
+import { signAsCa } from '../../src/server/certs.js';
 
 export interface TestCa {
   certPem: string;
@@ -40,15 +41,7 @@ export function makeCa(commonName = 'portcullis test CA'): TestCa {
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   validity(cert);
-  const attrs = [{ name: 'commonName', value: commonName }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
+  signAsCa(cert, keys.privateKey, commonName);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey), cert, key: keys.privateKey };
 }
 
