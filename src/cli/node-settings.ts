@@ -9,7 +9,7 @@
  * parsed body and pod spec straight in old space, and each of those keeps its young children alive until a full
  * collection (a third more CPU per review and tens of ms of p99 with image facts on; bench/RESULTS.md). The old
  * generation may grow 10% past what the last full collection kept before the next one (V8 chooses 30-100% itself):
- * about 10 MB less RSS once the image caches are full, no CPU measured for it (docs/performance.md).
+ * about 10 MB less RSS once the image caches are full, at no CPU cost side by side (docs/performance.md).
  */
 export const NODE_FLAGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4', '--no-allocation-site-pretenuring', '--heap-growing-percent=10'];
 /**
