@@ -51,9 +51,9 @@ LABEL org.opencontainers.image.title="portcullis" \
 ENV NODE_ENV=production \
     PORTCULLIS_COMMIT="${REVISION}"
 # a bounded V8 heap grown 10% past what a full collection kept, 4 MiB young-generation semi-spaces (per-review
-# garbage dies young), no allocation-site
-# pretenuring (reviews that waited on a registry would make V8 allocate later ones in old space), two malloc arenas
-# and fixed malloc trim/mmap thresholds keep RSS bounded whatever the number of distinct images (bench/RESULTS.md);
+# garbage dies young), no allocation-site pretenuring (reviews that waited on a registry would make V8 allocate later
+# ones in old space), two malloc arenas and fixed malloc trim/mmap thresholds keep RSS bounded whatever the number of
+# distinct images (bench/RESULTS.md);
 # the same settings as src/cli/node-settings.ts, which `portcullis serve` applies itself when started without them
 ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4 --no-allocation-site-pretenuring --heap-growing-percent=10" \
     MALLOC_ARENA_MAX=2 \

@@ -38,7 +38,6 @@ export function celValue(v: unknown): CelValue {
   }
 }
 
-
 /** Whether a JSON object has this field, not null (what `has(x.field)` and `in` answer on its CEL map). */
 export function hasJsonField(raw: Json, name: string): boolean {
   return Object.hasOwn(raw, name) && raw[name] != undefined;

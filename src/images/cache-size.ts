@@ -70,8 +70,9 @@ export interface BoundedCacheOptions<K, V> {
 
 /**
  * An LRU cache bounded in bytes and in entries, watched (watched-cache.ts). The entry bound is kept through the
- * sizes (an entry costs at least maxBytes / maxEntries), so nothing is allocated for it up front: given `max`, lru-cache allocates about eight
- * arrays of `max` slots at once (0.5 MB for each cache of 10,000 entries, empty or not).
+ * sizes (an entry costs at least maxBytes / maxEntries), so nothing is allocated for it up front: given `max`,
+ * lru-cache allocates about eight arrays of `max` slots at once (0.5 MB for each cache of 10,000 entries, empty or
+ * not).
  */
 export function boundedCache<K extends {}, V extends {}>(o: BoundedCacheOptions<K, V>): LRUCache<K, V> {
   const least = Math.ceil(o.maxBytes / Math.max(1, o.maxEntries));
