@@ -32,11 +32,6 @@ interface Variant {
   null?: boolean;
 }
 
-const BUFFER_BODY: Patch[] = [
-  { file: 'src/server/json.js', from: "{ parseAs: 'string', bodyLimit: MAX_BODY_BYTES }", to: "{ parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }" },
-  { file: 'src/server/json.js', from: 'done(null, parseJsonBody(body));', to: 'done(null, parseJsonBody(body.toString()));' },
-];
-
 const RESPONSE_SCHEMA = `{ schema: { response: { 200: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, response: { type: 'object', properties: { uid: { type: 'string' }, allowed: { type: 'boolean' }, status: { type: 'object', properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } } }, warnings: { type: 'array', items: { type: 'string' } }, auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } } } } } } } } }`;
 const RESPONSE: Patch[] = [
   { file: 'src/server/validate.js', from: "app.post('/validate', handle(false));", to: `app.post('/validate', ${RESPONSE_SCHEMA}, handle(false));` },
@@ -55,11 +50,10 @@ const VARIANTS: Variant[] = [
   { name: 'null-heap', what: `the null webhook with ${SHIPPED_HEAP.join(' ')}`, patches: [], null: true, nodeArgs: SHIPPED_HEAP },
   { name: 'no-flags', what: 'no node flags (V8 sizes its heap freely)', patches: [], nodeArgs: [] },
   { name: 'semi-2', what: '--max-old-space-size=96 --max-semi-space-size=2 (the flags before)', patches: [], nodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
-  patched('keep-managed-fields', 'managedFields parsed like the rest (undoes the parser skipping them)', 'src/server/json.js', 'JSON.parse(scan.skip.length > 0 ? withoutSkipped(text, scan.skip) : text)', 'JSON.parse(text)'),
+  patched('keep-managed-fields', 'managedFields parsed like the rest (undoes the parser skipping them)', 'src/server/json.js', "JSON.parse(scan.skip.length > 0 ? withoutSkipped(body, scan.skip) : body.toString('utf8'))", "JSON.parse(body.toString('utf8'))"),
   patched('log-every-decision', 'clean decisions logged at info too (undoes logging them at debug)', 'src/server/validate.js', "!decision.allowed ? 'info' : 'debug'", "!decision.allowed ? 'info' : 'info'"),
   patched('async-decision', 'every decision through a promise raced with the deadline timer (undoes the synchronous path)', 'src/engine/evaluate.js', 'return judge(active, pod, NO_FACTS, novelty, audit);', 'return Promise.resolve(judge(active, pod, NO_FACTS, novelty, audit));'),
   { name: 'log-warn', what: '--log-level warn: no "admission decision" line at all', patches: [], logLevel: 'warn' },
-  { name: 'buffer-body', what: "body parser parseAs 'buffer' + one buf.toString() (no chunk-by-chunk string concatenation)", patches: BUFFER_BODY },
   { name: 'response-schema', what: 'fastify response schema for 200 (fast-json-stringify instead of JSON.stringify)', patches: RESPONSE },
   patched('no-metrics', 'metrics.observe skipped (measures its cost)', 'src/server/validate.js', 'metrics.observe(review.kind, review.operation, decision, seconds);', ''),
   patched('no-child-logger', 'fastify childLoggerFactory returns the app logger (no per-request pino child)', 'src/server/app.js', 'loggerInstance: options.logger,', 'loggerInstance: options.logger, childLoggerFactory: (logger) => logger,'),

@@ -11,30 +11,30 @@ function parsedDepth(value: unknown): number {
 
 // A review whose object and oldObject carry managedFields, with arbitrary JSON around and inside them.
 const reviewArb = fc.record({
-  extra: fc.jsonValue({ maxDepth: 3 }),
-  managed: fc.jsonValue({ maxDepth: 4 }).map((v) => [v, { manager: 'kubectl', fieldsV1: { 'f:spec': { 'k:{"name":"a]}"}': {} } } }]),
+  extra: fc.jsonValue({ maxDepth: 3, stringUnit: 'grapheme' }),
+  managed: fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }).map((v) => [v, { manager: 'kubectl', fieldsV1: { 'f:spec': { 'k:{"name":"a]}"}': {} } } }]),
   oldManaged: fc.option(fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 3 })),
-  annotation: fc.string(),
+  annotation: fc.string({ unit: 'grapheme' }),
   indent: fc.constantFrom(0, 2),
 });
 
 describe('scanJson', () => {
   it('agrees with the parsed depth, strings with quotes, brackets and backslashes included', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), (value) => {
+      fc.property(fc.jsonValue({ maxDepth: 8, stringUnit: 'binary' }), (value) => {
         const text = JSON.stringify(value);
-        expect(scanJson(text, 1000).depth).toBe(parsedDepth(value));
+        expect(scanJson(Buffer.from(text), 1000).depth).toBe(parsedDepth(value));
       }),
       { numRuns: 2000 },
     );
-    expect(scanJson(JSON.stringify({ a: '{[\\"]}', b: ['\\\\', { c: '"' }] }), 100).depth).toBe(3);
+    expect(scanJson(Buffer.from(JSON.stringify({ a: '{[\\"]}', b: ['\\\\', { c: '"' }] })), 100).depth).toBe(3);
   });
 
   it('stops once past the limit, counting inside managedFields too', () => {
-    expect(scanJson('['.repeat(10_000), 128).depth).toBe(129);
+    expect(scanJson(Buffer.from('['.repeat(10_000)), 128).depth).toBe(129);
     const deep = `{"request":{"object":{"metadata":{"managedFields":${'['.repeat(200)}${']'.repeat(200)}}}}}`;
-    expect(scanJson(deep, 128).depth).toBe(129);
-    expect(() => parseJsonBody(deep)).toThrow(BodyError);
+    expect(scanJson(Buffer.from(deep), 128).depth).toBe(129);
+    expect(() => parseJsonBody(Buffer.from(deep))).toThrow(BodyError);
   });
 
   it('skips nothing outside request.object/oldObject.metadata.managedFields', () => {
@@ -47,13 +47,21 @@ describe('scanJson', () => {
         options: { metadata: { managedFields: [6] } },
       },
     });
-    expect(scanJson(text, 100).skip).toEqual([]);
-    expect(parseJsonBody(text)).toEqual(JSON.parse(text));
+    expect(scanJson(Buffer.from(text), 100).skip).toEqual([]);
+    expect(parseJsonBody(Buffer.from(text))).toEqual(JSON.parse(text));
   });
 
   it('does not take a string value or an escaped key for the managedFields key', () => {
     const text = '{"request":{"object":{"metadata":{"x":"managedFields","manag\\u0065dFields":[1],"y":["managedFields"]}}}}';
-    expect(scanJson(text, 100).skip).toEqual([]);
+    expect(scanJson(Buffer.from(text), 100).skip).toEqual([]);
+  });
+
+  it('finds the byte range of managedFields after multi-byte characters, and keeps them', () => {
+    const text = '{"request":{"object":{"metadata":{"name":"café-☃-🚀","managedFields":[{"f:ünïcode":"\\"]"}],"a":"ж"}}}}';
+    const bytes = Buffer.from(text);
+    const [from, to] = scanJson(bytes, 100).skip;
+    expect(bytes.subarray(from, to).toString()).toBe('[{"f:ünïcode":"\\"]"}]');
+    expect(parseJsonBody(bytes)).toEqual({ request: { object: { metadata: { name: 'café-☃-🚀', managedFields: [], a: 'ж' } } } });
   });
 });
 
@@ -74,7 +82,7 @@ describe('parseJsonBody', () => {
         const expected = JSON.parse(text) as typeof review;
         expected.request.object.metadata.managedFields = [];
         if (expected.request.oldObject) expected.request.oldObject.metadata.managedFields = [];
-        expect(parseJsonBody(text)).toEqual(expected);
+        expect(parseJsonBody(Buffer.from(text))).toEqual(expected);
       }),
       { numRuns: 1000 },
     );
@@ -82,8 +90,8 @@ describe('parseJsonBody', () => {
 
   it('rejects invalid JSON outside the skipped ranges with INVALID_JSON', () => {
     const bad = '{"request":{"object":{"metadata":{"managedFields":[{}]}},"x":}}';
-    expect(() => parseJsonBody(bad)).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
-    expect(() => parseJsonBody('{"request":"unterminated')).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    expect(() => parseJsonBody(Buffer.from(bad))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    expect(() => parseJsonBody(Buffer.from('{"request":"unterminated'))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
     // the message names the position in the body as sent, not in the body without managedFields
     const body = '{"request":{"object":{"metadata":{"managedFields":[{"f:spec":{}}]}},"x":}}';
     let direct = '';
@@ -92,6 +100,6 @@ describe('parseJsonBody', () => {
     } catch (err) {
       direct = (err as Error).message;
     }
-    expect(() => parseJsonBody(body)).toThrow(direct);
+    expect(() => parseJsonBody(Buffer.from(body))).toThrow(direct);
   });
 });
