@@ -19,6 +19,13 @@ const reviewArb = fc.record({
 });
 
 describe('scanJson', () => {
+  it('records at most seven ranges: a managedFields beyond them is parsed, not lost', () => {
+    const objects = Array.from({ length: 9 }, (_, i) => `"object":{"metadata":{"managedFields":[${i}]}}`).join(',');
+    const text = `{"request":{${objects}}}`;
+    expect(scanJson(Buffer.from(text), 100).skip).toHaveLength(14);
+    expect(parseJsonBody(Buffer.from(text))).toEqual(JSON.parse(text.replace(/\[\d\]/g, (m) => (m === '[8]' ? m : '[]'))));
+  });
+
   it('agrees with the parsed depth, strings with quotes, brackets and backslashes included', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 8, stringUnit: 'binary' }), (value) => {
