@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileWat, moduleText, MODULE_PATH, WAT_PATH } from '../../scripts/build-wasm.js';
-import { scanJson } from './json.js';
+import { compileAll, moduleText, MODULE_PATH } from '../../scripts/build-wasm.js';
+import { JSON_SCAN_WASM_SCALAR, JSON_SCAN_WASM_SIMD } from './json-scan-wasm.js';
+import { createJsonScanner } from './json.js';
 
-describe('the WebAssembly body scanner', () => {
-  it('is json-scan.wat as compiled (run `npm run build:wasm` after editing it)', async () => {
-    const binary = await compileWat(readFileSync(WAT_PATH, 'utf8'));
-    expect(readFileSync(MODULE_PATH, 'utf8')).toBe(moduleText(binary));
-  });
+it('json-scan-wasm.ts is json-scan.wat as compiled (run `npm run build:wasm` after editing it)', async () => {
+  expect(readFileSync(MODULE_PATH, 'utf8')).toBe(moduleText(await compileAll()));
+});
+
+describe.each([
+  ['simd', JSON_SCAN_WASM_SIMD],
+  ['scalar', JSON_SCAN_WASM_SCALAR],
+])('the %s build of the body scanner', (_build, binary) => {
+  const scanJson = createJsonScanner(binary);
 
   it('stops at the end of the text, whatever an earlier, longer text left after it', () => {
     expect(scanJson(Buffer.from(`{"a":"${'x'.repeat(40)}","b":[[[]]]}`), 100).depth).toBe(4);
@@ -34,4 +40,23 @@ describe('the WebAssembly body scanner', () => {
     expect(big.slice(scan.skip[0], scan.skip[1])).toBe(JSON.stringify(managed));
     expect(scanJson(Buffer.from('{"request":{"object":{"metadata":{"managedFields":[1]}}}}'), 128).skip).toEqual([50, 53]);
   });
+});
+
+it('the two builds find the same depth and ranges', () => {
+  const [simd, scalar] = [createJsonScanner(JSON_SCAN_WASM_SIMD), createJsonScanner(JSON_SCAN_WASM_SCALAR)];
+  const review = fc.record({
+    extra: fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' }),
+    managed: fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }),
+    old: fc.option(fc.jsonValue({ maxDepth: 3 })),
+    indent: fc.constantFrom(0, 2),
+  });
+  fc.assert(
+    fc.property(review, fc.integer({ min: 1, max: 12 }), ({ extra, managed, old, indent }, max) => {
+      const metadata = (m: unknown) => ({ metadata: { managedFields: m, x: extra } });
+      const body = { request: { object: metadata(managed), ...(old !== null ? { oldObject: metadata(old) } : {}) }, extra };
+      const bytes = Buffer.from(JSON.stringify(body, null, indent));
+      expect(scalar(bytes, max)).toEqual(simd(bytes, max));
+    }),
+    { numRuns: 2000 },
+  );
 });

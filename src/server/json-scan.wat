@@ -1,10 +1,13 @@
 ;; The body scan of src/server/json.ts, compiled to json-scan-wasm.ts by `npm run build:wasm` (a test checks that
-;; the two agree). It measures the nesting depth of a UTF-8 JSON text, stopping once it passes a limit, and finds the
-;; byte ranges of request.object.metadata.managedFields and request.oldObject.metadata.managedFields.
+;; the two agree) in two builds: "simd" keeps the simd:begin-end block and drops the scalar one; "scalar", for CPUs
+;; without WebAssembly SIMD (x86-64 without SSE4.1), the other way round. It measures the nesting depth of a UTF-8
+;; JSON text, stopping once it passes a limit, and finds the byte ranges of request.object.metadata.managedFields and
+;; request.oldObject.metadata.managedFields.
 ;;
 ;; Memory: bytes 0-63 hold the result (an i32 count of ranges, then up to MAX_RANGES [start, end) i32 pairs, offsets
 ;; into the text); the key names sit at 64-127; the text is copied in at TEXT (128). A text needs TEXT + its length
-;; bytes of memory. Bytes, not characters: every byte of a multi-byte UTF-8 character is >= 0x80, never a delimiter.
+;; + 16 bytes of memory (a 16-byte load may read past its end). Bytes, not characters: every byte of a multi-byte
+;; UTF-8 character is >= 0x80, never a delimiter.
 (module
   (memory (export "memory") 1)
   ;; the keys leading from the root to a managedFields array: "request" at 64, "object" at 71, "oldObject" at 77,
@@ -69,6 +72,7 @@
           ;; a string: a key on the path when the object it is in is
           (if (i32.eq (local.get $c) (i32.const 34))
             (then
+              ;; simd:begin
               ;; the closing quote, 16 bytes at a time: the first quote or backslash among them (a backslash escapes the
               ;; byte after it); an unterminated string ends the scan
               (local.set $close (i32.add (local.get $i) (i32.const 1)))
@@ -85,6 +89,18 @@
                 (br_if $done (i32.ge_u (local.get $close) (local.get $end)))
                 (if (i32.eq (i32.load8_u (local.get $close)) (i32.const 92))
                   (then (local.set $close (i32.add (local.get $close) (i32.const 2))) (br $inString))))
+              ;; simd:end
+              ;; scalar:begin
+              ;; the closing quote, a byte at a time (a backslash escapes the byte after it); an unterminated string ends
+              ;; the scan
+              (local.set $close (local.get $i))
+              (loop $inString
+                (local.set $close (i32.add (local.get $close) (i32.const 1)))
+                (br_if $done (i32.ge_u (local.get $close) (local.get $end)))
+                (local.set $c (i32.load8_u (local.get $close)))
+                (if (i32.eq (local.get $c) (i32.const 92)) (then (local.set $close (i32.add (local.get $close) (i32.const 1)))))
+                (br_if $inString (i32.ne (local.get $c) (i32.const 34))))
+              ;; scalar:end
               (if (i32.and (i32.eq (local.get $depth) (local.get $onPath)) (i32.gt_s (local.get $depth) (i32.const 0)))
                 (then
                   (local.set $keyOnPath

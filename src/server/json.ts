@@ -1,6 +1,6 @@
 // The request body parser: JSON only, bounded in size and nesting depth.
 import type { FastifyInstance } from 'fastify';
-import { JSON_SCAN_WASM } from './json-scan-wasm.js';
+import { JSON_SCAN_WASM_SCALAR, JSON_SCAN_WASM_SIMD } from './json-scan-wasm.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_JSON_DEPTH = 128;
@@ -30,7 +30,7 @@ const NOTHING_SKIPPED: readonly number[] = [];
 // read past the end.
 const TEXT = 128;
 const SLACK = 16;
-/** texts up to this size are scanned in the one long-lived instance (whose memory grows to fit them and stays) */
+/** texts up to this size are scanned in one long-lived instance (whose memory grows to fit them and stays) */
 const KEEP_BYTES = 256 * 1024;
 const PAGE = 65_536;
 
@@ -44,50 +44,67 @@ interface WasmApi {
   readonly Instance: new (module: object, imports: object) => { readonly exports: object };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-const SCAN_MODULE = new wasm.Module(Buffer.from(JSON_SCAN_WASM, 'base64'));
 
-interface Scanner {
+interface Instance {
   readonly memory: WasmMemory;
   readonly scan: (length: number, max: number) => number;
   bytes: Uint8Array;
   ints: Int32Array;
 }
 
-// A scanner instance with memory for at least size bytes.
-function newScanner(size: number): Scanner {
-  const exports = new wasm.Instance(SCAN_MODULE, {}).exports as { memory: WasmMemory; scan: Scanner['scan'] };
-  const scanner: Scanner = { memory: exports.memory, scan: exports.scan, bytes: new Uint8Array(0), ints: new Int32Array(0) };
-  return fit(scanner, size);
+// An instance of the module with memory for at least size bytes.
+function instantiate(module: object, size: number): Instance {
+  const exports = new wasm.Instance(module, {}).exports as { memory: WasmMemory; scan: Instance['scan'] };
+  return fit({ memory: exports.memory, scan: exports.scan, bytes: new Uint8Array(0), ints: new Int32Array(0) }, size);
 }
 
-// Grows the scanner's memory to at least size bytes (views of the old memory are detached by a growth).
-function fit(scanner: Scanner, size: number): Scanner {
-  const { memory } = scanner;
+// Grows the instance's memory to at least size bytes (views of the old memory are detached by a growth).
+function fit(instance: Instance, size: number): Instance {
+  const { memory } = instance;
   if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
-  if (scanner.bytes.buffer !== memory.buffer) {
-    scanner.bytes = new Uint8Array(memory.buffer);
-    scanner.ints = new Int32Array(memory.buffer);
+  if (instance.bytes.buffer !== memory.buffer) {
+    instance.bytes = new Uint8Array(memory.buffer);
+    instance.ints = new Int32Array(memory.buffer);
   }
-  return scanner;
+  return instance;
 }
 
-let shared: Scanner | undefined;
+/** Measures a JSON text's nesting depth (up to max) and finds the managedFields ranges. */
+export type JsonScanner = (bytes: Uint8Array, max: number) => JsonScan;
 
-// Measures the nesting depth of a UTF-8 JSON text, stopping once it passes max, and finds the managedFields arrays of
-// the review's objects (field-manager bookkeeping no policy reads: about half the parse time of a captured review):
-// request.object.metadata.managedFields and request.oldObject.metadata.managedFields, keys as written (an escaped
-// key is not recognized, so its value is parsed), at most seven ranges (one review has two; a duplicate key beyond
-// that is parsed too).
-export function scanJson(bytes: Uint8Array, max: number): JsonScan {
-  const size = TEXT + bytes.length + SLACK;
-  const scanner = size <= KEEP_BYTES ? fit((shared ??= newScanner(size)), size) : newScanner(size);
-  scanner.bytes.set(bytes, TEXT);
-  const depth = scanner.scan(bytes.length, max);
-  const count = scanner.ints[0] as number;
-  if (count === 0) return { depth, skip: NOTHING_SKIPPED };
-  const skip = Array.from(scanner.ints.subarray(1, 1 + 2 * count));
-  return { depth, skip };
+// A scanner running the given build of json-scan.wat (base64): texts of up to KEEP_BYTES in one instance, larger
+// ones each in an instance of their own (so that its memory goes with it).
+export function createJsonScanner(binary: string): JsonScanner {
+  const module = new wasm.Module(Buffer.from(binary, 'base64'));
+  let kept: Instance | undefined;
+  return (bytes, max) => {
+    const size = TEXT + bytes.length + SLACK;
+    const instance = size <= KEEP_BYTES ? fit((kept ??= instantiate(module, size)), size) : instantiate(module, size);
+    instance.bytes.set(bytes, TEXT);
+    const depth = instance.scan(bytes.length, max);
+    const count = instance.ints[0] as number;
+    if (count === 0) return { depth, skip: NOTHING_SKIPPED };
+    return { depth, skip: Array.from(instance.ints.subarray(1, 1 + 2 * count)) };
+  };
 }
+
+// The SIMD build where the CPU runs WebAssembly SIMD, else the scalar build of the same scan.
+function preferredScanner(): JsonScanner {
+  try {
+    return createJsonScanner(JSON_SCAN_WASM_SIMD);
+  } catch {
+    return createJsonScanner(JSON_SCAN_WASM_SCALAR);
+  }
+}
+
+/**
+ * Measures the nesting depth of a UTF-8 JSON text, stopping once it passes max, and finds the managedFields arrays of
+ * the review's objects (field-manager bookkeeping no policy reads: about half the parse time of a captured review):
+ * request.object.metadata.managedFields and request.oldObject.metadata.managedFields, keys as written (an escaped
+ * key is not recognized, so its value is parsed), at most seven ranges (one review has two; a duplicate key beyond
+ * that is parsed too).
+ */
+export const scanJson: JsonScanner = preferredScanner();
 
 // The text of the body with each skipped range replaced by an empty array: the kept bytes copied once outside the
 // V8 heap and decoded once (no string of the whole body is made).
