@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileAll, moduleText, MODULE_PATH } from '../../scripts/build-wasm.js';
@@ -59,4 +62,19 @@ it('the two builds find the same depth and ranges', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+it('falls back to the scalar build where the CPU has no WebAssembly SIMD (V8 told to use no SSE4.1)', () => {
+  // the built module (npm test builds first): node runs it without a TypeScript loader
+  const json = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'src', 'server', 'json.js')).href;
+  const script = `
+    const { JSON_SCAN_WASM_SIMD } = await import(${JSON.stringify(json.replace(/json\.js$/, 'json-scan-wasm.js'))});
+    let simd = 'compiles';
+    try { new WebAssembly.Module(Buffer.from(JSON_SCAN_WASM_SIMD, 'base64')); } catch (err) { simd = err.message; }
+    const { parseJsonBody } = await import(${JSON.stringify(json)});
+    const body = parseJsonBody(Buffer.from('{"request":{"object":{"metadata":{"managedFields":[1],"name":"p"}}}}'));
+    process.stdout.write(JSON.stringify({ simd, body }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--no-enable-sse4-1', '--input-type=module', '-e', script], { encoding: 'utf8' }));
+  expect(out.simd).toMatch(/SIMD unsupported/);
+  expect(out.body).toEqual({ request: { object: { metadata: { managedFields: [], name: 'p' } } } });
 });
