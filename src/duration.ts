@@ -1,13 +1,12 @@
 // Duration strings ("500ms", "3s", "5m", "24h", "1h30m") to milliseconds.
+import { PortcullisError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
 
-export class DurationError extends Error {
-  readonly code = 'DURATION_INVALID' as const;
+export class DurationError extends PortcullisError<'DURATION_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'DurationError';
+    super('DURATION_INVALID', message);
   }
 }
 

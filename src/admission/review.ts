@@ -3,17 +3,11 @@ import type { Operation } from '../engine/evaluate.js';
 import type { Decision } from '../engine/decision.js';
 import { describe, isObject } from '../workload/k8s.js';
 import type { PatchOperation } from './patch.js';
+import { PortcullisError } from '../errors.js';
 
 export type AdmissionErrorCode = 'NOT_ADMISSION_REVIEW' | 'UNSUPPORTED_VERSION' | 'MISSING_REQUEST' | 'MISSING_UID' | 'INVALID_FIELD';
 
-export class AdmissionError extends Error {
-  readonly code: AdmissionErrorCode;
-  constructor(code: AdmissionErrorCode, message: string) {
-    super(message);
-    this.name = 'AdmissionError';
-    this.code = code;
-  }
-}
+export class AdmissionError extends PortcullisError<AdmissionErrorCode> {}
 
 export const SUPPORTED_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type ReviewVersion = (typeof SUPPORTED_VERSIONS)[number];

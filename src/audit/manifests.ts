@@ -5,16 +5,14 @@ import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import { isObject } from '../workload/k8s.js';
 import type { JsonObject } from '../workload/k8s.js';
+import { PortcullisError } from '../errors.js';
 
 /** MANIFEST_INVALID: unreadable or not YAML/JSON; HELM_CHART: a chart directory; MANIFEST_EMPTY: no manifest file. */
 export type ManifestErrorCode = 'MANIFEST_INVALID' | 'HELM_CHART' | 'MANIFEST_EMPTY';
 
-export class ManifestError extends Error {
-  readonly code: ManifestErrorCode;
+export class ManifestError extends PortcullisError<ManifestErrorCode> {
   constructor(message: string, code: ManifestErrorCode = 'MANIFEST_INVALID') {
-    super(message);
-    this.name = 'ManifestError';
-    this.code = code;
+    super(code, message);
   }
 }
 

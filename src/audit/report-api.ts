@@ -3,6 +3,7 @@
 // PolicyReport, ClusterPolicyReport). Both carry the same results; `auto` takes whichever the cluster serves,
 // OpenReports first.
 import type { KubeClient } from '../kube/client.js';
+import { PortcullisError } from '../errors.js';
 
 export interface ReportApi {
   readonly name: 'openreports' | 'wgpolicyk8s';
@@ -40,10 +41,9 @@ export const WGPOLICY: ReportApi = {
 export const REPORT_API_CHOICES = ['auto', 'openreports', 'wgpolicyk8s'] as const;
 export type ReportApiChoice = (typeof REPORT_API_CHOICES)[number];
 
-export class ReportCrdMissingError extends Error {
-  readonly code = 'POLICY_REPORT_CRD_MISSING' as const;
+export class ReportCrdMissingError extends PortcullisError<'POLICY_REPORT_CRD_MISSING'> {
   constructor(wanted: string) {
-    super(`report CRDs: expected ${wanted} served by the cluster, got none: apply deploy/crds/ (or enable the chart's CRDs)`);
+    super('POLICY_REPORT_CRD_MISSING', `report CRDs: expected ${wanted} served by the cluster, got none: apply deploy/crds/ (or enable the chart's CRDs)`);
   }
 }
 

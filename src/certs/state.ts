@@ -1,6 +1,7 @@
 // The self-managed certificate state and how it is kept in a Secret shared by every replica.
 import type { KeyPair } from '../server/certs.js';
 import { joinPem, splitPem } from './pem.js';
+import { PortcullisError } from '../errors.js';
 
 /**
  * stable       the bundle holds the signing CA only
@@ -47,8 +48,10 @@ export const DATA = {
   nextCaKey: 'ca-next.key',
 } as const;
 
-export class CertStateError extends Error {
-  readonly code = 'BAD_CERT_SECRET' as const;
+export class CertStateError extends PortcullisError<'BAD_CERT_SECRET'> {
+  constructor(message: string) {
+    super('BAD_CERT_SECRET', message);
+  }
 }
 
 const PHASES: readonly Phase[] = ['stable', 'ca-staged', 'ca-switched'];

@@ -1,6 +1,7 @@
 // The budget of one CEL expression's evaluation: what its string and list building may allocate, and its runtime
 // cost (a unit per function call and per comprehension step). Spending past either stops the evaluation with an
 // error that no `||` or `&&` can absorb: the rule follows its policy's onError.
+import { PortcullisError } from '../errors.js';
 
 /** Units (string characters, list elements) one evaluation may build. */
 export const ALLOCATION_BUDGET = 10_000_000;
@@ -8,7 +9,11 @@ export const ALLOCATION_BUDGET = 10_000_000;
 export const COST_BUDGET = 1_000_000;
 
 /** Thrown when an evaluation spent its budget; CelProgram.run turns it into the rule's error. */
-export class BudgetExceeded extends Error {}
+export class BudgetExceeded extends PortcullisError<'CEL_BUDGET_EXCEEDED'> {
+  constructor(reason: string) {
+    super('CEL_BUDGET_EXCEEDED', reason);
+  }
+}
 
 let allocated = 0;
 let cost = 0;

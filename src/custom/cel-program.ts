@@ -6,6 +6,7 @@ import { checkExpression } from './cel-check.js';
 import type { CelProblem } from './cel-check.js';
 import { budgetExceeded, BudgetExceeded, resetBudget } from './cel-budget.js';
 import { compileExpression } from './cel-eval.js';
+import { PortcullisError } from '../errors.js';
 
 /** The variables of a policy-level rule (those a ValidatingAdmissionPolicy sees, plus the pod spec and the review's time). */
 export const POD_VARIABLES = ['object', 'oldObject', 'request', 'params', 'pod', 'now'] as const;
@@ -75,10 +76,10 @@ export interface CelProgram {
   run(bindings: Readonly<Record<string, CelValue | undefined>>): CelOutcome;
 }
 
-export class CelCompileError extends Error {
+export class CelCompileError extends PortcullisError<'CEL_COMPILE'> {
   readonly problems: readonly CelProblem[];
   constructor(problems: readonly CelProblem[]) {
-    super(problems.map((p) => `column ${p.column}: ${p.reason}`).join('; '));
+    super('CEL_COMPILE', problems.map((p) => `column ${p.column}: ${p.reason}`).join('; '));
     this.problems = problems;
   }
 }

@@ -2,6 +2,7 @@
 // (@bufbuild/cel and its tables cost the webhook ~10 MB of RSS).
 import type { CustomPolicy } from './policy.js';
 import type { CustomPolicyDecl } from './types.js';
+import { PortcullisError } from '../errors.js';
 
 /** Where a bad expression is: /customPolicies/<id>/validations/0/expression, and the column. */
 export interface CustomPolicyProblem {
@@ -9,18 +10,18 @@ export interface CustomPolicyProblem {
   readonly reason: string;
 }
 
-export class CustomPolicyError extends Error {
+export class CustomPolicyError extends PortcullisError<'CUSTOM_POLICY_INVALID'> {
   readonly problems: readonly CustomPolicyProblem[];
   constructor(problems: readonly CustomPolicyProblem[]) {
-    super(problems.map((p) => `${p.path}: ${p.reason}`).join('; '));
+    super('CUSTOM_POLICY_INVALID', problems.map((p) => `${p.path}: ${p.reason}`).join('; '));
     this.problems = problems;
   }
 }
 
 /** Thrown when a config declares custom policies before loadCelCompiler() has run (see withCelCompiler). */
-export class CelCompilerNotLoaded extends Error {
+export class CelCompilerNotLoaded extends PortcullisError<'CEL_COMPILER_NOT_LOADED'> {
   constructor() {
-    super('expected the CEL compiler to be loaded (await loadCelCompiler()) before compiling a custom policy, got none');
+    super('CEL_COMPILER_NOT_LOADED', 'expected the CEL compiler to be loaded (await loadCelCompiler()) before compiling a custom policy, got none');
   }
 }
 

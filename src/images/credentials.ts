@@ -2,6 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PortcullisError } from '../errors.js';
 
 export interface DockerAuthEntry {
   auth?: string;
@@ -21,11 +22,9 @@ export type Credential =
   | { kind: 'identityToken'; username: string; token: string }
   | { kind: 'registryToken'; token: string };
 
-export class CredentialsError extends Error {
-  readonly code = 'DOCKER_CONFIG_INVALID' as const;
+export class CredentialsError extends PortcullisError<'DOCKER_CONFIG_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'CredentialsError';
+    super('DOCKER_CONFIG_INVALID', message);
   }
 }
 

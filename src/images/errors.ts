@@ -1,4 +1,5 @@
 // Typed registry failures: every error the image client returns carries one of these codes.
+import { PortcullisError } from '../errors.js';
 
 export type RegistryErrorCode =
   | 'INVALID_REFERENCE'
@@ -30,16 +31,13 @@ export interface RegistryErrorDetails {
   cause?: unknown;
 }
 
-export class RegistryError extends Error {
-  readonly code: RegistryErrorCode;
+export class RegistryError extends PortcullisError<RegistryErrorCode> {
   readonly registry: string | undefined;
   readonly status: number | undefined;
   readonly tries: number | undefined;
   readonly transient: boolean;
   constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
-    this.name = 'RegistryError';
-    this.code = code;
+    super(code, message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.registry = details.registry;
     this.status = details.status;
     this.tries = details.tries;

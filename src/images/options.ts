@@ -2,6 +2,7 @@
 
 import { DURATION_PATTERN, parseDuration } from '../duration.js';
 import { parsePlatform, type Platform } from './platform.js';
+import { PortcullisError } from '../errors.js';
 
 export interface RegistryCacheOptions {
   /** how long results keyed by digest are kept (they never change) */
@@ -84,11 +85,9 @@ export const registryOptionsSchema = {
   },
 } as const;
 
-export class RegistryOptionsError extends Error {
-  readonly code = 'REGISTRY_OPTIONS_INVALID' as const;
+export class RegistryOptionsError extends PortcullisError<'REGISTRY_OPTIONS_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RegistryOptionsError';
+    super('REGISTRY_OPTIONS_INVALID', message);
   }
 }
 

@@ -1,4 +1,5 @@
 // Platforms ("linux/amd64", "linux/arm/v7") and choosing one from an image index.
+import { PortcullisError } from '../errors.js';
 
 export interface Platform {
   os: string;
@@ -6,11 +7,9 @@ export interface Platform {
   variant?: string;
 }
 
-export class PlatformError extends Error {
-  readonly code = 'PLATFORM_INVALID' as const;
+export class PlatformError extends PortcullisError<'PLATFORM_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'PlatformError';
+    super('PLATFORM_INVALID', message);
   }
 }
 

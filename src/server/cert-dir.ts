@@ -2,13 +2,12 @@
 // started on the same directory is refused instead of silently replacing the first one's CA.
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { PortcullisError } from '../errors.js';
 
-export class CertDirInUseError extends Error {
-  readonly code = 'CERT_DIR_IN_USE' as const;
+export class CertDirInUseError extends PortcullisError<'CERT_DIR_IN_USE'> {
   readonly pid: number;
   constructor(dir: string, pid: number) {
-    super(`--cert-dir ${dir}: expected a directory no other server uses, got one in use by portcullis process ${pid} (its CA is ${join(dir, 'ca.crt')}): give this server its own --cert-dir, or stop process ${pid}`);
-    this.name = 'CertDirInUseError';
+    super('CERT_DIR_IN_USE', `--cert-dir ${dir}: expected a directory no other server uses, got one in use by portcullis process ${pid} (its CA is ${join(dir, 'ca.crt')}): give this server its own --cert-dir, or stop process ${pid}`);
     this.pid = pid;
   }
 }

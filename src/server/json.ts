@@ -1,18 +1,13 @@
 // The request body parser: JSON only, bounded in size and nesting depth.
 import type { FastifyInstance } from 'fastify';
 import { JSON_SCAN_WASM_SCALAR, JSON_SCAN_WASM_SIMD } from './json-scan-wasm.js';
+import { PortcullisError } from '../errors.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_JSON_DEPTH = 128;
 
-export class BodyError extends Error {
-  readonly code: 'INVALID_JSON' | 'JSON_TOO_DEEP';
+export class BodyError extends PortcullisError<'INVALID_JSON' | 'JSON_TOO_DEEP'> {
   readonly statusCode = 400;
-  constructor(code: 'INVALID_JSON' | 'JSON_TOO_DEEP', message: string) {
-    super(message);
-    this.name = 'BodyError';
-    this.code = code;
-  }
 }
 
 /** What one pass over a JSON body found: its nesting depth and the byte ranges the parser may leave out. */

@@ -1,4 +1,5 @@
 // Errors of the signature module: a typed code and an "expected X, got Y" message.
+import { PortcullisError } from '../errors.js';
 
 export type SignatureErrorCode =
   | 'SIGNATURE_CONFIG_INVALID'
@@ -6,11 +7,4 @@ export type SignatureErrorCode =
   | 'SIGNATURE_LIMIT_EXCEEDED'
   | 'SIGNATURE_MALFORMED';
 
-export class SignatureError extends Error {
-  readonly code: SignatureErrorCode;
-  constructor(code: SignatureErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SignatureError';
-    this.code = code;
-  }
-}
+export class SignatureError extends PortcullisError<SignatureErrorCode> {}
