@@ -11,16 +11,18 @@ import { WorkloadError } from './workload/k8s.js';
 import { PolicyListError } from './engine/registry.js';
 import { ConfigError, parseConfig } from './config/load.js';
 
+// What fn throws (the test fails when it returns).
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
 describe('errors', () => {
   it('share one base class with a typed code and their own name', () => {
-    const caught = (fn: () => unknown): unknown => {
-      try {
-        fn();
-      } catch (err) {
-        return err;
-      }
-      throw new Error('expected a throw');
-    };
     const ref = caught(() => parseReference('Nginx:1'));
     expect(ref).toBeInstanceOf(ImageReferenceError);
     expect(ref).toBeInstanceOf(PortcullisError);
@@ -44,14 +46,6 @@ describe('errors', () => {
       [...readFileSync(file, 'utf8').matchAll(/class (\w+)(?:<[^>]*>)? extends Error\b/g)].map((m) => `${relative(root, file)}: ${m[1]}`),
     );
     expect(direct).toEqual(['src/errors.ts: PortcullisError']);
-    const caught = (fn: () => unknown): unknown => {
-      try {
-        fn();
-      } catch (err) {
-        return err;
-      }
-      throw new Error('expected a throw');
-    };
     expect(caught(() => decodeReview({ kind: 'Pod' }))).toMatchObject({ code: 'NOT_ADMISSION_REVIEW', name: 'AdmissionError' });
     expect(caught(() => parseJsonBody(Buffer.from('{')))).toMatchObject({ code: 'INVALID_JSON', name: 'BodyError', statusCode: 400 });
     expect(new RegistryError('REGISTRY_TIMEOUT', 'x')).toMatchObject({ code: 'REGISTRY_TIMEOUT', name: 'RegistryError', transient: true });
